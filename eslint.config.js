@@ -1,0 +1,42 @@
+// Lint as the Temporal SDK does: un-awaited promises are bugs, type-only imports stay type-only,
+// and workflow code may not reach for I/O or non-deterministic modules.
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  'fs', 'fs/promises', 'child_process', 'path', 'os', 'crypto', 'net', 'http', 'https', 'dns', 'url',
+  'worker_threads', 'process', 'timers', 'timers/promises',
+].flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.cache/**', 'test-artifacts/**', 'examples/**', 'bin/**', 'eslint.config.js'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          ...ioModules.map((name) => ({ name, message: 'Workflow code is deterministic: do I/O in an activity.' })),
+          ...['execa', 'yaml', '@anthropic-ai/sdk', '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing']
+            .map((name) => ({ name, message: 'Not allowed in the workflow sandbox: call an activity.' })),
+        ],
+        patterns: [{ group: ['../activities/*', '../activities'], allowTypeImports: true, message: 'Import activities as types only.' },
+                   { group: ['../worker/*', '../client/*'], message: 'Workflows may not import the worker or the client.' }],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() in a loop.' },
+        { name: 'fetch', message: 'Do network I/O in an activity.' }],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'Use uuid4() or a value from an activity.' }],
+    },
+  },
+);
