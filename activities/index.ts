@@ -1,0 +1,93 @@
+// The activities of the implementor workflows, built by a factory that receives their
+// dependencies (implementers, validation engine, state folder), so tests pass doubles without mocks.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FixRequest, ImplementContext, Implementer, ScopeFile } from '../core/implementer';
+import type { Finding, Phase, ValidationResult } from '../core/schemas';
+import { ScaffoldError } from '../core/scaffold/plan';
+import { applyChangeSet, restoreChanges, type AppliedEntry, type ApplyRequest } from './changes';
+import { repoReader, realRoot } from './repo-fs';
+import { readScope } from './scope';
+import { surveyPatterns } from './patterns';
+import { createScaffoldImplementer } from './implementers/scaffold';
+import { validateBasic } from './validate-basic';
+import type { Proposal } from '../core/implementer';
+
+export type { AppliedEntry } from './changes';
+
+/** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */
+export interface ImplementerTools {
+  heartbeat: (details?: unknown) => void;
+  signal: AbortSignal;
+}
+
+export interface ActivityDeps {
+  /** Where journals of applied changes are kept (outside the infra root). */
+  stateDir: string;
+  /** Implementers by name; each call builds one with the current activity's tools. */
+  implementers: Record<string, (tools: ImplementerTools) => Implementer>;
+  /** Validation and compliance of the files a run changed. */
+  validate?: (req: { infraRoot: string; changedFiles: string[] }) => Promise<{ validations: ValidationResult[]; findings: Finding[] }>;
+}
+
+export const defaultImplementers: ActivityDeps['implementers'] = {
+  scaffold: () => createScaffoldImplementer(),
+};
+
+function tools(): ImplementerTools {
+  const ctx = Context.current();
+  return { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal };
+}
+
+function implementerFor(deps: ActivityDeps, name: string): Implementer {
+  const make = deps.implementers[name];
+  if (!make) {
+    throw ApplicationFailure.nonRetryable(`unknown implementer "${name}" (this worker has: ${Object.keys(deps.implementers).join(', ')})`, 'InvalidInput');
+  }
+  return make(tools());
+}
+
+/** Errors no retry can fix become non-retryable failures named by their cause. */
+async function planning(fn: () => Promise<Proposal>): Promise<Proposal> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ScaffoldError) throw ApplicationFailure.nonRetryable(e.message, 'ScaffoldError');
+    throw e;
+  }
+}
+
+export const createActivities = (deps: ActivityDeps) => ({
+  async readScope(req: { infraRoot: string; files: string[] }): Promise<ScopeFile[]> {
+    return readScope(req);
+  },
+
+  async surveyPatterns(req: { infraRoot: string; reposRoot?: string }) {
+    return surveyPatterns(req);
+  },
+
+  async proposePhase(req: { ctx: ImplementContext; phase: Phase }): Promise<Proposal> {
+    const root = await realRoot(req.ctx.input.infraRoot);
+    return planning(() => implementerFor(deps, req.ctx.input.implementer).implementPhase(req.ctx, req.phase, repoReader(root)));
+  },
+
+  async proposeFix(req: { ctx: ImplementContext; request: FixRequest }): Promise<Proposal> {
+    const root = await realRoot(req.ctx.input.infraRoot);
+    return planning(() => implementerFor(deps, req.ctx.input.implementer).fix(req.ctx, req.request, repoReader(root)));
+  },
+
+  async applyChangeSet(req: ApplyRequest): Promise<AppliedEntry[]> {
+    return applyChangeSet(deps.stateDir, req);
+  },
+
+  async restoreChanges(req: { infraRoot: string; entries: { path: string; before: string | null }[] }): Promise<string[]> {
+    return restoreChanges(req);
+  },
+
+  async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
+    if (deps.validate) return deps.validate(req);
+    return { validations: await validateBasic(req), findings: [] };
+  },
+});
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,109 @@
+// Edits of existing YAML files that keep their comments, order and formatting (yaml Document API),
+// and serialisation of new objects with `# REVIEW:` comments.
+import { isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, YAMLSeq } from 'yaml';
+import { tokenRegExp } from '../survey';
+
+const STRINGIFY = { lineWidth: 0 } as const;
+
+/** A new manifest file: REVIEW comments on top, then the documents. */
+export function renderManifest(objects: Record<string, unknown>[], reviews: string[] = []): string {
+  const header = reviews.map((r) => `# REVIEW: ${r}\n`).join('');
+  return header + objects.map((o) => stringify(o, STRINGIFY)).join('---\n');
+}
+
+function parse(text: string): Document {
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new Error(`cannot edit: ${doc.errors[0]?.message.split('\n')[0]}`);
+  return doc;
+}
+
+/** Replace the exemplar's name by the new one in every scalar value of a YAML text, comments kept. */
+export function renameInYaml(text: string, from: string, to: string): string {
+  const re = tokenRegExp(from);
+  return text
+    .split(/^---\s*$/m)
+    .map((part) => {
+      if (!part.trim()) return part;
+      const doc = parseDocument(part);
+      if (doc.errors.length) return part.replace(re, to);
+      visit(doc, {
+        Scalar(key, node) {
+          if (key !== 'key' && typeof node.value === 'string') node.value = node.value.replace(re, to);
+        },
+      });
+      // Comments naming the exemplar would now mislead: rename there too.
+      if (doc.commentBefore) doc.commentBefore = doc.commentBefore.replace(re, to);
+      return doc.toString(STRINGIFY);
+    })
+    .join('---\n');
+}
+
+/**
+ * Add `entry` to the sequence `key` of a kustomization, right after `after` when present, else
+ * at the end. Returns the text unchanged when the entry is already there.
+ */
+export function addToList(text: string, key: string, entry: string, after?: string): string {
+  const doc = parse(text);
+  let seq = doc.get(key, true);
+  if (!isSeq(seq)) {
+    seq = new YAMLSeq();
+    doc.set(key, seq);
+  }
+  const items = (seq as YAMLSeq).items;
+  if (items.some((i) => isScalar(i) && i.value === entry)) return text;
+  const index = after === undefined ? -1 : items.findIndex((i) => isScalar(i) && i.value === after);
+  const node = doc.createNode(entry);
+  if (index >= 0) items.splice(index + 1, 0, node);
+  else items.push(node);
+  return doc.toString(STRINGIFY);
+}
+
+/**
+ * Clone every item of the sequence `key` that names the exemplar (e.g. a patch whose target is the
+ * exemplar) as an item for the new service, placed after the original; `adjust` edits the clone.
+ */
+export function cloneListItemsNaming(
+  text: string,
+  key: string,
+  from: string,
+  to: string,
+  adjust: (item: Record<string, unknown>) => Record<string, unknown> = (i) => i,
+): string {
+  const doc = parse(text);
+  const seq = doc.get(key, true);
+  if (!isSeq(seq)) return text;
+  const re = tokenRegExp(from);
+  const already = tokenRegExp(to);
+  const items = seq.items;
+  if (items.some((i) => already.test(JSON.stringify(isMap(i) ? i.toJSON() : i)))) return text;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    if (!isMap(item)) continue;
+    const json = item.toJSON() as Record<string, unknown>;
+    if (!re.test(JSON.stringify(json))) continue;
+    const renamed = JSON.parse(JSON.stringify(json).replace(tokenRegExp(from), to)) as Record<string, unknown>;
+    items.splice(i + 1, 0, doc.createNode(adjust(renamed)));
+  }
+  return doc.toString(STRINGIFY);
+}
+
+/** Apply a function to the first document of a YAML text whose object matches `match`. */
+export function editObject(
+  text: string,
+  match: (o: Record<string, unknown>) => boolean,
+  edit: (o: Record<string, unknown>) => Record<string, unknown>,
+): string {
+  const parts = text.split(/^---\s*$/m);
+  let done = false;
+  const out = parts.map((part) => {
+    if (done || !part.trim()) return part;
+    const doc = parseDocument(part);
+    const obj = doc.toJS() as Record<string, unknown> | null;
+    if (!obj || typeof obj !== 'object' || !match(obj)) return part;
+    done = true;
+    const comments = part.match(/^(#.*\n)+/)?.[0] ?? '';
+    return comments + stringify(edit(obj), STRINGIFY);
+  });
+  if (!done) throw new Error('no matching object to edit');
+  return out.join('---\n');
+}

@@ -1,0 +1,42 @@
+// Real files in temporary git repositories, and helpers to compare trees byte for byte.
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
+
+/** A copy of a folder as a fresh git repository with one commit. Returns its path. */
+export async function gitCopy(source: string): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-repo-'));
+  cpSync(source, dir, { recursive: true });
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, '-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const r = await execa('git', args, { cwd });
+  return String(r.stdout);
+}
+
+/** `git status --porcelain` including untracked files: empty when the tree equals HEAD. */
+export const gitStatus = (cwd: string) => git(cwd, 'status', '--porcelain', '--untracked-files=all');
+
+/** Every file under a folder with its content, .git excluded. */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      if (name === '.git') continue;
+      const abs = path.join(dir, name);
+      if (statSync(abs).isDirectory()) walk(abs);
+      else out[path.relative(root, abs)] = readFileSync(abs, 'latin1');
+    }
+  };
+  walk(root);
+  return out;
+}

@@ -1,0 +1,49 @@
+// One real Temporal dev server per test file; each test runs its own worker on its own task queue.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { createActivities, defaultImplementers, type ActivityDeps } from '../../activities';
+import { startDevServer } from '../../worker/temporal-server';
+import { createWorker } from '../../worker/worker';
+
+export interface TestServer {
+  env: TestWorkflowEnvironment;
+  /** A worker on a fresh task queue; pass its queue to the client. */
+  worker(deps?: Partial<ActivityDeps>): Promise<{ worker: Worker; taskQueue: string }>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function startTestServer(): Promise<TestServer> {
+  if (!runtimeInstalled) {
+    // Worker state chatter drowns test output; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const env = await startDevServer();
+  return {
+    env,
+    async worker(deps = {}) {
+      const taskQueue = `test-${randomUUID()}`;
+      const worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        deps: {
+          stateDir: deps.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'ii-state-')),
+          implementers: { ...defaultImplementers, ...(deps.implementers ?? {}) },
+          ...(deps.validate ? { validate: deps.validate } : {}),
+        },
+        workerOptions: { shutdownGraceTime: '1s' },
+      });
+      return { worker, taskQueue };
+    },
+    stop: () => env.teardown(),
+  };
+}
+
+export { createActivities };

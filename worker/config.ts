@@ -1,0 +1,30 @@
+// Configuration from the environment, validated with zod once at start-up: a wrong value stops the
+// program with a message naming the variable.
+import { z } from 'zod';
+
+const Env = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('infra-implementor'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url({ message: 'must be a URL such as https://api.anthropic.com' }).optional(),
+  ANTHROPIC_MODEL: z.string().min(1).optional(),
+  INFRA_IMPLEMENTOR_STATE_DIR: z.string().min(1).optional(),
+});
+export type Config = z.infer<typeof Env>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as shells often export them that way.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,290 @@
+// infrastructureImplementor: scope → patterns → implement (five phases) → validate ⇄ fix (bounded)
+// → ask a human when stuck → compliance → report. Deterministic: all I/O is in activities.
+import {
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, setCurrentDetails,
+  setHandler, upsertSearchAttributes, workflowInfo, isCancellation, CancellationScope,
+} from '@temporalio/workflow';
+import type { Activities, AppliedEntry } from '../activities';
+import type { FixRequest, ImplementContext } from '../core/implementer';
+import {
+  PHASES, emptyUsage, type Answer, type Assumption, type ChangeSet, type Dependency, type Finding,
+  type ImplementorInput, type ImplementorReport, type LlmUsage, type ValidationResult,
+} from '../core/schemas';
+import {
+  answerSignal, answerUpdate, AwaitingHumanKey, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
+  type PendingQuestion,
+} from './messages';
+import { deadlineFrom, isFailing, summarizeFailures } from './helpers';
+
+// One block per kind of work, so a reader sees each policy next to what it governs.
+const files = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['PathOutsideRoot', 'InvalidInput'] },
+});
+const implementer = proxyActivities<Activities>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '2m',
+  retry: {
+    initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
+    nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens'],
+  },
+});
+const validators = proxyActivities<Activities>({
+  startToCloseTimeout: '20m',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot'] },
+});
+
+/** Failure types that mean "this proposal was unusable": a failed attempt, not a failed run. */
+const ATTEMPT_FAILURES = new Set(['UnusableReply', 'AnthropicMaxTokens']);
+
+export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
+  const info = workflowInfo();
+  const state: ImplementorStatus = {
+    workflowId: info.workflowId,
+    feature: input.featureDescription,
+    scope: input.scope,
+    phase: 'scope',
+    attempt: 0,
+    maxAttempts: input.options.maxAttempts,
+    startedAt: new Date(info.startTime).toISOString(),
+    filesTouched: [],
+    lastValidations: [],
+    findings: [],
+    done: false,
+  };
+  let answer: Answer | undefined;
+  const humanAnswers: Answer[] = [];
+
+  const validateAnswer = (a: Answer) => {
+    if (!state.pending) throw new Error('nothing is pending: this run is not waiting for an answer');
+    if (!a || !['retry', 'accept', 'abort'].includes(a.action)) throw new Error(`unknown action ${JSON.stringify(a?.action)}: use retry, accept or abort`);
+  };
+  setHandler(statusQuery, () => state);
+  setHandler(answerSignal, (a) => {
+    try {
+      validateAnswer(a);
+    } catch (e) {
+      log.warn('ignored answer signal', { reason: (e as Error).message });
+      return;
+    }
+    answer = a;
+  });
+  setHandler(
+    answerUpdate,
+    (a) => {
+      answer = a;
+      return `accepted: ${a.action}`;
+    },
+    { validator: validateAnswer },
+  );
+
+  const setPhase = (phase: string, details?: string) => {
+    state.phase = phase;
+    upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
+    setCurrentDetails(`**${input.scope}** — ${details ?? phase}${state.attempt ? ` (attempt ${state.attempt}/${state.maxAttempts})` : ''}`);
+  };
+
+  // What this run wrote: the first "before" of each file, for the report and for abort.
+  const journal = new Map<string, AppliedEntry>();
+  const assumptions: Assumption[] = [];
+  const dependencies: Dependency[] = [];
+  const usage: LlmUsage = emptyUsage();
+  const tried: string[] = [];
+  let validations: ValidationResult[] = [];
+  let applyCount = 0;
+  let ctx: ImplementContext | undefined;
+
+  const addUsage = (u?: LlmUsage) => {
+    if (!u) return;
+    for (const k of Object.keys(usage) as (keyof LlmUsage)[]) usage[k] += u[k];
+  };
+  const apply = async (changeSet: ChangeSet, step: string) => {
+    applyCount++;
+    for (const a of changeSet.assumptions) if (!assumptions.some((x) => x.text === a.text)) assumptions.push(a);
+    for (const d of changeSet.dependencies) if (!dependencies.some((x) => x.description === d.description)) dependencies.push(d);
+    if (!changeSet.operations.length) return 0;
+    const entries = await files.applyChangeSet({ infraRoot: input.infraRoot, changeSet, journalKey: `${info.workflowId}/${info.runId}/${applyCount}-${step}` });
+    for (const e of entries) {
+      const first = journal.get(e.path);
+      journal.set(e.path, first ? { ...first, action: recomputeAction(first.before, e) } : e);
+    }
+    state.filesTouched = [...journal.keys()];
+    return entries.filter((e) => e.action !== 'unchanged').length;
+  };
+
+  const report = (status: ImplementorReport['status'], summary: string): ImplementorReport => {
+    const entries = [...journal.values()];
+    return {
+      workflowId: info.workflowId,
+      feature: input.featureDescription,
+      scope: input.scope,
+      status,
+      attempts: state.attempt,
+      filesCreated: entries.filter((e) => e.action === 'created').map((e) => e.path).sort(),
+      filesModified: entries.filter((e) => e.action === 'modified').map((e) => e.path).sort(),
+      filesDeleted: entries.filter((e) => e.action === 'deleted').map((e) => e.path).sort(),
+      assumptions,
+      dependencies,
+      validations,
+      findings: state.findings,
+      llmUsage: usage,
+      humanAnswers,
+      summary,
+    };
+  };
+
+  const restore = async () => {
+    const entries = [...journal.values()].map(({ path, before }) => ({ path, before }));
+    // Restoring must finish even when the run is being cancelled.
+    await CancellationScope.nonCancellable(() => files.restoreChanges({ infraRoot: input.infraRoot, entries }));
+    for (const e of journal.values()) e.action = 'unchanged';
+  };
+
+  const finish = async (status: ImplementorReport['status'], summary: string) => {
+    setPhase('done', summary);
+    upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
+    state.done = true;
+    await condition(allHandlersFinished);
+    return report(status, summary);
+  };
+
+  try {
+    setPhase('scope', 'reading the scope files');
+    const scopeFiles = await files.readScope({ infraRoot: input.infraRoot, files: input.files });
+
+    setPhase('patterns', 'learning the repository patterns');
+    const { profile, knowledge } = await files.surveyPatterns({ infraRoot: input.infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+    ctx = { input, profile, scopeFiles, knowledge };
+
+    // A proposal the implementer could not make usable is a failed attempt, not a failed run.
+    let incomplete: string | undefined;
+    try {
+      for (const phase of PHASES) {
+        setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
+        const proposal = await implementer.proposePhase({ ctx, phase });
+        addUsage(proposal.usage);
+        await apply(proposal.changeSet, phase);
+      }
+    } catch (err) {
+      if (!isAttemptFailure(err)) throw err;
+      incomplete = `the implementation is incomplete: ${failureMessage(err)}`;
+    }
+
+    for (;;) {
+      state.attempt++;
+      setPhase('validate', 'validating the change');
+      validations = (await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] })).validations;
+      state.lastValidations = validations;
+      if (!isFailing(validations) && !incomplete) break;
+      tried.push(`attempt ${state.attempt}: ${incomplete ?? summarizeFailures(validations)}`);
+
+      if (state.attempt < state.maxAttempts) {
+        setPhase('fix', 'proposing a fix for the failed validations');
+        const fixed = await tryFix(validations, incomplete);
+        if (fixed.error === undefined) incomplete = undefined;
+        if (fixed.changed) continue;
+        tried.push(`fix after attempt ${state.attempt}: ${fixed.error ?? 'the implementer proposed no change'}`);
+      }
+
+      // Out of attempts, or the implementer has nothing more to try: ask a human.
+      const decision = await askHuman(validations);
+      if (decision.action === 'abort') {
+        await restore();
+        return await finish('aborted', decision.timedOut
+          ? `No answer before the deadline (${input.options.humanDeadline}): aborted and restored the repository.`
+          : 'Aborted by a human: every file this run wrote was restored.');
+      }
+      if (decision.action === 'accept') {
+        return await runCompliance(decision.timedOut
+          ? `No answer before the deadline (${input.options.humanDeadline}): accepted with failing validations.`
+          : 'Accepted by a human with failing validations.', 'accepted');
+      }
+      // retry: one more fix with the human's guidance, then one more validation.
+      setPhase('fix', 'proposing a fix with human guidance');
+      const fixed = await tryFix(validations, incomplete, decision.guidance ?? '');
+      if (fixed.error === undefined) incomplete = undefined;
+      state.maxAttempts = state.attempt + 1;
+    }
+    return await runCompliance(`Implemented and validated on attempt ${state.attempt}.`, 'succeeded');
+  } catch (err) {
+    if (isCancellation(err)) {
+      await restore();
+      throw err;
+    }
+    // A failure no retry can fix: leave the repository as it was and say why.
+    await restore();
+    return await finish('failed', `Failed: ${failureMessage(err)}. The repository was restored.`);
+  }
+
+  async function tryFix(current: ValidationResult[], incomplete: string | undefined, guidance?: string): Promise<{ changed: boolean; error?: string }> {
+    const failures = current.filter((v) => v.status === 'fail');
+    const request: FixRequest = {
+      attempt: state.attempt,
+      failures: incomplete ? [...failures, { validator: 'yaml', target: '(implementer)', status: 'fail', message: incomplete }] : failures,
+      findings: [],
+      touched: [...journal.keys()],
+      ...(guidance !== undefined ? { guidance } : {}),
+    };
+    try {
+      const proposal = await implementer.proposeFix({ ctx: ctx as ImplementContext, request });
+      addUsage(proposal.usage);
+      return { changed: (await apply(proposal.changeSet, `fix-${state.attempt}`)) > 0 };
+    } catch (err) {
+      if (!isAttemptFailure(err)) throw err;
+      return { changed: false, error: failureMessage(err) };
+    }
+  }
+
+  async function askHuman(failures: ValidationResult[]): Promise<{ action: Answer['action']; guidance?: string; timedOut: boolean }> {
+    const now = new Date().getTime(); // workflow time: replay-safe inside the sandbox
+    const pending: PendingQuestion = {
+      question: `Validation still fails after ${state.attempt} attempt(s) for "${input.scope}". Retry with guidance, accept as is, or abort and restore the repository?`,
+      failures: failures.filter((v) => v.status === 'fail'),
+      tried: [...tried],
+      options: [
+        { action: 'retry', meaning: 'try one more fix, with your guidance in the prompt' },
+        { action: 'accept', meaning: 'keep the change and finish, reporting the failures' },
+        { action: 'abort', meaning: 'undo every file this run wrote' },
+      ],
+      askedAt: new Date(now).toISOString(),
+      deadline: new Date(now + deadlineFrom(input.options.humanDeadline)).toISOString(),
+    };
+    state.pending = pending;
+    answer = undefined;
+    setPhase('awaiting-human', 'waiting for a human answer');
+    upsertSearchAttributes([{ key: AwaitingHumanKey, value: true }]);
+    const answered = await condition(() => answer !== undefined, input.options.humanDeadline);
+    state.pending = undefined;
+    upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
+    if (!answered || !answer) return { action: input.options.deadlineAction, timedOut: true };
+    const a: Answer = answer;
+    humanAnswers.push(a);
+    return { action: a.action, ...(a.guidance !== undefined ? { guidance: a.guidance } : {}), timedOut: false };
+  }
+
+  async function runCompliance(summary: string, status: 'succeeded' | 'accepted'): Promise<ImplementorReport> {
+    setPhase('compliance', 'checking the compliance checklist');
+    const result = await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
+    state.findings = result.findings;
+    const errors = result.findings.filter((f: Finding) => f.severity === 'error' && !f.suppressed).length;
+    return finish(status, errors ? `${summary} ${errors} compliance finding(s) of severity error to review.` : summary);
+  }
+
+}
+
+function recomputeAction(before: string | null, latest: AppliedEntry): AppliedEntry['action'] {
+  if (latest.action === 'deleted') return before === null ? 'unchanged' : 'deleted';
+  return before === null ? 'created' : 'modified';
+}
+
+function isAttemptFailure(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && ATTEMPT_FAILURES.has(cause.type ?? '');
+}
+
+function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
