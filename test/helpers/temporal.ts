@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { installRuntime } from '../../worker/runtime';
 import { createActivities, defaultImplementers, type ActivityDeps } from '../../activities';
 import { startDevServer } from '../../worker/temporal-server';
 import { createWorker } from '../../worker/worker';
@@ -16,14 +17,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-let runtimeInstalled = false;
-
 export async function startTestServer(): Promise<TestServer> {
-  if (!runtimeInstalled) {
-    // Worker state chatter drowns test output; warnings and errors still show.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  // Worker state chatter drowns test output; warnings and errors still show.
+  installRuntime('WARN');
   const env = await startDevServer();
   return {
     env,

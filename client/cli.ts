@@ -1,0 +1,186 @@
+// The `infra-implementor` command line (DESIGN.md): check, implement, feature, status, answer,
+// result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
+import { Command, CommanderError, Option } from 'commander';
+import { renderReportMarkdown } from '../core/report';
+import { Answer, type ImplementorReport } from '../core/schemas';
+import { ConfigError, loadConfig } from '../worker/config';
+import { ImplementorClient } from './client';
+import { implementInput, UsageError } from './inputs';
+import { formatStatus } from './status-view';
+
+/** Exit codes of DESIGN.md. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+class Exit extends Error {
+  constructor(readonly code: number, message = '') {
+    super(message);
+  }
+}
+
+const print = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const printJson = (v: unknown) => print(JSON.stringify(v, null, 2));
+
+function reportExitCode(report: ImplementorReport): number {
+  return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+async function withClient<T>(fn: (c: ImplementorClient) => Promise<T>): Promise<T> {
+  loadConfig();
+  const client = await ImplementorClient.connect().catch((e: Error) => {
+    throw new Exit(EXIT.failed, `cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${e.message.split('\n')[0]} (hint: run \`infra-implementor dev\` or set TEMPORAL_ADDRESS)`);
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function printReport(report: ImplementorReport, json: boolean): void {
+  if (json) printJson(report);
+  else print(renderReportMarkdown(report));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('infra-implementor')
+    .description('Implement infrastructure changes in a Kubernetes/Kustomize/Helm/Flux repository as a durable Temporal workflow.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('implement')
+    .description('start one implementor workflow for a scope')
+    .requiredOption('--feature <text>', 'what the feature is, in a sentence')
+    .requiredOption('--scope <text>', 'the part of the feature this run implements')
+    .requiredOption('--infra-root <dir>', 'the infrastructure repository (or a folder of it)')
+    .option('--files <a,b>', 'files of the scope, relative to the infra root')
+    .option('--repos-root <dir>', 'where knowledge/ lives (default: the infra root)')
+    .option('--parent-id <id>', 'the feature workflow this run belongs to')
+    .option('--spec <file>', 'a service spec (YAML); required by the scaffold implementer')
+    .addOption(new Option('--implementer <name>', 'who writes the change').choices(['scaffold', 'anthropic']).default('scaffold'))
+    .option('--max-attempts <n>', 'validation attempts before asking a human (default 3)')
+    .option('--human-deadline <duration>', 'how long to wait for an answer, e.g. 30m, 24h (default 24h)')
+    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  $ infra-implementor implement --feature "Add orders" --scope "orders service" \\
+      --infra-root ./infra --spec orders.yaml --wait
+  $ infra-implementor implement --feature "Redis cache for checkout" --scope checkout \\
+      --infra-root ./infra --files apps/base/checkout/deployment.yaml --implementer anthropic --json`)
+    .action(async (flags) => {
+      const input = implementInput(flags);
+      await withClient(async (c) => {
+        const workflowId = await c.startImplementor(input);
+        if (!flags.wait) {
+          if (flags.json) printJson({ workflowId });
+          else print(workflowId);
+          return;
+        }
+        if (!flags.json) process.stderr.write(`started ${workflowId}; waiting for it to finish…\n`);
+        const report = await c.result(workflowId);
+        printReport(report, Boolean(flags.json));
+        throw new Exit(reportExitCode(report));
+      });
+    });
+
+  program
+    .command('status')
+    .description('show the live state of a run: phase, attempts, elapsed time, pending question')
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  $ infra-implementor status implement-orders-1a2b3c4d')
+    .action(async (id: string, flags) => {
+      await withClient(async (c) => {
+        const status = await c.status(id);
+        if (flags.json) printJson(status);
+        else print(formatStatus(status, new Date()));
+      });
+    });
+
+  program
+    .command('answer')
+    .description('answer the question of a run that waits for a human')
+    .argument('<id>', 'workflow id')
+    .addOption(new Option('--action <action>', 'what to do').choices(['retry', 'accept', 'abort']).makeOptionMandatory())
+    .option('--guidance <text>', 'guidance for the next fix (with retry)')
+    .addHelpText('after', '\nExamples:\n  $ infra-implementor answer implement-orders-1a2b3c4d --action retry --guidance "use port 8080"\n  $ infra-implementor answer implement-orders-1a2b3c4d --action abort')
+    .action(async (id: string, flags) => {
+      const answer = Answer.parse({ action: flags.action, ...(flags.guidance ? { guidance: flags.guidance } : {}) });
+      await withClient(async (c) => {
+        try {
+          print(await c.answer(id, answer));
+        } catch (e) {
+          throw new Exit(EXIT.failed, `${id}: ${(e as Error).message}`);
+        }
+      });
+    });
+
+  program
+    .command('result')
+    .description('wait for a run to close and print its report')
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags) => {
+      await withClient(async (c) => {
+        const report = await c.result(id);
+        printReport(report, Boolean(flags.json));
+        throw new Exit(reportExitCode(report));
+      });
+    });
+
+  program
+    .command('worker')
+    .description('run a worker against TEMPORAL_ADDRESS until interrupted')
+    .action(async () => {
+      const { runWorker } = await import('../worker/main');
+      await runWorker(loadConfig());
+    });
+
+  program
+    .command('dev')
+    .description('run an embedded Temporal dev server (Web UI, search attributes) and a worker until interrupted')
+    .option('--port <n>', 'gRPC port', '7233')
+    .option('--ui-port <n>', 'Web UI port', '8233')
+    .option('--db-filename <file>', 'keep state in this SQLite file across restarts')
+    .action(async (flags) => {
+      const { runDev } = await import('../worker/main');
+      await runDev(loadConfig(), { port: Number(flags.port), uiPort: Number(flags.uiPort), ...(flags.dbFilename ? { dbFilename: flags.dbFilename } : {}) });
+    });
+
+  program
+    .command('demo')
+    .description('the newcomer\'s first run: dev server, worker and the scaffold implementer on a copy of examples/')
+    .option('--keep', 'keep the server and Web UI up until Ctrl-C')
+    .option('--ui-port <n>', 'Web UI port', '8233')
+    .action(async (flags) => {
+      const { runDemo } = await import('./demo');
+      throw new Exit(await runDemo({ keep: Boolean(flags.keep), uiPort: Number(flags.uiPort) }));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof Exit) {
+      if (e.message) process.stderr.write(`error: ${e.message}\n`);
+      return e.code;
+    }
+    if (e instanceof CommanderError) {
+      // Help and version are successes; everything else commander reports is bad usage.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,104 @@
+// Turning command-line flags and spec files into validated workflow inputs, before anything starts.
+// Every problem becomes one UsageError line naming the flag or field and the fix.
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { type z } from 'zod';
+import { IMPLEMENTERS, ImplementorInput, RelativePath, ServiceSpec } from '../core/schemas';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function zodLine(where: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  const at = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${where}: ${at}${issue?.message ?? 'invalid'}`;
+}
+
+export function readYamlFile(file: string, flag: string): unknown {
+  if (!existsSync(file)) throw new UsageError(`${flag} ${file}: file not found`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parse(text, { maxAliasCount: 100 });
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function parseSpecFile(file: string): ServiceSpec {
+  const parsed = ServiceSpec.safeParse(readYamlFile(file, '--spec'));
+  if (!parsed.success) throw new UsageError(zodLine(`--spec ${file}`, parsed.error));
+  return parsed.data;
+}
+
+/** An existing folder, resolved; `flag` names it in the error. */
+export function existingDir(dir: string, flag: string): string {
+  const abs = path.resolve(dir);
+  if (!existsSync(abs)) throw new UsageError(`${flag} ${dir}: no such folder`);
+  if (!statSync(abs).isDirectory()) throw new UsageError(`${flag} ${dir}: not a folder`);
+  return realpathSync(abs);
+}
+
+/** Scope files: relative to the infra root and inside it (symlinks included). */
+export function scopeFiles(infraRoot: string, files: string[]): string[] {
+  return files.map((f) => {
+    const lexical = RelativePath.safeParse(f);
+    if (!lexical.success) throw new UsageError(`--files ${f}: ${lexical.error.issues[0]?.message}`);
+    let probe = path.resolve(infraRoot, f);
+    while (!existsSync(probe)) probe = path.dirname(probe);
+    const real = realpathSync(probe);
+    if (real !== infraRoot && !real.startsWith(infraRoot + path.sep)) throw new UsageError(`--files ${f}: leads outside the infra root through a symlink`);
+    return f;
+  });
+}
+
+export interface ImplementFlags {
+  feature?: string;
+  scope?: string;
+  infraRoot?: string;
+  files?: string;
+  reposRoot?: string;
+  parentId?: string;
+  spec?: string;
+  implementer?: string;
+  maxAttempts?: string;
+  humanDeadline?: string;
+}
+
+export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = process.env): ImplementorInput {
+  for (const [flag, value] of [['--feature', flags.feature], ['--scope', flags.scope], ['--infra-root', flags.infraRoot]] as const) {
+    if (!value || !value.trim()) throw new UsageError(`${flag} is required`);
+  }
+  const implementer = flags.implementer ?? 'scaffold';
+  if (!(IMPLEMENTERS as readonly string[]).includes(implementer)) throw new UsageError(`--implementer ${implementer}: use one of ${IMPLEMENTERS.join(', ')}`);
+  if (implementer === 'anthropic' && !env.ANTHROPIC_API_KEY) {
+    throw new UsageError('--implementer anthropic needs ANTHROPIC_API_KEY in the environment of the worker and of this command');
+  }
+  const infraRoot = existingDir(flags.infraRoot as string, '--infra-root');
+  const reposRoot = flags.reposRoot ? existingDir(flags.reposRoot, '--repos-root') : undefined;
+  const files = scopeFiles(infraRoot, (flags.files ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+  const spec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  if (implementer === 'scaffold' && !spec) throw new UsageError('--implementer scaffold needs --spec FILE (a service spec); use --implementer anthropic for free-form features');
+  const options: Record<string, unknown> = {};
+  if (flags.maxAttempts !== undefined) options.maxAttempts = Number(flags.maxAttempts);
+  if (flags.humanDeadline !== undefined) options.humanDeadline = flags.humanDeadline;
+  const parsed = ImplementorInput.safeParse({
+    featureDescription: flags.feature,
+    scope: flags.scope,
+    files,
+    infraRoot,
+    ...(reposRoot ? { reposRoot } : {}),
+    ...(flags.parentId ? { parentId: flags.parentId } : {}),
+    ...(spec ? { spec } : {}),
+    implementer,
+    options,
+  });
+  if (!parsed.success) throw new UsageError(zodLine('input', parsed.error));
+  return parsed.data;
+}

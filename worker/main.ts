@@ -1,0 +1,43 @@
+// Long-running entry points: a worker against a Temporal service, and the embedded dev stack.
+import { NativeConnection } from '@temporalio/worker';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { Config } from './config';
+import { installRuntime } from './runtime';
+import { startDevServer, type DevServerOptions } from './temporal-server';
+import { activityDeps, createWorker } from './worker';
+import { workerImplementers } from './implementers';
+
+export async function runWorker(config: Config): Promise<void> {
+  const connectConfig = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
+  const worker = await createWorker({
+    connection,
+    namespace: connectConfig.namespace ?? config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: activityDeps(config, { implementers: workerImplementers(config) }),
+  });
+  process.stderr.write(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} at ${config.TEMPORAL_ADDRESS}\n`);
+  try {
+    await worker.run(); // stops on SIGINT/SIGTERM
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function runDev(config: Config, opts: DevServerOptions): Promise<void> {
+  installRuntime('WARN');
+  const env = await startDevServer(opts);
+  const address = env.connection.options.address;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: activityDeps(config, { implementers: workerImplementers(config) }),
+  });
+  process.stderr.write(`Temporal dev server at ${address}; Web UI at http://localhost:${opts.uiPort}\nworker polling ${config.TEMPORAL_TASK_QUEUE}; Ctrl-C to stop\n`);
+  try {
+    await worker.run();
+  } finally {
+    await env.teardown();
+  }
+}
