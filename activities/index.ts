@@ -84,9 +84,14 @@ export const createActivities = (deps: ActivityDeps) => ({
     return restoreChanges(req);
   },
 
-  async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
-    if (deps.validate) return deps.validate(req);
-    return { validations: await validateBasic(req), findings: [] };
+  async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[] }> {
+    if (deps.validate) return { validations: (await deps.validate(req)).validations };
+    return { validations: await validateBasic(req) };
+  },
+
+  async checkCompliance(req: { infraRoot: string; changedFiles: string[] }): Promise<{ findings: Finding[] }> {
+    if (deps.validate) return { findings: (await deps.validate(req)).findings };
+    return { findings: [] };
   },
 });
 

@@ -11,7 +11,8 @@ export interface ServiceLayout {
   /** Every file whose path names the service: its own files, to mirror for a new service. */
   ownFiles: string[];
   /** Kustomization roots that include the base, directly or through other roots. */
-  overlays: { dir: string; env: string; shared: boolean }[];
+  /** `env` is normalised (prod → production); `name` is the folder's own word for it (prod). */
+  overlays: { dir: string; env: string; name: string; shared: boolean }[];
   /** Files of Flux objects (Kustomization / HelmRelease) that deploy this service's folders. */
   fluxFiles: string[];
 }

@@ -21,10 +21,14 @@ const ENV_WORDS: Record<string, string> = {
 
 /** Environment named by a folder path (`apps/staging`, `overlays/prod`), if any. */
 export function environmentOf(dir: string): string | undefined {
-  const segs = dir.split('/').reverse();
-  for (const s of segs) {
+  return environmentWord(dir)?.env;
+}
+
+/** The folder segment naming an environment, and the environment it means. */
+export function environmentWord(dir: string): { env: string; name: string } | undefined {
+  for (const s of dir.split('/').reverse()) {
     const env = ENV_WORDS[s.toLowerCase()];
-    if (env) return env;
+    if (env) return { env, name: s };
   }
   return undefined;
 }
@@ -167,7 +171,7 @@ export function surveyRepository(files: RepoFile[]): PatternProfile {
     const token = tokenRegExp(name, '');
     const ownFiles = files.map((f) => f.path).filter((p) => token.test(p));
     const overlays = includers(baseDir)
-      .map((r) => ({ dir: r.dir, env: environmentOf(r.dir) ?? '', shared: !token.test(r.dir) }))
+      .map((r) => ({ dir: r.dir, env: environmentOf(r.dir) ?? '', name: environmentWord(r.dir)?.name ?? '', shared: !token.test(r.dir) }))
       .filter((o) => o.env !== '')
       .sort((a, b) => a.dir.localeCompare(b.dir));
     const serviceDirs = new Set([baseDir, ...overlays.map((o) => o.dir)]);

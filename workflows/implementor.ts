@@ -265,7 +265,7 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
 
   async function runCompliance(summary: string, status: 'succeeded' | 'accepted'): Promise<ImplementorReport> {
     setPhase('compliance', 'checking the compliance checklist');
-    const result = await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
+    const result = await validators.checkCompliance({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
     state.findings = result.findings;
     const errors = result.findings.filter((f: Finding) => f.severity === 'error' && !f.suppressed).length;
     return finish(status, errors ? `${summary} ${errors} compliance finding(s) of severity error to review.` : summary);

@@ -92,8 +92,8 @@ export function deploymentFor(spec: ServiceSpec, profile: PatternProfile, exempl
       delete container.args;
       delete container.command;
       if (port) {
-        const portName = str(get(container, 'ports', 0, 'name')) ?? 'http';
-        container.ports = [{ name: portName, containerPort: port }];
+        const portName = str(get(container, 'ports', 0, 'name'));
+        container.ports = [portName ? { name: portName, containerPort: port } : { containerPort: port }];
         for (const key of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
           const http = rec(get(container, key, 'httpGet')) ?? rec(get(container, key, 'tcpSocket'));
           if (http && http.port === oldPort) http.port = port;
@@ -142,6 +142,8 @@ export function serviceFor(spec: ServiceSpec, labels: Record<string, string>, ex
     const ports = arr(get(s, 'spec', 'ports')).map((p) => {
       const port = clone(rec(p) ?? {});
       if (typeof port.targetPort === 'number' || port.targetPort === undefined) port.targetPort = spec.port;
+      // A Service exposing the container port as is keeps doing so.
+      if (exemplar.containerPort !== undefined && port.port === exemplar.containerPort && spec.port) port.port = spec.port;
       return port;
     });
     (s.spec as Obj).ports = ports;

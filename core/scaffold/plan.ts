@@ -38,7 +38,7 @@ export function layoutFor(spec: ServiceSpec, profile: PatternProfile): Layout {
   const ex = chooseExemplar(profile);
   if (ex && ex.name === spec.service) throw new ScaffoldError(`service "${spec.service}" already exists in ${ex.deploymentFile}`);
   const mapPath = (p: string) => (ex ? p.replace(tokenRegExp(ex.name), spec.service) : p);
-  const knownEnvs = ex ? [...new Set(ex.overlays.map((o) => o.env))] : Object.keys(profile.environments);
+  const knownEnvs = ex ? [...new Set(ex.overlays.flatMap((o) => [o.env, o.name]))] : Object.keys(profile.environments);
   const environments = spec.environments ?? (knownEnvs.length ? knownEnvs : ['staging', 'production']);
   if (ex) {
     const missing = environments.filter((e) => !knownEnvs.includes(e));
@@ -175,8 +175,8 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
     }
     return;
   }
-  for (const overlay of ex.overlays.filter((o) => l.environments.includes(o.env))) {
-    const replicas = spec.replicas?.[overlay.env];
+  for (const overlay of ex.overlays.filter((o) => l.environments.includes(o.env) || l.environments.includes(o.name))) {
+    const replicas = spec.replicas?.[overlay.name] ?? spec.replicas?.[overlay.env];
     if (overlay.shared) {
       // A shared overlay lists every service: add ours beside the exemplar.
       const kfile = posix.join(overlay.dir, 'kustomization.yaml');
@@ -196,6 +196,11 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
         let renamed = renameInYaml(content, ex.name, spec.service);
         if (replicas !== undefined) renamed = renamed.replace(/(\/spec\/replicas\s*\n\s*value:\s*)\d+/, `$1${replicas}`).replace(/^(\s*(?:count|replicas):\s*)\d+/m, `$1${replicas}`);
         b.write(l.mapPath(file), renamed, `${overlay.env} overlay of ${spec.service}`);
+      }
+      const ns = parseManifests(overlay.dir, (await b.read(posix.join(overlay.dir, 'kustomization.yaml'))) ?? '').docs[0]?.object.namespace;
+      if (typeof ns === 'string' && tokenRegExp(ex.name, '').test(ns)) {
+        const mine = ns.replace(tokenRegExp(ex.name), spec.service);
+        b.assume(`namespace ${mine} mirrors ${ns} of ${ex.name}: it must exist (or be created by Flux) in ${overlay.env}`, l.mapPath(posix.join(overlay.dir, 'kustomization.yaml')));
       }
       // …and list it wherever the exemplar's overlay is listed (a parent kustomization).
       for (const dir of ctx.profile.kustomizationDirs.filter((d) => !tokenRegExp(ex.name, '').test(d))) {
@@ -259,7 +264,9 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
   if (spec.port) {
     const exSvcFile = ex?.ownFiles.find((f) => ctx.profile.kinds.Service?.includes(f));
     const exSvc = ex && exSvcFile ? await exemplarObject(b.repo, exSvcFile, 'Service', ex.name) : undefined;
-    const svc = serviceFor(spec, labels, ex && exSvc ? { name: ex.name, object: exSvc } : undefined);
+    const exDep = ex ? await exemplarObject(b.repo, ex.deploymentFile, 'Deployment', ex.name) : undefined;
+    const exPort = get(exDep, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort');
+    const svc = serviceFor(spec, labels, ex && exSvc ? { name: ex.name, object: exSvc, containerPort: exPort } : undefined);
     servicePort = (get(svc, 'spec', 'ports', 0, 'port') as number | undefined) ?? 80;
     const file = l.fileFor('Service');
     b.write(file, renderManifest([svc]), `Service of ${spec.service}`);
@@ -296,8 +303,9 @@ async function planGitops(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pro
   if (ex?.fluxFiles.length) {
     for (const file of ex.fluxFiles) {
       const docs = parseManifests(file, (await b.read(file)) ?? '').docs;
-      const env = docs.map((d) => String(get(d.object, 'spec', 'path') ?? '')).map((p) => ex.overlays.find((o) => posix.normalize(p).replace(/^\.\//, '') === o.dir)?.env).find(Boolean);
-      if (env && !l.environments.includes(env)) continue;
+      const overlay = docs.map((d) => String(get(d.object, 'spec', 'path') ?? '')).map((p) => ex.overlays.find((o) => posix.normalize(p).replace(/^\.\//, '') === o.dir)).find(Boolean);
+      const env = overlay?.env;
+      if (overlay && !l.environments.includes(overlay.env) && !l.environments.includes(overlay.name)) continue;
       b.write(l.mapPath(file), renameInYaml((await b.read(file)) as string, ex.name, spec.service), `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
     }
     return;
