@@ -1,0 +1,126 @@
+// Anthropic failures mapped once to Temporal failures: what a retry can fix is retryable (honouring
+// retry-after), what it cannot is non-retryable with a message that says what to fix. The SDK's own
+// retries are off, so every attempt is a Temporal activity attempt, visible in history.
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Failure types, named so that retry policies and the workflow can list them. */
+export const AnthropicFailure = {
+  RateLimited: 'AnthropicRateLimited',
+  Overloaded: 'AnthropicOverloaded',
+  ServerError: 'AnthropicServerError',
+  Timeout: 'AnthropicTimeout',
+  ConnectionError: 'AnthropicConnectionError',
+  BadRequest: 'AnthropicBadRequest',
+  AuthError: 'AnthropicAuthError',
+  PermissionDenied: 'AnthropicPermissionDenied',
+  NotFound: 'AnthropicNotFound',
+  RequestTooLarge: 'AnthropicRequestTooLarge',
+  Billing: 'AnthropicBilling',
+  RequestRejected: 'AnthropicRequestRejected',
+  MaxTokens: 'AnthropicMaxTokens',
+  UnusableReply: 'UnusableReply',
+} as const;
+
+/** Types no retry can fix: list them in the LLM activities' `nonRetryableErrorTypes`. */
+export const NON_RETRYABLE_ANTHROPIC_TYPES: readonly string[] = [
+  AnthropicFailure.BadRequest, AnthropicFailure.AuthError, AnthropicFailure.PermissionDenied, AnthropicFailure.NotFound,
+  AnthropicFailure.RequestTooLarge, AnthropicFailure.Billing, AnthropicFailure.RequestRejected,
+  AnthropicFailure.MaxTokens, AnthropicFailure.UnusableReply,
+];
+
+/**
+ * The model's reply could not be used (no tool call, invalid JSON, schema errors) even after the
+ * bounded corrections. Non-retryable: the workflow counts it as a failed attempt and moves on.
+ */
+export class UnusableReplyError extends ApplicationFailure {
+  constructor(message: string, readonly problems: string[]) {
+    super(message, AnthropicFailure.UnusableReply, true, [{ problems }]);
+  }
+}
+
+/**
+ * The reply stopped at max_tokens. Half a change set is never applied: the attempt fails, and the
+ * message says how to give the model room.
+ */
+export class ReplyTruncatedError extends ApplicationFailure {
+  constructor(maxTokens: number) {
+    super(
+      `the model's reply was cut at max_tokens (${maxTokens}) before the change set was complete; nothing of it was used. ` +
+        'Raise the implementer\'s maxTokens or narrow the scope.',
+      AnthropicFailure.MaxTokens,
+      true,
+    );
+  }
+}
+
+/** The stream broke after the request was accepted (socket closed, malformed event, stall). */
+export class StreamInterruptedError extends Error {
+  override readonly name = 'StreamInterruptedError';
+}
+
+function causeMessage(err: Error): string {
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+}
+
+/** A retry-after wait longer than this is capped: the retry policy's backoff takes over again. */
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** `retry-after-ms`, or `retry-after` as seconds or an HTTP date; undefined when absent or unusable. */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_RETRY_DELAY_MS);
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number.parseFloat(value) * 1000 : Date.parse(value) - now;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_DELAY_MS);
+}
+
+function retryable(message: string, type: string, cause: Error, delayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: false, cause, ...(delayMs !== undefined ? { nextRetryDelay: delayMs } : {}) });
+}
+
+function final(message: string, type: string, cause: Error): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true, cause });
+}
+
+/**
+ * Maps any error from a Messages call to what the activity should throw. Temporal failures and
+ * cancellations pass through unchanged; unknown errors stay retryable under their own name.
+ */
+export function toActivityFailure(err: unknown, ctx: { model: string }): unknown {
+  if (err instanceof ApplicationFailure || !(err instanceof Error)) return err;
+  if (err instanceof Anthropic.APIUserAbortError) return err;
+  if (err instanceof StreamInterruptedError) return retryable(`the reply stream from the Anthropic API broke: ${err.message}`, AnthropicFailure.ConnectionError, err);
+  if (err instanceof Anthropic.APIConnectionTimeoutError) return retryable('the Anthropic API did not answer in time', AnthropicFailure.Timeout, err);
+  if (err instanceof Anthropic.APIConnectionError) return retryable(`could not reach the Anthropic API (${causeMessage(err)}); check ANTHROPIC_BASE_URL and the network`, AnthropicFailure.ConnectionError, err);
+  if (!(err instanceof Anthropic.APIError)) return err;
+  if (err.status === undefined) return midStreamFailure(err);
+
+  const what = err.apiMessage ?? err.message;
+  const delay = retryAfterMs(err.headers);
+  switch (err.status) {
+    case 400: return final(`the Anthropic API rejected the request as invalid: ${what}`, AnthropicFailure.BadRequest, err);
+    case 401: return final(`ANTHROPIC_API_KEY was rejected by the Anthropic API (${what}): set a valid key in the worker's environment and restart the worker`, AnthropicFailure.AuthError, err);
+    case 402: return final(`the Anthropic account cannot pay for this request (${what}): check billing for the key in ANTHROPIC_API_KEY`, AnthropicFailure.Billing, err);
+    case 403: return final(`the key in ANTHROPIC_API_KEY may not use this model or feature (${what}): check its permissions or choose another ANTHROPIC_MODEL`, AnthropicFailure.PermissionDenied, err);
+    case 404: return final(`model "${ctx.model}" was not found (${what}): set ANTHROPIC_MODEL to a model your key can use, or check ANTHROPIC_BASE_URL`, AnthropicFailure.NotFound, err);
+    case 413: return final(`the prompt is too large for the Anthropic API (${what}): narrow the scope or lower the knowledge budget`, AnthropicFailure.RequestTooLarge, err);
+    case 408: return retryable(`the Anthropic API timed out the request: ${what}`, AnthropicFailure.Timeout, err, delay);
+    case 429: return retryable(`rate limited by the Anthropic API: ${what}`, AnthropicFailure.RateLimited, err, delay);
+    case 529: return retryable(`the Anthropic API is overloaded: ${what}`, AnthropicFailure.Overloaded, err, delay);
+  }
+  if (err.status >= 500) return retryable(`the Anthropic API failed (HTTP ${err.status}): ${what}`, AnthropicFailure.ServerError, err, delay);
+  // 409 (lock timeout) is the one other status the API asks clients to retry.
+  if (err.status === 409) return retryable(`the Anthropic API asked to retry (HTTP 409): ${what}`, AnthropicFailure.ServerError, err, delay);
+  return final(`the Anthropic API rejected the request (HTTP ${err.status}): ${what}`, AnthropicFailure.RequestRejected, err);
+}
+
+/** An `event: error` inside an accepted stream: the server gave up mid-reply, so a retry may succeed. */
+function midStreamFailure(err: InstanceType<typeof Anthropic.APIError>): ApplicationFailure {
+  const what = err.apiMessage ?? err.message;
+  if (err.type === 'overloaded_error') return retryable(`the Anthropic API is overloaded: ${what}`, AnthropicFailure.Overloaded, err);
+  if (err.type === 'rate_limit_error') return retryable(`rate limited by the Anthropic API: ${what}`, AnthropicFailure.RateLimited, err);
+  return retryable(`the Anthropic API failed while streaming (${err.type ?? 'unknown error'}): ${what}`, AnthropicFailure.ServerError, err);
+}

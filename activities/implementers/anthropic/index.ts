@@ -1,0 +1,109 @@
+// The `anthropic` implementer: Claude proposes each phase and each fix through one forced tool call.
+// Every call is made from inside an activity; Temporal owns retries (the SDK's are off).
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Implementer, Proposal } from '../../../core/implementer';
+import type { Phase } from '../../../core/schemas';
+import { DEFAULT_BUDGETS, fixFiles, phaseFiles, repositoryContext, type Budgets } from './context';
+import { askForChangeSet } from './conversation';
+import { AnthropicFailure, toActivityFailure } from './errors';
+import { fixMessage, phaseMessage, stableSystem } from './prompts';
+
+export { NON_RETRYABLE_ANTHROPIC_TYPES, AnthropicFailure, UnusableReplyError, ReplyTruncatedError } from './errors';
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+
+export interface AnthropicImplementerOptions {
+  apiKey: string;
+  /** A gateway or another region; the SDK's default (or ANTHROPIC_BASE_URL) when unset. */
+  baseURL?: string;
+  model?: string;
+  /** Output budget of one reply; a reply cut at this limit fails the attempt (AnthropicMaxTokens). */
+  maxTokens?: number;
+  heartbeat?: (details?: unknown) => void;
+  signal?: AbortSignal;
+  /** Characters of profile, knowledge and exemplar files in the cached prefix. */
+  knowledgeBudgetChars?: number;
+  /** Characters of current file contents in one phase or fix message. */
+  filesBudgetChars?: number;
+  /** Correction turns for a reply that breaks the schema (default 2). */
+  maxCorrections?: number;
+  /** Time to the response headers (SDK timeout) and the longest silence inside a stream. */
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+export function createAnthropicImplementer(opts: AnthropicImplementerOptions): Implementer {
+  const model = opts.model ?? DEFAULT_MODEL;
+  const client = new Anthropic({
+    apiKey: opts.apiKey,
+    ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
+    maxRetries: 0,
+    timeout: opts.timeoutMs ?? 5 * 60_000,
+  });
+  const budgets: Budgets = {
+    ...DEFAULT_BUDGETS,
+    ...(opts.knowledgeBudgetChars !== undefined ? { knowledgeChars: opts.knowledgeBudgetChars } : {}),
+    ...(opts.filesBudgetChars !== undefined ? { filesChars: opts.filesBudgetChars } : {}),
+  };
+
+  const ask = async (system: Anthropic.TextBlockParam[], user: string, phase?: Phase): Promise<Proposal> => {
+    try {
+      return await askForChangeSet({
+        client, model, system, user,
+        maxTokens: opts.maxTokens ?? 32_000,
+        maxCorrections: opts.maxCorrections ?? 2,
+        ...(phase ? { phase } : {}),
+        stream: {
+          idleTimeoutMs: opts.idleTimeoutMs ?? 90_000,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.heartbeat ? { heartbeat: opts.heartbeat } : {}),
+        },
+      });
+    } catch (err) {
+      throw toActivityFailure(err, { model });
+    }
+  };
+
+  return {
+    name: 'anthropic',
+    async implementPhase(ctx, phase, repo) {
+      const system = stableSystem(ctx, await repositoryContext(ctx, repo, budgets));
+      return ask(system, phaseMessage(phase, await phaseFiles(ctx, repo, budgets)), phase);
+    },
+    async fix(ctx, request, repo) {
+      const system = stableSystem(ctx, await repositoryContext(ctx, repo, budgets));
+      return ask(system, fixMessage(request, await fixFiles(request, repo, budgets)));
+    },
+  };
+}
+
+/** The worker's environment, as validated by worker/config.ts. */
+export interface AnthropicEnv {
+  ANTHROPIC_API_KEY?: string | undefined;
+  ANTHROPIC_BASE_URL?: string | undefined;
+  ANTHROPIC_MODEL?: string | undefined;
+}
+
+/**
+ * The registry entry for activities: the key is read from the worker's environment here, never
+ * from workflow input, so it never enters history. Without a key, each call fails non-retryably.
+ */
+export function anthropicImplementerFactory(env: AnthropicEnv, extra: Partial<AnthropicImplementerOptions> = {}) {
+  return (tools: { heartbeat: (details?: unknown) => void; signal: AbortSignal }): Implementer => {
+    if (!env.ANTHROPIC_API_KEY) {
+      throw ApplicationFailure.nonRetryable(
+        'ANTHROPIC_API_KEY is not set in the worker\'s environment: set it and restart the worker to use the anthropic implementer',
+        AnthropicFailure.AuthError,
+      );
+    }
+    return createAnthropicImplementer({
+      ...extra,
+      apiKey: env.ANTHROPIC_API_KEY,
+      ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
+      ...(env.ANTHROPIC_MODEL ? { model: env.ANTHROPIC_MODEL } : {}),
+      heartbeat: tools.heartbeat,
+      signal: tools.signal,
+    });
+  };
+}
