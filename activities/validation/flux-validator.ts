@@ -1,0 +1,75 @@
+// `flux`: what kustomize-controller and helm-controller would trip on first. Each Flux
+// Kustomization's spec.path exists in the repository and builds (a kustomization root through its
+// kustomize result; a plain folder — Flux generates the kustomization — through its YAML), and each
+// sourceRef / HelmRelease chart source is defined in the repository.
+import {
+  ARTIFACT_SOURCES, helmReleaseSource, isFluxKustomizationObject, isHelmRelease, repoPath, sourceDefined,
+} from '../../core/compliance/flux';
+import type { ValidationResult } from '../../core/schemas';
+import { get, str, type ManifestDoc } from '../../core/yaml-docs';
+import type { Rendering } from './render';
+import type { RepoSnapshot } from './snapshot';
+
+export interface FluxContext {
+  snap: RepoSnapshot;
+  definedSources: ReadonlySet<string>;
+  /** Kustomize results of this run, by root folder. */
+  builds: ReadonlyMap<string, Rendering>;
+  /** YAML results of this run, by file. */
+  yaml: ReadonlyMap<string, ValidationResult>;
+  kustomizationDirs: ReadonlySet<string>;
+}
+
+const refName = (ref: unknown): string => `${str(get(ref, 'kind')) ?? '?'}/${str(get(ref, 'name')) ?? '?'}`;
+
+function pathProblems(o: Record<string, unknown>, ctx: FluxContext): { problems: string[]; notes: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if (ARTIFACT_SOURCES.has(str(get(o, 'spec', 'sourceRef', 'kind')) ?? '')) {
+    notes.push('path is inside an artifact source: not checked here');
+    return { problems, notes };
+  }
+  const raw = str(get(o, 'spec', 'path')) ?? '.';
+  const dir = repoPath(raw);
+  if (dir === undefined || !ctx.snap.directories.has(dir)) {
+    problems.push(`spec.path "${raw}" does not exist in the repository (kustomization path not found)`);
+    return { problems, notes };
+  }
+  if (ctx.kustomizationDirs.has(dir)) {
+    const build = ctx.builds.get(dir);
+    if (build?.status === 'failed') problems.push(`spec.path "${raw}" does not build: ${build.error.split('\n')[0]}`);
+    else if (build?.status === 'ok') notes.push(`${dir} builds`);
+    else notes.push(`${dir} exists (not rebuilt in this run)`);
+    return { problems, notes };
+  }
+  const inside = (f: string) => dir === '.' || f.startsWith(`${dir}/`);
+  const broken = [...ctx.yaml.values()].filter((r) => r.status === 'fail' && inside(r.target));
+  for (const r of broken) problems.push(`spec.path "${raw}" holds invalid YAML: ${r.message}`);
+  if (!broken.length) notes.push(`${dir} exists (plain manifests)`);
+  return { problems, notes };
+}
+
+export function validateFlux(docs: readonly ManifestDoc[], ctx: FluxContext): ValidationResult[] {
+  const out: ValidationResult[] = [];
+  for (const d of docs) {
+    const o = d.object;
+    const problems: string[] = [];
+    const notes: string[] = [];
+    if (isFluxKustomizationObject(o)) {
+      const ref = get(o, 'spec', 'sourceRef');
+      if (!sourceDefined(ref, o, ctx.definedSources)) problems.push(`sourceRef ${refName(ref)} is not defined in the repository`);
+      const p = pathProblems(o, ctx);
+      problems.push(...p.problems);
+      notes.push(...p.notes);
+    } else if (isHelmRelease(o)) {
+      const ref = helmReleaseSource(o);
+      if (!sourceDefined(ref, o, ctx.definedSources)) problems.push(`chart source ${refName(ref)} is not defined in the repository`);
+      else notes.push(`chart source ${refName(ref)} defined`);
+    } else continue;
+    const resource = `${str(o.kind)}/${str(get(o, 'metadata', 'name')) ?? '?'}`;
+    out.push(problems.length
+      ? { validator: 'flux', target: d.file, status: 'fail', file: d.file, line: d.line, message: `${resource}: ${problems.join('; ')}` }
+      : { validator: 'flux', target: d.file, status: 'pass', message: `${resource}: ${notes.join('; ') || 'ok'}` });
+  }
+  return out;
+}

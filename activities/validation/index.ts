@@ -1,0 +1,124 @@
+// The validation engine: discovery, then every validator on every (affected) target in a bounded
+// parallel pool, results cached by content hash, compliance on the rendered output. Used by the
+// workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { definedSources, isFluxKustomizationObject, isHelmRelease, repoPath } from '../../core/compliance/flux';
+import type { Finding, ValidationResult } from '../../core/schemas';
+import { get, isYamlFile, str, type ManifestDoc } from '../../core/yaml-docs';
+import { affectedTargets, discover, type Target } from './discovery';
+import { validateFlux } from './flux-validator';
+import { dryRun, findCluster } from './kubectl-validator';
+import { defaultPoolSize, mapPool } from './pool';
+import { render, type Rendering } from './render';
+import { readSnapshot } from './snapshot';
+import { indexByKind } from './source-map';
+import { validateTarget } from './targets';
+import { toolbox } from './tools';
+import { validateYaml } from './yaml-validator';
+
+export { clearValidationCache } from './cache';
+
+/** Overlays whose path has a segment `prod` or `production` count as production. */
+export const DEFAULT_PRODUCTION_PATTERN = /(^|\/)(prod|production)(\/|$)/i;
+
+export interface ValidateOptions {
+  root: string;
+  /** Incremental mode: validate only what these files (relative to root) affect. */
+  changedFiles?: string[];
+  productionPattern?: RegExp;
+  signal?: AbortSignal;
+  /** Called as work completes: activities heartbeat from here. */
+  onProgress?: () => void;
+  /** Called for each target actually rebuilt (not served from the cache). */
+  onBuild?: (target: string, kind: Target['kind']) => void;
+  poolSize?: number;
+}
+
+export interface ValidationReport {
+  validations: ValidationResult[];
+  findings: Finding[];
+}
+
+/** The repository folder does not exist or is not a folder: bad input, not a failed validation. */
+export class RepositoryNotFoundError extends Error {
+  override name = 'RepositoryNotFoundError';
+}
+
+async function realFolder(root: string): Promise<string> {
+  const st = await fs.stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) throw new RepositoryNotFoundError(`${root} is not a folder`);
+  return fs.realpath(root);
+}
+
+const fluxPaths = (docs: ManifestDoc[]): string[] =>
+  docs.filter((d) => isFluxKustomizationObject(d.object)).flatMap((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') ?? []);
+
+/** Flux objects worth checking: all of them, or in incremental mode those the change touches. */
+function fluxDocsFor(sources: readonly ManifestDoc[], selected: readonly Target[], changed?: ReadonlySet<string>): ManifestDoc[] {
+  const flux = sources.filter((d) => isFluxKustomizationObject(d.object) || isHelmRelease(d.object));
+  if (!changed) return flux;
+  const files = new Set([...changed, ...selected.flatMap((t) => t.inputs)]);
+  const ids = new Set(selected.map((t) => t.id));
+  return flux.filter((d) => files.has(d.file) || ids.has(repoPath(str(get(d.object, 'spec', 'path')) ?? '') ?? ''));
+}
+
+const ORDER = ['yaml', 'kustomize', 'helm', 'schema', 'flux', 'kubectl'];
+const byTarget = (a: ValidationResult, b: ValidationResult) =>
+  a.target.localeCompare(b.target) || ORDER.indexOf(a.validator) - ORDER.indexOf(b.validator);
+
+export async function validateRepository(opts: ValidateOptions): Promise<ValidationReport> {
+  const root = await realFolder(opts.root);
+  const snap = await readSnapshot(root);
+  const { roots, targets, sourceDocs } = discover(snap, fluxPaths);
+  const changed = opts.changedFiles ? new Set(opts.changedFiles.map((f) => path.posix.normalize(f.split(path.sep).join('/')))) : undefined;
+  const selected = changed ? affectedTargets(targets, [...changed]) : targets;
+  const tools = await toolbox();
+
+  const yamlFiles = changed ? [...new Set([...changed, ...selected.flatMap((t) => t.inputs)])].filter((f) => isYamlFile(f)) : snap.files;
+  const yaml = validateYaml(snap, yamlFiles);
+
+  const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(),
+    (t) => render(t, { snap, tools, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}) }),
+    { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onDone: opts.onProgress } : {}) });
+
+  const ctx = {
+    snap, sources: sourceDocs, index: indexByKind(sourceDocs),
+    productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
+    definedSources: definedSources(sourceDocs.map((d) => d.object)),
+  };
+  const validations: ValidationResult[] = [...yaml];
+  const findings: Finding[] = [];
+  const builds = new Map<string, Rendering>();
+  for (const [i, t] of selected.entries()) {
+    const r = renderings[i] as Rendering;
+    if (t.kind === 'kustomize') builds.set(t.id, r);
+    const res = await validateTarget(t, r, ctx);
+    validations.push(...res.validations);
+    findings.push(...res.findings);
+    opts.onProgress?.();
+  }
+
+  validations.push(...validateFlux(fluxDocsFor(sourceDocs, selected, changed), {
+    snap, definedSources: ctx.definedSources, builds, kustomizationDirs: new Set(roots.keys()),
+    yaml: new Map(yaml.map((y) => [y.target, y])),
+  }));
+  validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
+  return { validations: validations.sort(byTarget), findings };
+}
+
+async function kubectlResults(
+  selected: readonly Target[], renderings: readonly Rendering[], text: (f: string) => string | undefined,
+  tools: Awaited<ReturnType<typeof toolbox>>, signal?: AbortSignal,
+): Promise<ValidationResult[]> {
+  const cluster = await findCluster(tools);
+  // Without a cluster one line says so for the whole run, instead of one `skipped` per target.
+  if (!cluster.reachable) return [{ validator: 'kubectl', target: '.', status: 'skipped', message: `server-side dry run: ${cluster.reason}` }];
+  const out: ValidationResult[] = [];
+  for (const [i, t] of selected.entries()) {
+    const r = renderings[i];
+    const manifests = t.kind === 'plain' ? t.inputs.map((f) => text(f) ?? '').join('\n---\n') : r?.status === 'ok' ? r.text : '';
+    out.push(await dryRun(t.id, manifests, cluster, signal));
+  }
+  return out;
+}

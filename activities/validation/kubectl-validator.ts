@@ -1,0 +1,33 @@
+// `kubectl`: a server-side dry run of each rendering, the only check that knows the cluster's own
+// API versions, CRDs and admission webhooks. It runs only where a cluster context is configured
+// and answers within seconds; otherwise every target is `skipped` with the reason, never passed.
+import { execa } from 'execa';
+import type { ValidationResult } from '../../core/schemas';
+import type { Toolbox } from './tools';
+
+const PROBE_TIMEOUT_MS = 8_000;
+
+export type Cluster = { reachable: true; context: string } | { reachable: false; reason: string };
+
+export async function findCluster(tools: Toolbox): Promise<Cluster> {
+  if (!tools.kubectl) return { reachable: false, reason: tools.missing.kubectl };
+  const ctx = await execa('kubectl', ['config', 'current-context'], { reject: false, timeout: PROBE_TIMEOUT_MS });
+  if (ctx.exitCode !== 0) return { reachable: false, reason: 'no cluster context is configured (kubectl config current-context)' };
+  const context = String(ctx.stdout).trim();
+  const version = await execa('kubectl', ['version', '--request-timeout=5s', '-o', 'json'], { reject: false, timeout: PROBE_TIMEOUT_MS });
+  if (version.exitCode !== 0 || !String(version.stdout).includes('serverVersion')) {
+    return { reachable: false, reason: `cluster context "${context}" is not reachable` };
+  }
+  return { reachable: true, context };
+}
+
+export async function dryRun(target: string, manifests: string, cluster: Cluster, signal?: AbortSignal): Promise<ValidationResult> {
+  if (!cluster.reachable) return { validator: 'kubectl', target, status: 'skipped', message: cluster.reason };
+  if (!manifests.trim()) return { validator: 'kubectl', target, status: 'skipped', message: 'nothing rendered' };
+  const r = await execa('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], {
+    input: manifests, reject: false, timeout: 120_000, cancelSignal: signal,
+  });
+  return r.exitCode === 0
+    ? { validator: 'kubectl', target, status: 'pass', message: `server-side dry run on ${cluster.context} accepted` }
+    : { validator: 'kubectl', target, status: 'fail', message: String(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n') };
+}

@@ -1,0 +1,71 @@
+// Rendering a target with its real tool (kustomize build, helm lint + helm template), cached by the
+// content hash of its inputs. Plain manifest folders need no rendering.
+import path from 'node:path';
+import { execa } from 'execa';
+import { cacheKey, cached, remember } from './cache';
+import type { Target } from './discovery';
+import type { RepoSnapshot } from './snapshot';
+import type { Toolbox } from './tools';
+
+export type Rendering =
+  | { status: 'ok'; text: string; lint?: string }
+  | { status: 'failed'; error: string; lint?: string }
+  | { status: 'skipped'; reason: string };
+
+export interface RenderOptions {
+  snap: RepoSnapshot;
+  tools: Toolbox;
+  signal?: AbortSignal;
+  /** Called for each real tool run (a cache miss): tests assert exactly which targets were rebuilt. */
+  onBuild?: (target: string, kind: Target['kind']) => void;
+}
+
+const BUILD_TIMEOUT_MS = 120_000;
+
+/** A tool's error, short and with the root's absolute path removed so messages are relative. */
+function tidy(out: string, root: string): string {
+  const lines = out.split('\n').map((l) => l.split(`${root}/`).join('').trimEnd()).filter((l) => l && !l.startsWith('# Warning:'));
+  return lines.slice(-8).join('\n') || 'failed without a message';
+}
+
+async function run(file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await execa(file, args, {
+    reject: false, timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
+  });
+  return { ok: r.exitCode === 0, out: String(r.stdout), err: String(r.stderr) };
+}
+
+async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering> {
+  const tool = opts.tools.kustomize;
+  if (!tool) return { status: 'skipped', reason: opts.tools.missing.kustomize };
+  // Flux's kustomize-controller builds without the load restrictor; so do we, to agree with it.
+  const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
+  if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
+  const r = await run(tool.file, [...args, path.join(opts.snap.root, t.id)], opts);
+  return r.ok ? { status: 'ok', text: r.out } : { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
+}
+
+async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
+  const helm = opts.tools.helm;
+  if (!helm || !t.chart) return { status: 'skipped', reason: opts.tools.missing.helm };
+  const chart = path.join(opts.snap.root, t.chart);
+  const values = t.values ? ['-f', path.join(opts.snap.root, t.values)] : [];
+  const [lint, template] = await Promise.all([
+    run(helm.file, ['lint', chart, ...values], opts),
+    run(helm.file, ['template', path.posix.basename(t.chart), chart, ...values], opts),
+  ]);
+  const lintText = lint.ok ? undefined : tidy(`${lint.out}\n${lint.err}`, opts.snap.root);
+  if (!template.ok) return { status: 'failed', error: tidy(template.err || template.out, opts.snap.root), ...(lintText ? { lint: lintText } : {}) };
+  return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}) };
+}
+
+export async function render(t: Target, opts: RenderOptions): Promise<Rendering> {
+  if (t.kind === 'plain') return { status: 'ok', text: '' };
+  const tool = t.kind === 'kustomize' ? opts.tools.kustomize : opts.tools.helm;
+  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', t.id, ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
+  const hit = t.cacheable ? cached<Rendering>(key) : undefined;
+  if (hit) return hit;
+  opts.onBuild?.(t.id, t.kind);
+  const result = t.kind === 'kustomize' ? await kustomizeBuild(t, opts) : await helmRender(t, opts);
+  return t.cacheable && result.status !== 'skipped' ? remember(key, result) : result;
+}

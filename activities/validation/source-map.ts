@@ -1,0 +1,72 @@
+// Mapping rendered documents back to where they come from, so a finding says file:line. Kustomize
+// output carries no positions; a rendered object is matched to the source document of the same
+// kind among the target's inputs, by name (exact, else with a namePrefix/nameSuffix added) and
+// namespace. Helm output names its template in a `# Source:` comment.
+import { posix } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import type { RenderedDoc } from '../../core/compliance';
+import { get, parseManifests, str, type ManifestDoc } from '../../core/yaml-docs';
+import type { Target } from './discovery';
+import type { RepoSnapshot } from './snapshot';
+
+export type SourceIndex = Map<string, ManifestDoc[]>;
+
+export function indexByKind(docs: readonly ManifestDoc[]): SourceIndex {
+  const index: SourceIndex = new Map();
+  for (const d of docs) {
+    const k = str(d.object.kind) ?? '';
+    (index.get(k) ?? index.set(k, []).get(k))?.push(d);
+  }
+  return index;
+}
+
+const nameOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'name')) ?? '';
+const nsOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'namespace')) ?? '';
+
+export function locate(object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex): ManifestDoc | undefined {
+  const candidates = (index.get(str(object.kind) ?? '') ?? []).filter((d) => inputs.has(d.file));
+  const name = nameOf(object);
+  const exact = candidates.filter((d) => nameOf(d.object) === name);
+  const pool = exact.length ? exact : candidates.filter((d) => nameOf(d.object) !== '' && name.includes(nameOf(d.object)))
+    .sort((a, b) => nameOf(b.object).length - nameOf(a.object).length);
+  return pool.find((d) => nsOf(d.object) === nsOf(object)) ?? pool[0];
+}
+
+function kustomizeDocs(t: Target, text: string, index: SourceIndex): RenderedDoc[] {
+  const inputs = new Set(t.inputs);
+  return parseManifests(t.id, text).docs.map((d) => {
+    const src = locate(d.object, inputs, index);
+    return src ? { object: d.object, file: src.file, line: src.line } : { object: d.object };
+  });
+}
+
+/** Line of `kind: <Kind>` in a template, the closest a rendered Helm object can be placed. */
+function kindLine(text: string | undefined, kind: string): number | undefined {
+  if (!text || !kind) return undefined;
+  const i = text.split('\n').findIndex((l) => new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`).test(l));
+  return i < 0 ? undefined : i + 1;
+}
+
+function helmDocs(t: Target, text: string, snap: RepoSnapshot): RenderedDoc[] {
+  const out: RenderedDoc[] = [];
+  for (const doc of parseAllDocuments(text, { lineCounter: new LineCounter() })) {
+    const object = doc.toJS() as unknown;
+    if (!object || typeof object !== 'object' || Array.isArray(object)) continue;
+    const o = object as Record<string, unknown>;
+    const source = /Source:\s*(\S+)/.exec(doc.commentBefore ?? '')?.[1];
+    // `# Source: <chart name>/templates/x.yaml`: the first segment is the chart, i.e. t.chart.
+    const file = source && t.chart ? posix.join(t.chart, source.split('/').slice(1).join('/')) : undefined;
+    const line = file ? kindLine(snap.text(file), str(o.kind) ?? '') : undefined;
+    out.push({ object: o, ...(file ? { file } : {}), ...(line ? { line } : {}) });
+  }
+  return out;
+}
+
+/** The rendered documents of a target with their source positions. */
+export function renderedDocs(t: Target, text: string, snap: RepoSnapshot, sources: readonly ManifestDoc[], index: SourceIndex): RenderedDoc[] {
+  if (t.kind === 'plain') {
+    const inputs = new Set(t.inputs);
+    return sources.filter((d) => inputs.has(d.file)).map((d) => ({ object: d.object, file: d.file, line: d.line }));
+  }
+  return t.kind === 'helm' ? helmDocs(t, text, snap) : kustomizeDocs(t, text, index);
+}

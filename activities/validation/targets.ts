@@ -1,0 +1,55 @@
+// Validating one target: its rendering becomes kustomize / helm results, its documents are checked
+// against the schemas (cached by content) and the compliance checklist.
+import { runCompliance, type CheckContext, type RenderedDoc } from '../../core/compliance';
+import type { Finding, ValidationResult } from '../../core/schemas';
+import type { ManifestDoc } from '../../core/yaml-docs';
+import { cacheKey, cached, remember } from './cache';
+import type { Target } from './discovery';
+import type { Rendering } from './render';
+import { validateSchemas } from './schema-validator';
+import { sha256, type RepoSnapshot } from './snapshot';
+import { renderedDocs, type SourceIndex } from './source-map';
+
+export interface TargetContext {
+  snap: RepoSnapshot;
+  sources: readonly ManifestDoc[];
+  index: SourceIndex;
+  productionPattern: RegExp;
+  definedSources: ReadonlySet<string>;
+}
+
+function toolResults(t: Target, r: Rendering, docs: number): ValidationResult[] {
+  const validator = t.kind === 'helm' ? 'helm' : 'kustomize';
+  if (r.status === 'skipped') return [{ validator, target: t.id, status: 'skipped', message: r.reason }];
+  const out: ValidationResult[] = [];
+  if (t.kind === 'helm') {
+    out.push(r.lint
+      ? { validator, target: t.id, status: 'fail', message: `helm lint: ${r.lint}` }
+      : { validator, target: t.id, status: 'pass', message: 'helm lint: no failures' });
+  }
+  const what = t.kind === 'helm' ? 'helm template' : 'kustomize build';
+  out.push(r.status === 'ok'
+    ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)` }
+    : { validator, target: t.id, status: 'fail', message: `${what}: ${r.error}` });
+  return out;
+}
+
+async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<ValidationResult[]> {
+  const key = cacheKey(['schema', t.id, sha256(JSON.stringify(docs))]);
+  return cached<ValidationResult[]>(key) ?? remember(key, await validateSchemas(t.id, docs));
+}
+
+export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
+  const docs = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index) : [];
+  const validations = t.kind === 'plain' ? [] : toolResults(t, r, docs.length);
+  validations.push(...await schemaResults(t, docs));
+  if (r.status === 'skipped') return { validations, findings: [] };
+  const checkCtx: CheckContext = {
+    target: t.id,
+    production: ctx.productionPattern.test(t.id),
+    directories: ctx.snap.directories,
+    definedSources: ctx.definedSources,
+    ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
+  };
+  return { validations, findings: runCompliance(docs, checkCtx) };
+}

@@ -1,0 +1,53 @@
+// The external tools the validators run, found once per process: a standalone kustomize if
+// installed, else kubectl's built-in one; helm on PATH or where `go install` puts it.
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+
+export interface Tool {
+  file: string;
+  /** Arguments that come before the target, e.g. `kustomize` for `kubectl kustomize`. */
+  prefix: string[];
+  version: string;
+}
+
+export interface Toolbox {
+  kustomize?: Tool;
+  helm?: Tool;
+  kubectl?: Tool;
+  /** Why each missing tool is missing, for `skipped` messages. */
+  missing: Record<'kustomize' | 'helm' | 'kubectl', string>;
+}
+
+async function probe(file: string, args: string[]): Promise<string | undefined> {
+  const r = await execa(file, args, { reject: false, timeout: 15_000 }).catch(() => undefined);
+  return r && r.exitCode === 0 ? String(r.stdout).trim().split('\n')[0] : undefined;
+}
+
+async function findTools(): Promise<Toolbox> {
+  const box: Toolbox = {
+    missing: {
+      kustomize: 'neither kustomize nor kubectl (with built-in kustomize) is installed',
+      helm: 'helm is not installed (go install helm.sh/helm/v3/cmd/helm@v3.22.0)',
+      kubectl: 'kubectl is not installed',
+    },
+  };
+  const kubectlVersion = await probe('kubectl', ['version', '--client']);
+  if (kubectlVersion) box.kubectl = { file: 'kubectl', prefix: [], version: kubectlVersion };
+  const kustomizeVersion = await probe('kustomize', ['version']);
+  if (kustomizeVersion) box.kustomize = { file: 'kustomize', prefix: ['build'], version: kustomizeVersion };
+  else if (kubectlVersion) box.kustomize = { file: 'kubectl', prefix: ['kustomize'], version: kubectlVersion };
+  const gobin = path.join(process.env.GOBIN ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'bin'), 'helm');
+  for (const file of ['helm', gobin]) {
+    const v = await probe(file, ['version', '--short']);
+    if (v) {
+      box.helm = { file, prefix: [], version: v };
+      break;
+    }
+  }
+  return box;
+}
+
+let found: Promise<Toolbox> | undefined;
+/** Memoised for the process: tools do not appear or vanish between two validations. */
+export const toolbox = (): Promise<Toolbox> => (found ??= findTools());

@@ -1,0 +1,27 @@
+// `yaml`: every YAML file parses, every document of it, duplicate keys included, reported at
+// file:line:column. Helm templates are Go templates, not YAML, and are left to helm.
+import { isYamlFile, parseManifests } from '../../core/yaml-docs';
+import type { ValidationResult } from '../../core/schemas';
+import type { RepoSnapshot } from './snapshot';
+
+const isTemplate = (f: string): boolean => /(^|\/)templates\//.test(f);
+
+export function validateYaml(snap: RepoSnapshot, files: readonly string[]): ValidationResult[] {
+  const out: ValidationResult[] = [];
+  for (const file of files.filter((f) => isYamlFile(f) && !isTemplate(f))) {
+    const text = snap.text(file);
+    if (text === undefined) continue;
+    const { docs, problems } = parseManifests(file, text);
+    const first = problems[0];
+    if (!first) {
+      out.push({ validator: 'yaml', target: file, status: 'pass', message: `${docs.length} document(s) parse` });
+      continue;
+    }
+    const more = problems.length > 1 ? ` (+${problems.length - 1} more)` : '';
+    out.push({
+      validator: 'yaml', target: file, status: 'fail', file, line: first.line, column: first.column,
+      message: `${file}:${first.line}:${first.column}: ${first.message}${more}`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+// The shape of one compliance check: a small pure unit over the rendered documents of one target
+// (an overlay, a chart rendering or a plain manifest folder), in the style of kube-linter.
+
+/** One rendered Kubernetes object and, when known, where its source document starts. */
+export interface RenderedDoc {
+  object: Record<string, unknown>;
+  file?: string;
+  line?: number;
+}
+
+/** What a check may know beyond the documents: the target, its environment, the repository. */
+export interface CheckContext {
+  /** Overlay folder, chart or file the documents were rendered from, relative to the repo root. */
+  target: string;
+  /** True when the target is a production overlay (path segment `prod` / `production` by default). */
+  production: boolean;
+  /** Set when the target failed to build; the documents are then empty. */
+  buildError?: string;
+  /** Folders that exist in the repository (relative, POSIX, `.` for the root). */
+  directories: ReadonlySet<string>;
+  /** Flux sources and charts defined anywhere in the repository, as `Kind/name` and `Kind/namespace/name`. */
+  definedSources: ReadonlySet<string>;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** What a check reports; the engine adds the check id, severity, target and suppression. */
+export interface Violation {
+  doc?: RenderedDoc;
+  message: string;
+  /** Overrides the check's default severity for this one report. */
+  severity?: Severity;
+}
+
+export interface ComplianceCheck {
+  id: string;
+  severity: Severity;
+  /** One paragraph for people: what fires, why it matters, how to fix it. Shown in SARIF rules. */
+  help: string;
+  check(docs: readonly RenderedDoc[], ctx: CheckContext): Violation[];
+}
