@@ -1,0 +1,15 @@
+// Standalone entry for `check`, for tests and CI without the full CLI:
+// node --import tsx client/check-main.ts <dir> [--format text|json|sarif]
+import { runCheckCommand, type CheckFormat } from './check';
+
+const args = process.argv.slice(2);
+const i = args.indexOf('--format');
+const format = (i >= 0 ? args[i + 1] : 'text') as CheckFormat;
+const positional = args.filter((a, j) => !a.startsWith('--') && (i < 0 || j !== i + 1));
+const dir = positional.length === 1 ? positional[0] : undefined;
+if (!dir) {
+  process.stderr.write('usage: check-main.ts <dir> [--format text|json|sarif]\n');
+  process.exitCode = 2;
+} else {
+  process.exitCode = await runCheckCommand(dir, { format });
+}

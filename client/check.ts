@@ -1,0 +1,48 @@
+// `infra-implementor check <dir>`: validators and compliance on a repository, no LLM, no Temporal.
+// Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation, 2 bad input.
+import { createRequire } from 'node:module';
+import { RepositoryNotFoundError, validateRepository } from '../activities/validation';
+import { renderSarif } from './check-sarif';
+import { renderText, type CheckReport } from './check-text';
+
+export const CHECK_FORMATS = ['text', 'json', 'sarif'] as const;
+export type CheckFormat = (typeof CHECK_FORMATS)[number];
+
+export interface CheckOptions {
+  format: CheckFormat;
+  /** Where the report goes; stdout unless a test captures it. */
+  write?: (text: string) => void;
+  /** Where usage errors go; stderr unless a test captures it. */
+  writeError?: (text: string) => void;
+}
+
+export function exitCodeOf(r: CheckReport): 0 | 1 {
+  const failed = r.validations.some((v) => v.status === 'fail');
+  const errors = r.findings.some((f) => f.suppressed === undefined && f.severity === 'error');
+  return failed || errors ? 1 : 0;
+}
+
+const version = (): string => (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<number> {
+  const write = opts.write ?? ((t: string) => void process.stdout.write(t));
+  const writeError = opts.writeError ?? ((t: string) => void process.stderr.write(t));
+  if (!(CHECK_FORMATS as readonly string[]).includes(opts.format)) {
+    writeError(`check: --format must be one of ${CHECK_FORMATS.join(', ')} (got "${String(opts.format)}")\n`);
+    return 2;
+  }
+  let report: CheckReport;
+  try {
+    report = await validateRepository({ root: dir });
+  } catch (e) {
+    if (e instanceof RepositoryNotFoundError) {
+      writeError(`check: ${e.message}: give the folder of an infrastructure repository\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (opts.format === 'json') write(`${JSON.stringify({ validations: report.validations, findings: report.findings }, null, 2)}\n`);
+  else if (opts.format === 'sarif') write(`${JSON.stringify(renderSarif(report, version()), null, 2)}\n`);
+  else write(renderText(report));
+  return exitCodeOf(report);
+}

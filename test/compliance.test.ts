@@ -1,0 +1,151 @@
+// Compliance checks, kube-linter style: each check has a fixture folder under
+// test/fixtures/compliance/<id>/ in which every object named `fire*` must be reported by that check
+// and nothing else may be (objects named `dont-fire*` are the clean twins). The fixtures run through
+// the real engine, so rendering, source mapping and severities are exercised too.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { CHECKS, runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
+import { imageTag } from '../core/compliance/image-latest-or-untagged';
+import { selectorMatches } from '../core/compliance/k8s';
+import type { Finding } from '../core/schemas';
+import { validateRepository } from '../activities/validation';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'compliance');
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = path.join(dir, e);
+    return statSync(p).isDirectory() ? [p, ...walk(p)] : [p];
+  });
+}
+
+/** Names of everything in a fixture that must fire: objects and folders named fire*. */
+function firingNames(dir: string): Set<string> {
+  const names = new Set<string>();
+  for (const p of walk(dir)) {
+    if (statSync(p).isDirectory()) {
+      if (path.basename(p).startsWith('fire')) names.add(path.basename(p));
+      continue;
+    }
+    for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
+      const name = (doc.toJS() as { metadata?: { name?: string } } | null)?.metadata?.name;
+      if (name?.startsWith('fire')) names.add(name);
+    }
+  }
+  return names;
+}
+
+const nameOf = (f: Finding): string => f.resource.split('/').pop() ?? f.resource;
+
+async function findingsOf(id: string): Promise<Finding[]> {
+  const { findings } = await validateRepository({ root: path.join(FIXTURES, id) });
+  return findings.filter((f) => f.check === id);
+}
+
+describe('compliance fixtures', () => {
+  it('every registered check has a fixture folder with a planted violation and a clean twin', () => {
+    for (const check of CHECKS) {
+      const dir = path.join(FIXTURES, check.id);
+      assert.ok(existsSync(dir), `check ${check.id} has no fixture folder ${path.relative(process.cwd(), dir)}`);
+      const text = walk(dir).map((p) => path.basename(p) + (statSync(p).isFile() ? readFileSync(p, 'utf8') : '')).join('\n');
+      assert.match(text, /dont-fire/, `fixture of ${check.id} has no dont-fire* object`);
+      assert.ok(firingNames(dir).size > 0, `fixture of ${check.id} has no fire* object`);
+    }
+  });
+
+  it('no fixture folder is left without a registered check', () => {
+    const ids = new Set(CHECKS.map((c) => c.id));
+    for (const dir of readdirSync(FIXTURES)) assert.ok(ids.has(dir), `fixture folder ${dir} names no registered check`);
+  });
+
+  for (const check of CHECKS) {
+    it(`${check.id}: fires on exactly the fire* objects, never on dont-fire*`, async () => {
+      const findings = await findingsOf(check.id);
+      const fired = new Set(findings.map(nameOf));
+      assert.deepEqual([...fired].sort(), [...firingNames(path.join(FIXTURES, check.id))].sort());
+      for (const f of findings) {
+        assert.ok(f.message.length > 0);
+        if (check.id !== 'kustomize-build-failed') assert.ok(f.file && f.line, `${f.resource} is located at file:line`);
+      }
+    });
+  }
+});
+
+describe('compliance specifics', () => {
+  it('plaintext-secret is an error in production and a warning elsewhere; ENC values alone are not enough', async () => {
+    const findings = await findingsOf('plaintext-secret');
+    const by = (name: string) => findings.find((f) => nameOf(f) === name);
+    assert.equal(by('fire-plaintext-production')?.severity, 'error');
+    assert.equal(by('fire-plaintext-production')?.target, 'production');
+    assert.equal(by('fire-plaintext-staging')?.severity, 'warning');
+    assert.match(by('fire-half-encrypted')?.message ?? '', /plain-text value\(s\): data\.b/);
+    assert.match(by('fire-fake-sops-block')?.message ?? '', /no SOPS metadata/);
+  });
+
+  it('findings point at the source document line', async () => {
+    const findings = await findingsOf('host-namespaces');
+    const f = findings.find((x) => nameOf(x) === 'fire-host-pid-ipc');
+    assert.equal(f?.file, 'manifests.yaml');
+    const lines = readFileSync(path.join(FIXTURES, 'host-namespaces', 'manifests.yaml'), 'utf8').split('\n');
+    assert.equal(lines[(f?.line ?? 0) - 1], 'apiVersion: apps/v1');
+    assert.equal(lines[(f?.line ?? 0) + 2], '  name: fire-host-pid-ipc');
+    assert.match(f?.message ?? '', /hostPID, hostIPC/);
+  });
+
+  it('kustomize-build-failed carries the tool error and names the overlay', async () => {
+    const [f, ...rest] = await findingsOf('kustomize-build-failed');
+    assert.equal(rest.length, 0);
+    assert.equal(f?.target, 'fire-broken');
+    assert.equal(f?.severity, 'error');
+    assert.match(f?.message ?? '', /configmap\.yaml/);
+  });
+});
+
+describe('compliance runner (pure)', () => {
+  const ctx: CheckContext = { target: 'apps/prod', production: true, directories: new Set(['.']), definedSources: new Set() };
+  const pod = (annotations: Record<string, string>): RenderedDoc => ({
+    object: {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations },
+      spec: { hostNetwork: true, containers: [{ name: 'c', image: 'x:1' }] },
+    },
+    file: 'p.yaml', line: 1,
+  });
+
+  it('a suppression annotation keeps the finding with its reason and touches no other check', () => {
+    const findings = runCompliance([pod({ 'infra-implementor.io/ignore-check.host-namespaces': 'node agent' })], ctx);
+    const host = findings.find((f) => f.check === 'host-namespaces');
+    assert.equal(host?.suppressed, 'node agent');
+    assert.equal(findings.find((f) => f.check === 'missing-probes')?.suppressed, undefined);
+  });
+
+  it('an empty suppression reason still suppresses, and says so', () => {
+    const findings = runCompliance([pod({ 'infra-implementor.io/ignore-check.host-namespaces': '' })], ctx);
+    assert.equal(findings.find((f) => f.check === 'host-namespaces')?.suppressed, 'no reason given');
+  });
+
+  it('checks beyond the checklist are warnings; checklist ids are errors', () => {
+    const extras = ['image-latest-or-untagged', 'privileged-container', 'host-namespaces', 'run-as-non-root', 'read-only-root-fs', 'deployment-selector-mismatch'];
+    for (const c of CHECKS) assert.equal(c.severity, extras.includes(c.id) || c.id === 'plaintext-secret' ? 'warning' : 'error', c.id);
+    for (const c of CHECKS) assert.ok(c.help.length > 40, `${c.id} has help text`);
+  });
+
+  it('reads image tags past a registry port and digests', () => {
+    assert.equal(imageTag('nginx'), undefined);
+    assert.equal(imageTag('registry:5000/a/b'), undefined);
+    assert.equal(imageTag('registry:5000/a/b:1.2'), '1.2');
+    assert.equal(imageTag('nginx@sha256:abc'), undefined);
+  });
+
+  it('evaluates label selectors with every operator', () => {
+    const labels = { app: 'web', tier: 'front' };
+    assert.ok(selectorMatches({}, labels));
+    assert.ok(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] }, labels));
+    assert.ok(!selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['front'] }] }, labels));
+    assert.ok(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, labels));
+    assert.ok(!selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, labels));
+    assert.ok(!selectorMatches({ matchLabels: { app: 'api' } }, labels));
+  });
+});
