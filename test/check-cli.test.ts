@@ -1,0 +1,110 @@
+// `check` as users run it: a real process (tsx) on fixture repositories, its three formats, its exit
+// codes, SARIF validated against the SARIF 2.1.0 schema, and missing tools reported as skipped.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import Ajv from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { z } from 'zod';
+import { Finding, ValidationResult } from '../core/schemas';
+import { runCheckCommand } from '../client/check';
+
+const ROOT = path.join(import.meta.dirname, '..');
+const REPO = path.join(import.meta.dirname, 'fixtures', 'validation', 'repo');
+const CLEAN = path.join(import.meta.dirname, 'fixtures', 'compliance', 'kustomize-build-failed', 'dont-fire-builds');
+
+/**
+ * The SARIF 2.1.0 schema as @microsoft/jest-sarif ships it (draft-04). Its `language` pattern is not
+ * valid as a unicode RegExp, hence unicodeRegExp: false.
+ */
+function sarifValidator() {
+  const schemaPath = createRequire(import.meta.url).resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')) as object);
+}
+
+const check = (args: string[], env?: NodeJS.ProcessEnv) =>
+  execa(process.execPath, ['--import', 'tsx', 'client/check-main.ts', ...args], { cwd: ROOT, reject: false, ...(env ? { env, extendEnv: false } : {}) });
+
+describe('infra-implementor check', () => {
+  it('text: groups by target, shows suppression reasons and ends with a summary; exit 1 on errors', async () => {
+    const r = await check([REPO]);
+    assert.equal(r.exitCode, 1);
+    const out = String(r.stdout);
+    assert.match(out, /^apps\/production\n {2}error {2}plaintext-secret {2}Secret\/db-plain apps\/production\/secrets\.yaml:1: /m);
+    assert.match(out, /suppressed {2}image-latest-or-untagged .*\(suppressed: pinned by Flux image automation\)/);
+    assert.match(out, /^apps\/broken\n {2}FAIL {2}kustomize: kustomize build: /m);
+    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 2 suppressed$/);
+  });
+
+  it('json: exactly the contract object {validations, findings}', async () => {
+    const r = await check([REPO, '--format', 'json']);
+    assert.equal(r.exitCode, 1);
+    const parsed = JSON.parse(String(r.stdout)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(parsed), ['validations', 'findings']);
+    const report = z.object({ validations: z.array(ValidationResult.strict()), findings: z.array(Finding.strict()) }).strict().parse(parsed);
+    assert.ok(report.findings.some((f) => f.check === 'gitops-path-missing' && f.severity === 'error'));
+    assert.ok(report.validations.some((v) => v.validator === 'helm' && v.status === 'fail'));
+  });
+
+  it('sarif: valid against the SARIF 2.1.0 schema, with a rule and help text per check', async () => {
+    const r = await check([REPO, '--format', 'sarif']);
+    assert.equal(r.exitCode, 1);
+    const sarif = JSON.parse(String(r.stdout)) as { runs: { tool: { driver: { rules: { id: string; help: { text: string } }[] } }; results: unknown[] }[] };
+    const validate = sarifValidator();
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5)));
+    const rules = sarif.runs[0]?.tool.driver.rules ?? [];
+    for (const id of ['required-labels', 'plaintext-secret', 'kustomize-build-failed', 'validation/helm']) {
+      assert.ok((rules.find((x) => x.id === id)?.help.text.length ?? 0) > 20, `rule ${id} with help`);
+    }
+    assert.ok((sarif.runs[0]?.results.length ?? 0) > 5);
+  });
+
+  it('the schema test can fail: a SARIF log without its version is rejected', async () => {
+    const r = await check([REPO, '--format', 'sarif']);
+    const sarif = JSON.parse(String(r.stdout)) as Record<string, unknown>;
+    delete sarif.version;
+    assert.equal(sarifValidator()(sarif), false);
+  });
+
+  it('exits 0 on a clean repository', async () => {
+    const r = await check([CLEAN]);
+    assert.equal(r.exitCode, 0, String(r.stdout));
+    assert.match(String(r.stdout), /0 failed, 1 skipped; 0 error\(s\), 0 warning\(s\), 0 suppressed/);
+  });
+
+  it('exits 2 on a folder that does not exist and on an unknown format', async () => {
+    const missing = await check([path.join(os.tmpdir(), 'no-such-infra-repo')]);
+    assert.equal(missing.exitCode, 2);
+    assert.match(String(missing.stderr), /is not a folder/);
+    const lines: string[] = [];
+    const code = await runCheckCommand(CLEAN, { format: 'yaml' as 'text', write: (t) => lines.push(t), writeError: (t) => lines.push(t) });
+    assert.equal(code, 2);
+    assert.match(lines.join(''), /--format must be one of text, json, sarif/);
+  });
+
+  it('reports kustomize and helm as skipped, never passed, when the tools are missing', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'check-no-tools-'));
+    try {
+      // PATH holds node only (linked into an empty folder); HOME and GOPATH point where no helm was installed.
+      mkdirSync(path.join(home, 'bin'));
+      symlinkSync(process.execPath, path.join(home, 'bin', 'node'));
+      const r = await check([REPO, '--format', 'json'], { PATH: path.join(home, 'bin'), HOME: home, GOPATH: home });
+      const report = JSON.parse(String(r.stdout)) as { validations: ValidationResult[] };
+      const tools = report.validations.filter((v) => v.validator === 'kustomize' || v.validator === 'helm' || v.validator === 'kubectl');
+      assert.ok(tools.length >= 5);
+      for (const v of tools) assert.equal(v.status, 'skipped', `${v.validator} ${v.target}: ${v.message}`);
+      assert.match(tools.find((v) => v.validator === 'helm')?.message ?? '', /helm is not installed/);
+      assert.match(tools.find((v) => v.validator === 'kustomize')?.message ?? '', /neither kustomize nor kubectl/);
+      assert.equal(r.exitCode, 1, 'the YAML and Flux failures still count');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
