@@ -30,6 +30,8 @@ export interface RecordedRequest {
   rawBody: string;
   /** Arrival time, ms since the epoch. */
   at: number;
+  /** The usage this server reported for the reply, when it sent one. */
+  usage?: Required<ReplyUsage>;
 }
 
 /** The parts of a Messages request the tests look at. */
@@ -90,13 +92,14 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       } catch {
         body = undefined;
       }
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, rawBody, at: Date.now() });
+      const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, rawBody, at: Date.now() };
+      requests.push(record);
       if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
         return sendError(res, httpError(404, 'not_found_error', `fake-anthropic: no route ${req.method} ${req.url}`));
       }
       // An empty queue is a test bug: answer with a non-retryable error that says so.
       const reply = queue.shift() ?? httpError(400, 'invalid_request_error', 'fake-anthropic: no scripted reply left');
-      setTimeout(() => serve(req, res, reply, body, cached), reply.delayMs ?? 0);
+      setTimeout(() => serve(req, res, reply, record, cached), reply.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -115,12 +118,14 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   };
 }
 
-function serve(req: http.IncomingMessage, res: http.ServerResponse, reply: ScriptedReply, body: MessagesRequestBody | undefined, cached: Set<string>) {
+function serve(req: http.IncomingMessage, res: http.ServerResponse, reply: ScriptedReply, record: RecordedRequest, cached: Set<string>) {
+  const body = record.body;
   if (reply.kind === 'error') return sendError(res, reply);
   // Without streaming there is no "mid-stream": a reset cuts the connection, a stream error is a 500.
   if (reply.kind === 'reset' && (!reply.midStream || !body?.stream)) return req.socket.destroy();
   if (reply.kind === 'stream-error' && !body?.stream) return sendError(res, httpError(500, reply.errorType, reply.message));
   const usage = usageFor(body, cached, reply.kind === 'tool' || reply.kind === 'text' ? reply.usage : undefined);
+  if (reply.kind === 'tool' || reply.kind === 'text') record.usage = usage;
   const toolName = body?.tool_choice?.name ?? body?.tools?.[0]?.name ?? 'tool';
   const message = {
     id: `msg_fake_${Date.now()}`, type: 'message', role: 'assistant', model: body?.model ?? 'unknown',

@@ -11,7 +11,7 @@ import { fixMessage, phaseMessage, stableSystem } from './prompts';
 
 export { NON_RETRYABLE_ANTHROPIC_TYPES, AnthropicFailure, UnusableReplyError, ReplyTruncatedError } from './errors';
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 
 export interface AnthropicImplementerOptions {
   apiKey: string;
