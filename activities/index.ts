@@ -11,6 +11,7 @@ import { readScope } from './scope';
 import { surveyPatterns } from './patterns';
 import { createScaffoldImplementer } from './implementers/scaffold';
 import { validateBasic } from './validate-basic';
+import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
 import type { Proposal } from '../core/implementer';
 
 export type { AppliedEntry } from './changes';
@@ -87,6 +88,10 @@ export const createActivities = (deps: ActivityDeps) => ({
   async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[] }> {
     if (deps.validate) return { validations: (await deps.validate(req)).validations };
     return { validations: await validateBasic(req) };
+  },
+
+  async recordLearnedPattern(req: { reposRoot: string; entry: LearnedEntry }): Promise<{ added: boolean; id: string }> {
+    return appendLearnedPattern(req.reposRoot, req.entry);
   },
 
   async checkCompliance(req: { infraRoot: string; changedFiles: string[] }): Promise<{ findings: Finding[] }> {

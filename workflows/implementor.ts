@@ -91,6 +91,9 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
   const dependencies: Dependency[] = [];
   const usage: LlmUsage = emptyUsage();
   const tried: string[] = [];
+  // What the fixes changed and the last human guidance: the lesson recorded when validation passes.
+  const fixesApplied: string[] = [];
+  let lastGuidance: string | undefined;
   let validations: ValidationResult[] = [];
   let applyCount = 0;
   let ctx: ImplementContext | undefined;
@@ -201,11 +204,13 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
           : 'Accepted by a human with failing validations.', 'accepted');
       }
       // retry: one more fix with the human's guidance, then one more validation.
+      lastGuidance = decision.guidance;
       setPhase('fix', 'proposing a fix with human guidance');
       const fixed = await tryFix(validations, incomplete, decision.guidance ?? '');
       if (fixed.error === undefined) incomplete = undefined;
       state.maxAttempts = state.attempt + 1;
     }
+    if (state.attempt > 1 && fixesApplied.length) await recordLesson();
     return await runCompliance(`Implemented and validated on attempt ${state.attempt}.`, 'succeeded');
   } catch (err) {
     if (isCancellation(err)) {
@@ -229,11 +234,25 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
     try {
       const proposal = await implementer.proposeFix({ ctx: ctx as ImplementContext, request });
       addUsage(proposal.usage);
+      fixesApplied.push(...proposal.changeSet.operations.map((o) => `${o.action} ${o.path}${o.reason ? ` (${o.reason})` : ''}`));
       return { changed: (await apply(proposal.changeSet, `fix-${state.attempt}`)) > 0 };
     } catch (err) {
       if (!isAttemptFailure(err)) throw err;
       return { changed: false, error: failureMessage(err) };
     }
+  }
+
+  /** A resolved failure becomes knowledge for the next run (only under a repos root, never in the infra repo). */
+  async function recordLesson(): Promise<void> {
+    if (!input.reposRoot) return;
+    const entry = {
+      failed: tried.filter((t) => t.startsWith('attempt ')).join('\n'),
+      fixed: fixesApplied.join('\n'),
+      scope: input.scope,
+      ...(lastGuidance ? { guidance: lastGuidance } : {}),
+    };
+    // Losing a lesson must not fail a run that succeeded.
+    await files.recordLearnedPattern({ reposRoot: input.reposRoot, entry }).catch((err) => log.warn('could not record the learned pattern', { error: failureMessage(err) }));
   }
 
   async function askHuman(failures: ValidationResult[]): Promise<{ action: Answer['action']; guidance?: string; timedOut: boolean }> {
