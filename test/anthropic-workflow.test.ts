@@ -111,6 +111,17 @@ describe('infrastructureImplementor with the anthropic implementer', () => {
     assert.ok(!history.includes(API_KEY));
   });
 
+  it('a reply cut at max_tokens is never applied: it counts as a failed attempt and the fix prompt says why', async () => {
+    const all = phases();
+    fake.enqueue(toolReply(all[0], { stopReason: 'max_tokens' }), toolReply({ operations: all.flatMap((c) => c.operations) }));
+    const { report } = await run('anthropic-max-tokens');
+    assert.equal(report.status, 'succeeded', report.summary);
+    assert.equal(report.attempts, 2);
+    assert.equal(fake.messageRequests().length, 2, 'the cut reply, then one fix with everything');
+    assert.match(String(fake.messageRequests()[1]?.body?.messages[0]?.content), /cut at max_tokens/);
+    assert.ok(report.filesCreated.includes('apps/base/orders/service.yaml'));
+  });
+
   it('a reply that breaks the schema is corrected inside the activity; a failing change is fixed with the exact error, and the lesson is learned for the next run', async () => {
     const broken = phases(baseKustomization(['deployment.yaml', 'missing.yaml']));
     fake.enqueue(
