@@ -132,10 +132,10 @@ describe('fix loop and escalation', () => {
     const { worker, start } = await setup(server, { phases: { config: write(FILE, BROKEN_1) }, gate }, { maxAttempts: 1 });
     await worker.runUntil(async () => {
       const handle = await start();
-      await assert.rejects(handle.executeUpdate(answerUpdate, { args: [{ action: 'accept' }] }), (e: Error) => /nothing is pending/.test(String(e.cause?.message)));
+      await assert.rejects(handle.executeUpdate(answerUpdate, { args: [{ action: 'accept' }] }), (e: Error) => /nothing is pending/.test(String((e.cause as Error | undefined)?.message)));
       release();
       await waitForQuestion(handle);
-      await assert.rejects(handle.executeUpdate(answerUpdate, { args: [{ action: 'later' as 'accept' }] }), (e: Error) => /unknown action/.test(String(e.cause?.message)));
+      await assert.rejects(handle.executeUpdate(answerUpdate, { args: [{ action: 'later' as 'accept' }] }), (e: Error) => /unknown action/.test(String((e.cause as Error | undefined)?.message)));
       await handle.executeUpdate(answerUpdate, { args: [{ action: 'abort' }] });
       assert.equal((await handle.result()).status, 'aborted');
     });

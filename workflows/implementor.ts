@@ -22,11 +22,13 @@ const files = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['PathOutsideRoot', 'InvalidInput'] },
 });
 const implementer = proxyActivities<Activities>({
-  startToCloseTimeout: '15m',
+  // Up to three streamed calls of long output per proposal; heartbeats catch a stalled one sooner.
+  startToCloseTimeout: '30m',
   heartbeatTimeout: '2m',
   retry: {
     initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
-    nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens'],
+    nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens',
+      'AnthropicRequestTooLarge', 'AnthropicBilling', 'AnthropicRequestRejected'],
   },
 });
 const validators = proxyActivities<Activities>({
