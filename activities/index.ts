@@ -10,7 +10,7 @@ import { repoReader, realRoot } from './repo-fs';
 import { readScope } from './scope';
 import { surveyPatterns } from './patterns';
 import { createScaffoldImplementer } from './implementers/scaffold';
-import { validateBasic } from './validate-basic';
+import { validateRepository } from './validation';
 import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
 import type { Proposal } from '../core/implementer';
 
@@ -58,7 +58,20 @@ async function planning(fn: () => Promise<Proposal>): Promise<Proposal> {
   }
 }
 
-export const createActivities = (deps: ActivityDeps) => ({
+/** The validation engine, incremental on the changed files, heartbeating as targets complete. */
+async function engine(req: { infraRoot: string; changedFiles: string[] }) {
+  const ctx = Context.current();
+  return validateRepository({
+    root: await realRoot(req.infraRoot),
+    changedFiles: req.changedFiles,
+    signal: ctx.cancellationSignal,
+    onProgress: () => ctx.heartbeat(),
+  });
+}
+
+export const createActivities = (deps: ActivityDeps) => {
+  const validate = deps.validate ?? engine;
+  return {
   async readScope(req: { infraRoot: string; files: string[] }): Promise<ScopeFile[]> {
     return readScope(req);
   },
@@ -86,18 +99,18 @@ export const createActivities = (deps: ActivityDeps) => ({
   },
 
   async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[] }> {
-    if (deps.validate) return { validations: (await deps.validate(req)).validations };
-    return { validations: await validateBasic(req) };
+    return { validations: (await validate(req)).validations };
   },
 
   async recordLearnedPattern(req: { reposRoot: string; entry: LearnedEntry }): Promise<{ added: boolean; id: string }> {
     return appendLearnedPattern(req.reposRoot, req.entry);
   },
 
+  /** The checklist on the rendered overlays the change touches (builds come from the content-hash cache). */
   async checkCompliance(req: { infraRoot: string; changedFiles: string[] }): Promise<{ findings: Finding[] }> {
-    if (deps.validate) return { findings: (await deps.validate(req)).findings };
-    return { findings: [] };
+    return { findings: (await validate(req)).findings };
   },
-});
+};
+};
 
 export type Activities = ReturnType<typeof createActivities>;
