@@ -76,7 +76,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const tools = await toolbox();
 
   const yamlFiles = changed ? [...new Set([...changed, ...selected.flatMap((t) => t.inputs)])].filter((f) => isYamlFile(f)) : snap.files;
-  const yaml = validateYaml(snap, yamlFiles);
+  const yaml = validateYaml(snap, yamlFiles, [...new Set(targets.flatMap((t) => t.chart ?? []))]);
 
   const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(),
     (t) => render(t, { snap, tools, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}) }),

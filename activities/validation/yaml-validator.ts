@@ -4,9 +4,9 @@ import { isYamlFile, parseManifests } from '../../core/yaml-docs';
 import type { ValidationResult } from '../../core/schemas';
 import type { RepoSnapshot } from './snapshot';
 
-const isTemplate = (f: string): boolean => /(^|\/)templates\//.test(f);
-
-export function validateYaml(snap: RepoSnapshot, files: readonly string[]): ValidationResult[] {
+/** `charts` are the chart folders: files under their templates/ are Go templates. */
+export function validateYaml(snap: RepoSnapshot, files: readonly string[], charts: readonly string[] = []): ValidationResult[] {
+  const isTemplate = (f: string): boolean => charts.some((c) => f.startsWith(c === '.' ? 'templates/' : `${c}/templates/`));
   const out: ValidationResult[] = [];
   for (const file of files.filter((f) => isYamlFile(f) && !isTemplate(f))) {
     const text = snap.text(file);
