@@ -138,7 +138,7 @@ export function discover(snap: RepoSnapshot, fluxPaths: (docs: ManifestDoc[]) =>
     const inputs = snap.files.filter((f) => f.startsWith(`${chart}/`));
     targets.push({ id: chart, kind: 'helm', inputs, cacheable: true, chart });
     // Extra values files beside the chart (values-prod.yaml, values.staging.yaml): one rendering each.
-    for (const v of inputs.filter((f) => posix.dirname(f) === chart && /^values[-.]/.test(posix.basename(f)) && isYamlFile(f))) {
+    for (const v of inputs.filter((f) => posix.dirname(f) === chart && /^values[-.].+\.ya?ml$/.test(posix.basename(f)) && !/^values\.ya?ml$/.test(posix.basename(f)))) {
       targets.push({ id: v, kind: 'helm', inputs, cacheable: true, chart, values: v });
     }
   }

@@ -24,6 +24,8 @@ const BUILD_TIMEOUT_MS = 120_000;
 
 /** A tool's error, short and with the root's absolute path removed so messages are relative. */
 function tidy(out: string, root: string): string {
+  // kubectl wraps kustomize's error in a klog line: E1128 09:14:43.07 18173 run.go:72] "command failed" err="…"
+  out = out.replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(.*)"$/gm, (_m, err: string) => err.replace(/\\"/g, '"'));
   const lines = out.split('\n').map((l) => l.split(`${root}/`).join('').trimEnd()).filter((l) => l && !l.startsWith('# Warning:'));
   return lines.slice(-8).join('\n') || 'failed without a message';
 }

@@ -53,7 +53,8 @@ function helmDocs(t: Target, text: string, snap: RepoSnapshot): RenderedDoc[] {
     const object = doc.toJS() as unknown;
     if (!object || typeof object !== 'object' || Array.isArray(object)) continue;
     const o = object as Record<string, unknown>;
-    const source = /Source:\s*(\S+)/.exec(doc.commentBefore ?? '')?.[1];
+    const comments = `${doc.commentBefore ?? ''}\n${doc.contents?.commentBefore ?? ''}`;
+    const source = /Source:\s*(\S+)/.exec(comments)?.[1];
     // `# Source: <chart name>/templates/x.yaml`: the first segment is the chart, i.e. t.chart.
     const file = source && t.chart ? posix.join(t.chart, source.split('/').slice(1).join('/')) : undefined;
     const line = file ? kindLine(snap.text(file), str(o.kind) ?? '') : undefined;
