@@ -49,6 +49,21 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program
+    .command('check')
+    .description('validate a repository and run the compliance checklist: no LLM, no Temporal')
+    .argument('<dir>', 'the repository (or a folder of it)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addHelpText('after', `
+Exit codes: 0 clean, 1 findings of severity error or a failed validation, 2 bad input.
+Examples:
+  $ infra-implementor check ./infra
+  $ infra-implementor check ./infra --format sarif > results.sarif`)
+    .action(async (dir: string, flags) => {
+      const { runCheckCommand } = await import('./check');
+      throw new Exit(await runCheckCommand(dir, { format: flags.format }));
+    });
+
+  program
     .command('implement')
     .description('start one implementor workflow for a scope')
     .requiredOption('--feature <text>', 'what the feature is, in a sentence')

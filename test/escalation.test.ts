@@ -12,6 +12,7 @@ import {
 import { scriptedImplementer, write } from './helpers/implementers';
 import { EXAMPLES, gitCopy, gitStatus, snapshot } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
+import { recordHistory } from './helpers/histories';
 
 const BROKEN_1 = 'a: [1, 2\n';
 const BROKEN_2 = 'b: [3, 4\n';
@@ -49,6 +50,7 @@ describe('fix loop and escalation', () => {
     const report = await worker.runUntil(async () => {
       const handle = await start();
       const r = await handle.result();
+      await recordHistory(handle, 'implementor-fix-on-attempt-2');
       const history = await handle.fetchHistory();
       const validations = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'validateChanges');
       assert.equal(validations.length, 2, 'two validateChanges activities in history');
@@ -81,7 +83,9 @@ describe('fix loop and escalation', () => {
       assert.equal(desc.typedSearchAttributes.get(AwaitingHumanKey), true);
       assert.equal(desc.typedSearchAttributes.get(ImplementorPhaseKey), 'awaiting-human');
       assert.match(await handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', guidance: 'write a ConfigMap named extra' }] }), /retry/);
-      return handle.result();
+      const r = await handle.result();
+      await recordHistory(handle, 'implementor-escalate-retry');
+      return r;
     });
     assert.equal(report.status, 'succeeded', report.summary);
     assert.equal(impl.fixRequests.at(-1)?.guidance, 'write a ConfigMap named extra');
@@ -94,7 +98,9 @@ describe('fix loop and escalation', () => {
       const handle = await start();
       await waitForQuestion(handle);
       await handle.signal(answerSignal, { action: 'accept' });
-      return handle.result();
+      const r = await handle.result();
+      await recordHistory(handle, 'implementor-escalate-accept');
+      return r;
     });
     assert.equal(report.status, 'accepted');
     assert.ok(report.validations.some((v) => v.status === 'fail' && v.validator === 'yaml'), 'the failing validation is in the report');
@@ -111,7 +117,9 @@ describe('fix loop and escalation', () => {
       const handle = await start();
       await waitForQuestion(handle);
       await handle.executeUpdate(answerUpdate, { args: [{ action: 'abort' }] });
-      return handle.result();
+      const r = await handle.result();
+      await recordHistory(handle, 'implementor-escalate-abort');
+      return r;
     });
     assert.equal(report.status, 'aborted');
     assert.equal(await gitStatus(repo), '', 'git sees no change, untracked files included');
@@ -120,7 +128,12 @@ describe('fix loop and escalation', () => {
 
   it('the deadline applies abort when nobody answers, and the report says so', async () => {
     const { worker, start, repo } = await setup(server, { phases: { config: write(FILE, BROKEN_1) } }, { maxAttempts: 1, humanDeadline: '2s' });
-    const report = await worker.runUntil(async () => (await start()).result());
+    const report = await worker.runUntil(async () => {
+      const handle = await start();
+      const r = await handle.result();
+      await recordHistory(handle, 'implementor-deadline');
+      return r;
+    });
     assert.equal(report.status, 'aborted');
     assert.match(report.summary, /No answer before the deadline \(2s\)/);
     assert.equal(await gitStatus(repo), '');

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { ImplementorInput, ServiceSpec } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { startTestServer, type TestServer } from './helpers/temporal';
+import { recordHistory } from './helpers/histories';
 import { EXAMPLES, PROJECT_ROOT, gitCopy } from './helpers/repo';
 
 const orders = ServiceSpec.parse(parse(readFileSync(path.join(EXAMPLES, 'orders.spec.yaml'), 'utf8')));
@@ -21,7 +22,12 @@ describe('infrastructureImplementor on a real Temporal server', () => {
     const infraRoot = path.join(repo, 'infra');
     const { worker, taskQueue } = await server.worker();
     const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot, reposRoot: repo, spec: orders });
-    const report = await worker.runUntil(server.env.client.workflow.execute(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `happy-${Date.now()}`, args: [input] }));
+    const report = await worker.runUntil(async () => {
+      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `happy-${Date.now()}`, args: [input] });
+      const r = await handle.result();
+      await recordHistory(handle, 'implementor-happy');
+      return r;
+    });
     assert.equal(report.status, 'succeeded', report.summary);
     assert.ok(report.filesCreated.includes('apps/base/orders/deployment.yaml'));
     assert.deepEqual(report.filesModified, ['apps/production/kustomization.yaml', 'apps/staging/kustomization.yaml']);
