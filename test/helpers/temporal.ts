@@ -17,10 +17,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+/** `uiPort` also starts the Web UI there (for browser tests); without it the server has no UI. */
+export async function startTestServer(opts: { uiPort?: number } = {}): Promise<TestServer> {
   // Worker state chatter drowns test output; warnings and errors still show.
   installRuntime('WARN');
-  const env = await startDevServer();
+  const env = await startDevServer(opts.uiPort ? { uiPort: opts.uiPort } : {});
   return {
     env,
     async worker(deps = {}) {
