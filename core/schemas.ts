@@ -23,6 +23,7 @@ export const RelativePath = z
   .min(1, 'must not be empty')
   .max(1024)
   .refine((p) => !p.includes('\0') && !/[\n\r]/.test(p), 'must not contain NUL or newline characters')
+  .refine((p) => /^[A-Za-z0-9._\-/+@=,~\\:]+$/.test(p), 'may only contain letters, digits and . _ - + @ = , ~ / (no spaces or shell metacharacters)')
   .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(p), 'must be relative to the infra root, not absolute')
   .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".." segments')
   .refine((p) => !p.split(/[\\/]/).includes('.git'), 'must not point into .git');
@@ -57,6 +58,8 @@ export const ImplementorOptions = z
     /** How long to wait for a human answer before `deadlineAction` applies. */
     humanDeadline: durationString.default('24h'),
     deadlineAction: z.enum(['abort', 'accept']).default('abort'),
+    /** Set by a feature workflow: the queue of the worker that holds this run's worktree. */
+    activityTaskQueue: z.string().min(1).optional(),
   })
   .strict();
 export type ImplementorOptions = z.infer<typeof ImplementorOptions>;

@@ -71,6 +71,13 @@ class PlanBuilder {
     return this.pending.has(path) ? this.pending.get(path) : this.repo.read(path);
   }
 
+  /** A file the survey saw; its disappearance since then is a clear error, not a crash. */
+  async mustRead(path: string): Promise<string> {
+    const text = await this.read(path);
+    if (text === undefined) throw new ScaffoldError(`${path} disappeared since the repository was surveyed; run again on a stable tree`);
+    return text;
+  }
+
   write(path: string, content: string, reason: string): void {
     this.pending.set(path, content);
     const existing = this.ops.findIndex((o) => o.path === path);
@@ -127,8 +134,8 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   if (ex && ex.baseDir === l.baseDir) {
     await includeInKustomization(b, l.baseDir, depFile, `list ${spec.service} in the shared base`);
   } else if (exKfile && (await b.read(exKfile)) !== undefined && ex) {
-    let text = renameInYaml((await b.read(exKfile)) as string, ex.name, spec.service);
-    const listed = new Set(kustomizationRefs(ex.baseDir, parseManifests(exKfile, (await b.read(exKfile)) as string).docs[0]?.object ?? {}));
+    let text = renameInYaml(await b.mustRead(exKfile), ex.name, spec.service);
+    const listed = new Set(kustomizationRefs(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
     text = text.replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
     text = addToList(text, 'resources', relRef(l.baseDir, depFile));
     // Namespaces the exemplar owns (named after it) come along.
@@ -136,7 +143,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
       const docs = parseManifests(own, (await b.read(own)) ?? '').docs;
       if (docs.length && docs.every((d) => kindOf(d.object) === 'Namespace')) {
         const target = l.mapPath(own);
-        b.write(target, renameInYaml((await b.read(own)) as string, ex.name, spec.service), `Namespace of ${spec.service}`);
+        b.write(target, renameInYaml(await b.mustRead(own), ex.name, spec.service), `Namespace of ${spec.service}`);
         text = addToList(text, 'resources', relRef(l.baseDir, target));
       }
     }
@@ -165,7 +172,7 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
       const replicas = spec.replicas?.[env];
       if (replicas !== undefined) {
         const kfile = posix.join(dir, 'kustomization.yaml');
-        const text = (await b.read(kfile)) as string;
+        const text = await b.mustRead(kfile);
         const doc = parseManifests(kfile, text).docs[0]?.object ?? {};
         const entries = Array.isArray(doc.replicas) ? doc.replicas : [];
         if (!entries.some((e) => get(e, 'name') === spec.service)) {
@@ -180,7 +187,7 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
     if (overlay.shared) {
       // A shared overlay lists every service: add ours beside the exemplar.
       const kfile = posix.join(overlay.dir, 'kustomization.yaml');
-      const text = (await b.read(kfile)) as string;
+      const text = await b.mustRead(kfile);
       const obj = parseManifests(kfile, text).docs[0]?.object ?? {};
       const exRef = (Array.isArray(obj.resources) ? obj.resources : []).find(
         (r) => typeof r === 'string' && tokenRegExp(ex.name, '').test(r),
@@ -192,7 +199,7 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
     } else {
       // The exemplar has an overlay folder of its own: mirror every file of it.
       for (const file of ex.ownFiles.filter((f) => posix.dirname(f) === overlay.dir || f.startsWith(overlay.dir + '/'))) {
-        const content = (await b.read(file)) as string;
+        const content = await b.mustRead(file);
         let renamed = renameInYaml(content, ex.name, spec.service);
         if (replicas !== undefined) renamed = renamed.replace(/(\/spec\/replicas\s*\n\s*value:\s*)\d+/, `$1${replicas}`).replace(/^(\s*(?:count|replicas):\s*)\d+/m, `$1${replicas}`);
         b.write(l.mapPath(file), renamed, `${overlay.env} overlay of ${spec.service}`);
@@ -306,7 +313,7 @@ async function planGitops(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pro
       const overlay = docs.map((d) => String(get(d.object, 'spec', 'path') ?? '')).map((p) => ex.overlays.find((o) => posix.normalize(p).replace(/^\.\//, '') === o.dir)).find(Boolean);
       const env = overlay?.env;
       if (overlay && !l.environments.includes(overlay.env) && !l.environments.includes(overlay.name)) continue;
-      b.write(l.mapPath(file), renameInYaml((await b.read(file)) as string, ex.name, spec.service), `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
+      b.write(l.mapPath(file), renameInYaml(await b.mustRead(file), ex.name, spec.service), `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
     }
     return;
   }
