@@ -1,12 +1,14 @@
 // The `infra-implementor` command line (DESIGN.md): check, implement, feature, status, answer,
 // result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
 import { Command, CommanderError, Option } from 'commander';
+import { renderFeatureReportMarkdown } from '../core/feature-report';
+import { FeatureAnswer, type FeatureReport } from '../core/feature';
 import { renderReportMarkdown } from '../core/report';
-import { Answer, type ImplementorReport } from '../core/schemas';
+import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
-import { implementInput, UsageError } from './inputs';
-import { formatStatus } from './status-view';
+import { featureInput, implementInput, UsageError } from './inputs';
+import { formatFeatureStatus, formatStatus } from './status-view';
 
 /** Exit codes of DESIGN.md. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -20,7 +22,7 @@ class Exit extends Error {
 const print = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2));
 
-function reportExitCode(report: ImplementorReport): number {
+function reportExitCode(report: { status: ImplementorReport['status'] }): number {
   return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }
 
@@ -36,9 +38,9 @@ async function withClient<T>(fn: (c: ImplementorClient) => Promise<T>): Promise<
   }
 }
 
-function printReport(report: ImplementorReport, json: boolean): void {
+function printReport(report: ImplementorReport | FeatureReport, json: boolean): void {
   if (json) printJson(report);
-  else print(renderReportMarkdown(report));
+  else print('children' in report ? renderFeatureReportMarkdown(report) : renderReportMarkdown(report));
 }
 
 export function buildProgram(): Command {
@@ -101,6 +103,34 @@ Examples:
     });
 
   program
+    .command('feature')
+    .description('start the feature workflow: one implementor per scope in parallel, each in its own git worktree, merged, validated once and committed on a branch')
+    .requiredOption('--spec <file>', 'the feature spec (YAML: feature, infraRoot, scopes)')
+    .option('--branch <name>', 'the branch to commit on (default: infra/<feature-slug>)')
+    .option('--keep-branches', 'keep each scope\'s branch after the run, for inspection')
+    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  $ infra-implementor feature --spec examples/feature.example.yaml --wait
+  $ infra-implementor feature --spec feature.yaml --branch infra/orders-and-payments --json`)
+    .action(async (flags) => {
+      const input = featureInput(flags);
+      await withClient(async (c) => {
+        const workflowId = await c.startFeature(input);
+        if (!flags.wait) {
+          if (flags.json) printJson({ workflowId });
+          else print(workflowId);
+          return;
+        }
+        if (!flags.json) process.stderr.write(`started ${workflowId} (${input.scopes.length} scopes → ${input.branch}); waiting for it to finish…\n`);
+        const report = await c.result(workflowId);
+        printReport(report, Boolean(flags.json));
+        throw new Exit(reportExitCode(report));
+      });
+    });
+
+  program
     .command('status')
     .description('show the live state of a run: phase, attempts, elapsed time, pending question')
     .argument('<id>', 'workflow id')
@@ -110,7 +140,7 @@ Examples:
       await withClient(async (c) => {
         const status = await c.status(id);
         if (flags.json) printJson(status);
-        else print(formatStatus(status, new Date()));
+        else print('children' in status ? formatFeatureStatus(status, new Date()) : formatStatus(status, new Date()));
       });
     });
 
@@ -120,9 +150,10 @@ Examples:
     .argument('<id>', 'workflow id')
     .addOption(new Option('--action <action>', 'what to do').choices(['retry', 'accept', 'abort']).makeOptionMandatory())
     .option('--guidance <text>', 'guidance for the next fix (with retry)')
-    .addHelpText('after', '\nExamples:\n  $ infra-implementor answer implement-orders-1a2b3c4d --action retry --guidance "use port 8080"\n  $ infra-implementor answer implement-orders-1a2b3c4d --action abort')
+    .option('--scope <scope>', 'for a feature: the scope whose question this answers (or "merge")')
+    .addHelpText('after', '\nExamples:\n  $ infra-implementor answer implement-orders-1a2b3c4d --action retry --guidance "use port 8080"\n  $ infra-implementor answer implement-orders-1a2b3c4d --action abort\n  $ infra-implementor answer feature-add-orders-1a2b3c4d --scope "payments service" --action accept')
     .action(async (id: string, flags) => {
-      const answer = Answer.parse({ action: flags.action, ...(flags.guidance ? { guidance: flags.guidance } : {}) });
+      const answer = FeatureAnswer.parse({ action: flags.action, ...(flags.guidance ? { guidance: flags.guidance } : {}), ...(flags.scope ? { scope: flags.scope } : {}) });
       await withClient(async (c) => {
         try {
           print(await c.answer(id, answer));
@@ -162,6 +193,23 @@ Examples:
     .action(async (flags) => {
       const { runDev } = await import('../worker/main');
       await runDev(loadConfig(), { port: Number(flags.port), uiPort: Number(flags.uiPort), ...(flags.dbFilename ? { dbFilename: flags.dbFilename } : {}) });
+    });
+
+  program
+    .command('codec-server')
+    .description('serve the payload codec to the Temporal Web UI (needs INFRA_IMPLEMENTOR_CODEC_KEYS)')
+    .option('--port <n>', 'port on 127.0.0.1', '8888')
+    .option('--ui-origin <url>', 'the Web UI origin allowed by CORS', 'http://localhost:8233')
+    .addHelpText('after', '\nExample:\n  $ INFRA_IMPLEMENTOR_CODEC_KEYS=k1:$(openssl rand -base64 32) infra-implementor codec-server\n  then set the UI\'s codec endpoint (Data Encoder) to http://127.0.0.1:8888')
+    .action(async (flags) => {
+      const { dataConverterFromEnv, CODEC_KEYS_ENV } = await import('../core/payload-codec');
+      const codec = dataConverterFromEnv()?.payloadCodecs[0];
+      if (!codec) throw new UsageError(`codec-server needs ${CODEC_KEYS_ENV} (id:base64key[,id:base64key…])`);
+      const { startCodecServer } = await import('./codec-server');
+      const server = await startCodecServer(codec, { port: Number(flags.port), allowOrigin: flags.uiOrigin });
+      process.stderr.write(`codec endpoint at ${server.url} for ${flags.uiOrigin}; Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+      await server.close();
     });
 
   program

@@ -1,6 +1,7 @@
 // Configuration from the environment, validated with zod once at start-up: a wrong value stops the
 // program with a message naming the variable.
 import { z } from 'zod';
+import { parseCodecKeys } from '../core/payload-codec';
 
 const Env = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233').default('localhost:7233'),
@@ -11,6 +12,16 @@ const Env = z.object({
   ANTHROPIC_BASE_URL: z.url({ message: 'must be a URL such as https://api.anthropic.com' }).optional(),
   ANTHROPIC_MODEL: z.string().min(1).optional(),
   INFRA_IMPLEMENTOR_STATE_DIR: z.string().min(1).optional(),
+  INFRA_IMPLEMENTOR_CODEC_KEYS: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseCodecKeys(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^INFRA_IMPLEMENTOR_CODEC_KEYS: /, '') });
+      }
+    })
+    .optional(),
 });
 export type Config = z.infer<typeof Env>;
 
