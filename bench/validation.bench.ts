@@ -1,11 +1,12 @@
 // Benchmark of the validation engine on a generated GitOps repository (200 services × 3 overlays,
 // `--quick`: 20): a cold full run, re-validation after a one-file change (target ≤ 10 % of the full
 // run), a warm full run, and Flux's recipe — `kubectl kustomize` of every kustomization folder, one
-// after another — on the same repository. Not run by the tests.
+// after another — on the same repository. Not run by the tests; `npm run bench` reuses it.
 //   node --import tsx bench/validation.bench.ts [--quick] [--json]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { clearValidationCache, validateRepository } from '../activities/validation';
 
@@ -78,10 +79,10 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: Math.round(performance.now() - start), value };
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const json = process.argv.includes('--json');
-  const services = quick ? 20 : 200;
+export type ValidationFigures = Awaited<ReturnType<typeof runValidationBench>>;
+
+/** The figures of one run on a generated repository of `services` services (bench/index.ts reuses it). */
+export async function runValidationBench(services: number) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'validation-bench-'));
   try {
     const dirs = generate(root, services);
@@ -106,26 +107,32 @@ async function main(): Promise<void> {
     });
 
     const failed = full.value.validations.filter((v) => v.status === 'fail').length;
-    const figures = {
+    return {
       services, overlays: services * OVERLAYS.length, kustomizationRoots: dirs.length, cores: os.availableParallelism(),
       fullMs: full.ms, fullBuilds, failedValidations: failed, findings: full.value.findings.length,
       incrementalMs: incremental.ms, incrementalBuilds, incrementalRatio: +(incremental.ms / full.ms).toFixed(3),
       warmFullMs: warm.ms, warmBuilds,
       fluxRecipeMs: flux.ms, fluxRecipeBuilds: dirs.length, fullVsFluxRatio: +(full.ms / flux.ms).toFixed(3),
     };
-    if (json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
-    else {
-      process.stdout.write([
-        `repository: ${services} services × ${OVERLAYS.length} overlays (${dirs.length} kustomization roots), ${figures.cores} cores`,
-        `full run (cold cache):        ${full.ms} ms, ${fullBuilds} builds, ${failed} failed validations, ${figures.findings} findings`,
-        `after a one-file change:      ${incremental.ms} ms, ${incrementalBuilds} builds — ratio ${figures.incrementalRatio} (target ≤ 0.10)`,
-        `full run (warm cache):        ${warm.ms} ms, ${warmBuilds} builds`,
-        `Flux recipe (sequential loop): ${flux.ms} ms, ${dirs.length} builds — full run / recipe = ${figures.fullVsFluxRatio}`,
-      ].join('\n') + '\n');
-    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-await main();
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const figures = await runValidationBench(process.argv.includes('--quick') ? 20 : 200);
+  if (json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  else {
+    process.stdout.write([
+      `repository: ${figures.services} services × ${OVERLAYS.length} overlays (${figures.kustomizationRoots} kustomization roots), ${figures.cores} cores`,
+      `full run (cold cache):        ${figures.fullMs} ms, ${figures.fullBuilds} builds, ${figures.failedValidations} failed validations, ${figures.findings} findings`,
+      `after a one-file change:      ${figures.incrementalMs} ms, ${figures.incrementalBuilds} builds — ratio ${figures.incrementalRatio} (target ≤ 0.10)`,
+      `full run (warm cache):        ${figures.warmFullMs} ms, ${figures.warmBuilds} builds`,
+      `Flux recipe (sequential loop): ${figures.fluxRecipeMs} ms, ${figures.fluxRecipeBuilds} builds — full run / recipe = ${figures.fullVsFluxRatio}`,
+    ].join('\n') + '\n');
+  }
+}
+
+// Run on its own when executed directly; a module when imported by bench/index.ts.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

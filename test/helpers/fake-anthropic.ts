@@ -1,5 +1,6 @@
 // A local Messages API server for tests: scripted replies (tool use streamed as SSE, HTTP errors,
-// connection resets, delays) served to the real @anthropic-ai/sdk over real HTTP on 127.0.0.1.
+// connection resets, delays) served to the real @anthropic-ai/sdk over real HTTP on 127.0.0.1, and
+// optionally a responder for every unscripted request (the benchmarks' fixed-latency model).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -74,7 +75,17 @@ export const streamError = (errorType = 'overloaded_error', message = 'Overloade
 /** A rough token count, so usage numbers move with the prompt like the real API's do. */
 const tokens = (s: string) => Math.ceil(s.length / 4);
 
-export async function startFakeAnthropic(): Promise<FakeAnthropic> {
+export interface FakeAnthropicOptions {
+  /**
+   * Answers every request the script does not cover (empty queue), e.g. a fixed-latency mode for
+   * benchmarks: `(body) => toolReply(changeSetFor(body), { delayMs: 1000 })`.
+   */
+  respond?: (body: MessagesRequestBody | undefined) => ScriptedReply;
+  /** Keep every request in `requests` (default true); off for long benchmark runs. */
+  record?: boolean;
+}
+
+export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const queue: ScriptedReply[] = [];
   const requests: RecordedRequest[] = [];
   // Prompt-cache simulation: a prefix (tools + system up to the last cache_control) is written on
@@ -93,12 +104,12 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
         body = undefined;
       }
       const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, rawBody, at: Date.now() };
-      requests.push(record);
+      if (opts.record !== false) requests.push(record);
       if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
         return sendError(res, httpError(404, 'not_found_error', `fake-anthropic: no route ${req.method} ${req.url}`));
       }
-      // An empty queue is a test bug: answer with a non-retryable error that says so.
-      const reply = queue.shift() ?? httpError(400, 'invalid_request_error', 'fake-anthropic: no scripted reply left');
+      // An empty queue without a responder is a test bug: answer with a non-retryable error that says so.
+      const reply = queue.shift() ?? opts.respond?.(body) ?? httpError(400, 'invalid_request_error', 'fake-anthropic: no scripted reply left');
       setTimeout(() => serve(req, res, reply, record, cached), reply.delayMs ?? 0);
     });
   });

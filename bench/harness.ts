@@ -1,0 +1,96 @@
+// What the benchmarks share: a real Temporal dev server, one prebuilt workflow bundle, a worker whose
+// anthropic implementer talks to a fixed-latency model, a fresh copy of the example repository per
+// run, and small statistics. Progress goes to stderr so that `--json` keeps stdout to one object.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../activities';
+import { ImplementorInput } from '../core/schemas';
+import { loadConfig } from '../worker/config';
+import { workerImplementers } from '../worker/implementers';
+import { installRuntime } from '../worker/runtime';
+import { startDevServer } from '../worker/temporal-server';
+import { WORKFLOWS_PATH, createWorker } from '../worker/worker';
+import { EXAMPLES, gitCopy } from '../test/helpers/repo';
+
+export const BENCH_API_KEY = 'sk-ant-bench-not-a-real-key';
+
+export interface Lab {
+  env: TestWorkflowEnvironment;
+  /** host:port of the dev server, for a worker in another process. */
+  address: string;
+  /** The workflow code bundled once, as a production worker loads it. */
+  bundle: { code: string };
+}
+
+export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+export async function startLab(): Promise<Lab> {
+  installRuntime('WARN');
+  const started = performance.now();
+  const [env, bundle] = await Promise.all([
+    startDevServer(),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+  ]);
+  log(`dev server and workflow bundle ready in ${Math.round(performance.now() - started)} ms`);
+  return { env, address: env.connection.options.address, bundle };
+}
+
+/** The activities' dependencies of a worker whose anthropic implementer talks to `llmUrl`. */
+export function benchDeps(llmUrl: string): ActivityDeps {
+  return {
+    stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-bench-state-')),
+    implementers: workerImplementers(loadConfig({ ANTHROPIC_API_KEY: BENCH_API_KEY, ANTHROPIC_BASE_URL: llmUrl })),
+  };
+}
+
+/** A worker in this process, on a task queue of its own. */
+export async function benchWorker(lab: Lab, deps: ActivityDeps): Promise<{ worker: Worker; taskQueue: string }> {
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: lab.env.nativeConnection,
+    namespace: lab.env.namespace ?? 'default',
+    taskQueue,
+    deps,
+    workerOptions: { workflowBundle: lab.bundle, shutdownGraceTime: '1s' },
+  });
+  return { worker, taskQueue };
+}
+
+export interface Workspace {
+  root: string;
+  infraRoot: string;
+  input: ImplementorInput;
+}
+
+/** A fresh git copy of examples/ and the implementor input that adds `service` to it. */
+export async function workspace(service: string): Promise<Workspace> {
+  const root = await gitCopy(EXAMPLES);
+  const infraRoot = path.join(root, 'infra');
+  const input = ImplementorInput.parse({
+    featureDescription: `Add the ${service} service`,
+    scope: `${service} service`,
+    infraRoot,
+    reposRoot: root,
+    implementer: 'anthropic',
+    spec: { service, image: `ghcr.io/acme/${service}:1.0.0`, port: 8080 },
+  });
+  return { root, infraRoot, input };
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+export const round = (x: number, digits = 3) => +x.toFixed(digits);

@@ -1,0 +1,141 @@
+// `npm run bench -- [--quick] [--json]`: what users pay for, side by side in one run, as ratios
+// (the machine is shared and noisy; ratios of runs taken together survive that better than times).
+// `--quick` shrinks repetitions and sizes to finish in a few minutes; `--json` prints one object;
+// `--only=overhead,fanout,throughput,replay,validation` runs a subset.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { log, type Lab, startLab } from './harness';
+import { measureOverhead, type OverheadFigures } from './overhead';
+import { measureFanout, type FanoutFigures } from './fanout';
+import { measureThroughput, type ThroughputFigures } from './throughput';
+import { measureReplay, type ReplayFigures } from './replay';
+import { runValidationBench, type ValidationFigures } from './validation.bench';
+
+const quick = process.argv.includes('--quick');
+const json = process.argv.includes('--json');
+// `--only overhead,replay` runs a subset (the others report an error saying they were skipped).
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
+
+const SIZES = quick
+  ? { overheadReps: 2, fanoutReps: 1, throughputRuns: 40, services: 20, replayReps: 3 }
+  : { overheadReps: 5, fanoutReps: 3, throughputRuns: 100, services: 200, replayReps: 10 };
+
+function machine() {
+  return {
+    date: new Date().toISOString(),
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+  };
+}
+
+type Outcome<T> = T | { error: string };
+async function attempt<T>(name: string, fn: () => Promise<T>): Promise<Outcome<T>> {
+  if (only && !only.has(name)) return { error: 'skipped (--only)' };
+  const started = performance.now();
+  log(`${name}…`);
+  try {
+    const value = await fn();
+    log(`${name} done in ${Math.round((performance.now() - started) / 1000)} s`);
+    return value;
+  } catch (e) {
+    log(`${name} FAILED: ${(e as Error).stack ?? String(e)}`);
+    return { error: (e as Error).message };
+  }
+}
+const ok = <T extends object>(o: Outcome<T>): T | undefined => ('error' in o ? undefined : o);
+
+async function main(): Promise<number> {
+  const before = machine();
+  const lab: Lab = await startLab();
+  let overhead: Outcome<OverheadFigures>, fanout: Outcome<FanoutFigures>, throughput: Outcome<ThroughputFigures>;
+  let replay: Outcome<ReplayFigures>;
+  try {
+    replay = await attempt('replay', () => measureReplay(lab, { reps: SIZES.replayReps }));
+    overhead = await attempt('overhead', () => measureOverhead(lab, { latencyMs: 1000, reps: SIZES.overheadReps }));
+    fanout = await attempt('fanout', () => measureFanout(lab, { scopes: 8, latencyMs: 2000, reps: SIZES.fanoutReps }));
+    throughput = await attempt('throughput', () => measureThroughput(lab, { runs: SIZES.throughputRuns, latencyMs: 500 }));
+  } finally {
+    await lab.env.teardown();
+  }
+  const validation: Outcome<ValidationFigures> = await attempt('validation', () => runValidationBench(SIZES.services));
+  const after = machine();
+
+  const o = ok(overhead), f = ok(fanout), t = ok(throughput), r = ok(replay), v = ok(validation);
+  const result = {
+    mode: quick ? 'quick' : 'full',
+    overheadRatio: o?.overheadRatio ?? null,
+    fanoutRatio: f?.fanoutRatio ?? null,
+    incrementalRatio: v?.incrementalRatio ?? null,
+    fullVsFluxRecipe: v?.fullVsFluxRatio ?? null,
+    throughput: t ? { runs: t.runs, completed: t.completed, succeeded: t.succeeded, completionsPerMinute: t.completionsPerMinute, peakRssMb: Math.max(t.peakRssMb, t.hwmRssMb) } : throughput,
+    replay: r ? { history: r.history, events: r.events, ms: r.medianMs, firstMs: r.firstMs } : replay,
+    details: { overhead, fanout, throughput, replay, validation },
+    machine: { ...before, loadAverageAfter: after.loadAverage, finishedAt: after.date },
+  };
+  const failed = [overhead, fanout, throughput, replay, validation].some((x) => 'error' in x);
+  if (json) {
+    writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', `${JSON.stringify(result, null, 2)}\n`);
+    return failed ? 1 : 0;
+  }
+
+  const mark = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'MISSED');
+  const rows: [string, string, string, string, string][] = [
+    ['overheadRatio', String(result.overheadRatio), '≤ 1.05', mark(o && o.overheadRatio <= 1.05),
+      o ? `Temporal ${o.temporalMedianMs} ms / direct ${o.directMedianMs} ms (median of ${o.reps}; LLM ${o.llmFloorMs} ms)` : err(overhead)],
+    ['fanoutRatio', String(result.fanoutRatio), '≤ 1.3', mark(f && f.fanoutRatio <= 1.3),
+      f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency)` : err(fanout)],
+    ['incrementalRatio', String(result.incrementalRatio), '≤ 0.10', mark(v && v.incrementalRatio <= 0.1),
+      v ? `one-file change ${v.incrementalMs} ms (${v.incrementalBuilds} builds) / full ${v.fullMs} ms (${v.fullBuilds} builds), ${v.services}×3 overlays` : err(validation)],
+    ['fullVsFluxRecipe', String(result.fullVsFluxRecipe), '(< 1 is faster)', 'n/a',
+      v ? `full ${v.fullMs} ms / sequential kubectl kustomize ${v.fluxRecipeMs} ms (${v.fluxRecipeBuilds} roots)` : err(validation)],
+    ['throughput', t ? `${t.completionsPerMinute}/min` : 'null', 'all complete', mark(t && t.succeeded === t.runs),
+      t ? `${t.succeeded}/${t.runs} succeeded in ${t.wallMs} ms at ${t.latencyMs} ms latency, one worker` : err(throughput)],
+    ['worker peak RSS', t ? `${Math.max(t.peakRssMb, t.hwmRssMb)} MB` : 'null', '≤ 400 MB', mark(t && Math.max(t.peakRssMb, t.hwmRssMb) <= 400),
+      t ? `polled VmRSS max ${t.peakRssMb} MB, VmHWM ${t.hwmRssMb} MB, idle at start ${t.startRssMb} MB; at peak V8 heap ${t.atPeak.heapUsedMb} used / ${t.atPeak.heapTotalMb} MB, external ${t.atPeak.externalMb} MB` : err(throughput)],
+    ['replay', r ? `${r.medianMs} ms` : 'null', '—', 'n/a',
+      r ? `${r.history} (${r.events} events), median of ${r.reps}; first ${r.firstMs} ms` : err(replay)],
+  ];
+  const width = (i: number) => Math.max(...rows.map((row) => row[i]?.length ?? 0), ['metric', 'measured', 'target', 'status'][i]?.length ?? 0);
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 4 ? c.padEnd(width(i)) : c)).join(' | ')} |`;
+  process.stdout.write([
+    `infra-implementor bench (${result.mode}) — ${before.date}`,
+    `machine: ${before.nproc} cores (${before.cpu}), ${before.memoryGb} GB, node ${before.node}, ${before.platform}; load average ${before.loadAverage.join(' ')} → ${after.loadAverage.join(' ')}`,
+    '',
+    line(['metric', 'measured', 'target', 'status', 'detail']),
+    line(['---', '---', '---', '---', '---']),
+    ...rows.map(line),
+  ].join('\n') + '\n');
+  return failed ? 1 : 0;
+}
+
+function err(o: object): string {
+  return 'error' in o ? `error: ${String(o.error)}` : '';
+}
+
+/**
+ * The Temporal CLI behind the dev server prints its banner on the stdout it inherits, so with `--json`
+ * the measuring runs in a child whose stdout is our stderr, and only the object reaches our stdout.
+ */
+async function mainWithCleanStdout(): Promise<number> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bench-')), 'result.json');
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    env: { ...process.env, BENCH_RESULT_FILE: file }, stdio: ['ignore', 2, 2],
+  });
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  try {
+    process.stdout.write(readFileSync(file, 'utf8'));
+  } catch {
+    log(`no result: the benchmark process exited with ${code}`);
+    return code || 1;
+  }
+  return code;
+}
+
+process.exitCode = json && !process.env.BENCH_RESULT_FILE ? await mainWithCleanStdout() : await main();

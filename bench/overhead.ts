@@ -1,0 +1,89 @@
+// overheadRatio: one implementor run through Temporal, end to end, divided by the same activities
+// called directly in this process in the workflow's order (same model latency, same validators).
+// Runs alternate so that drift in the machine's load hits both sides alike; medians are compared.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type ActivityDeps } from '../activities';
+import { clearValidationCache } from '../activities/validation';
+import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
+import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import { benchDeps, benchWorker, log, median, round, timed, workspace, type Lab, type Workspace } from './harness';
+import { startFixedLatencyLlm } from './llm';
+
+export interface OverheadFigures {
+  latencyMs: number;
+  reps: number;
+  temporalMs: number[];
+  directMs: number[];
+  temporalMedianMs: number;
+  directMedianMs: number;
+  /** The LLM's share of a run: five phases at `latencyMs`. */
+  llmFloorMs: number;
+  overheadRatio: number;
+}
+
+/** The workflow's happy path, activity by activity, without Temporal (an activity context only). */
+async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): Promise<ValidationResult[]> {
+  const acts = createActivities(deps);
+  const env = new MockActivityEnvironment();
+  const call = <A, R>(fn: (arg: A) => Promise<R>, arg: A) => env.run<[A], R, typeof fn>(fn, arg);
+  const { infraRoot, input } = ws;
+  const scopeFiles = await call(acts.readScope, { infraRoot, files: input.files });
+  const { profile, knowledge } = await call(acts.surveyPatterns, { infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+  const ctx = { input, profile, scopeFiles, knowledge };
+  const changed = new Set<string>();
+  for (const [i, phase] of PHASES.entries()) {
+    const { changeSet } = await call(acts.proposePhase, { ctx, phase });
+    if (!changeSet.operations.length) continue;
+    const entries = await call(acts.applyChangeSet, { infraRoot, changeSet, journalKey: `${id}/${i + 1}-${phase}` });
+    for (const e of entries) changed.add(e.path);
+  }
+  const { validations } = await call(acts.validateChanges, { infraRoot, changedFiles: [...changed] });
+  await call(acts.checkCompliance, { infraRoot, changedFiles: [...changed] });
+  return validations;
+}
+
+function assertClean(what: string, validations: ValidationResult[]) {
+  const failed = validations.filter((v) => v.status === 'fail');
+  if (failed.length) throw new Error(`${what}: ${failed.length} validation(s) failed, the comparison would be unfair: ${failed[0]?.message}`);
+}
+
+export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps: number }): Promise<OverheadFigures> {
+  const llm = await startFixedLatencyLlm(opts.latencyMs);
+  const deps = benchDeps(llm.url);
+  const { worker, taskQueue } = await benchWorker(lab, deps);
+  const temporalMs: number[] = [];
+  const directMs: number[] = [];
+  try {
+    await worker.runUntil(async () => {
+      // One warm-up of each side (JIT, kubectl's first start, the worker's first workflow), then the reps.
+      for (let i = 0; i <= opts.reps; i++) {
+        const label = i === 0 ? 'warm-up' : `rep ${i}/${opts.reps}`;
+        const viaTemporal = await workspace(`overhead-t${i}`);
+        clearValidationCache();
+        const t = await timed(() => lab.env.client.workflow.execute(IMPLEMENTOR_WORKFLOW, {
+          taskQueue, workflowId: `bench-overhead-${i}-${Date.now()}`, args: [viaTemporal.input],
+        }) as Promise<ImplementorReport>);
+        if (t.value.status !== 'succeeded') throw new Error(`the Temporal run ${t.value.status}: ${t.value.summary}`);
+        assertClean('Temporal run', t.value.validations);
+
+        const direct = await workspace(`overhead-d${i}`);
+        clearValidationCache();
+        const d = await timed(() => runDirect(deps, direct, `direct-${i}`));
+        assertClean('direct run', d.value);
+        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms, direct ${Math.round(d.ms)} ms`);
+        if (i > 0) {
+          temporalMs.push(Math.round(t.ms));
+          directMs.push(Math.round(d.ms));
+        }
+      }
+    });
+  } finally {
+    await llm.close();
+  }
+  const temporalMedianMs = median(temporalMs);
+  const directMedianMs = median(directMs);
+  return {
+    latencyMs: opts.latencyMs, reps: opts.reps, temporalMs, directMs, temporalMedianMs, directMedianMs,
+    llmFloorMs: PHASES.length * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
+  };
+}
