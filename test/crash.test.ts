@@ -1,0 +1,227 @@
+// Crash anywhere, lose nothing: the implementor's worker runs in a child process that is SIGKILLed
+// as a step starts (a phase boundary), while a change set is half written, and after a step did
+// its work but before its result was reported; a new worker process takes over each time. Every
+// run must end with the tree, the report and the per-file sequence of written contents of an
+// undisturbed run, and must not redo a step that had completed.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ImplementorInput, PHASES, ServiceSpec, type Answer, type ImplementorReport } from '../core/schemas';
+import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
+import { EXAMPLES, gitCopy, snapshot } from './helpers/repo';
+import { startTestServer, type TestServer } from './helpers/temporal';
+import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+
+const orders = ServiceSpec.parse(parse(readFileSync(path.join(EXAMPLES, 'orders.spec.yaml'), 'utf8')));
+
+/** The scaffold alone; the `fixable` implementer (worker-main.ts) fails validation once; the same stuck on one attempt, answered by a human. */
+const SCENARIOS = {
+  scaffold: { implementer: 'scaffold', options: {} },
+  fix: { implementer: 'fixable', options: {} },
+  human: { implementer: 'fixable', options: { maxAttempts: 1 }, answer: { action: 'retry', guidance: 'write the config map the scaffold writes' } as Answer },
+} as const;
+type Scenario = keyof typeof SCENARIOS;
+
+/** A kill point that is not an activity: the run waits for a human answer. */
+const AWAITING_HUMAN = 'awaiting-human';
+
+interface Outcome {
+  repo: string;
+  report: ImplementorReport;
+  tree: Record<string, string>;
+  events: string[];
+}
+
+type Implementor = (i: ImplementorInput) => Promise<ImplementorReport>;
+
+async function waitForQuestion(handle: WorkflowHandle<Implementor>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await handle.query(statusQuery)).pending) return;
+    await sleep(100);
+  }
+  throw new Error('the run never asked a question');
+}
+
+describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, () => {
+  let server: TestServer;
+  let bundle: string;
+  const reference = {} as Record<Scenario, Outcome>;
+
+  /** Run a scenario, killing the worker at each point in turn and starting a new one after each kill. */
+  async function run(scenario: Scenario, kills: string[] = []): Promise<Outcome> {
+    const { implementer, options, ...rest } = SCENARIOS[scenario];
+    const answer = 'answer' in rest ? rest.answer : undefined;
+    const repo = await gitCopy(EXAMPLES);
+    const infraRoot = path.join(repo, 'infra');
+    const events: string[] = [];
+    const common = {
+      address: server.env.connection.options.address as string,
+      taskQueue: `crash-${randomUUID()}`,
+      stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')),
+      bundle,
+      watchRoot: infraRoot,
+      events,
+    };
+    const spawnHolding = (point?: string) => startWorkerProcess({ ...common, ...(point ? { holdAt: point } : {}) });
+    const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot, spec: orders, implementer, options });
+    let worker: WorkerProcess = await spawnHolding(kills[0]);
+    try {
+      const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
+        taskQueue: common.taskQueue, workflowId: `crash-${scenario}-${randomUUID()}`, args: [input],
+      });
+      let answered = false;
+      for (const [i, point] of kills.entries()) {
+        if (point === AWAITING_HUMAN) await waitForQuestion(handle);
+        else await worker.waitFor(`hold ${point}`);
+        await worker.kill();
+        events.push(`killed at ${point}`);
+        worker = await spawnHolding(kills[i + 1]);
+        if (point === AWAITING_HUMAN && answer) {
+          // Answered only once the new worker runs: the question survived the crash.
+          await handle.executeUpdate(answerUpdate, { args: [answer] });
+          answered = true;
+        }
+      }
+      if (answer && !answered) {
+        await waitForQuestion(handle);
+        await handle.executeUpdate(answerUpdate, { args: [answer] });
+      }
+      const report = await handle.result();
+      return { repo, report, tree: snapshot(repo), events };
+    } finally {
+      await worker.kill();
+    }
+  }
+
+  before(async () => {
+    server = await startTestServer();
+    bundle = await bundleCrashWorkflows();
+    await Promise.all((Object.keys(SCENARIOS) as Scenario[]).map(async (s) => { reference[s] = await run(s); }));
+  });
+  after(async () => { await server?.stop(); });
+
+  it('the undisturbed reference runs succeed (scaffold on attempt 1, fixable on attempt 2, a human retry after attempt 1)', () => {
+    assert.equal(reference.scaffold.report.status, 'succeeded', reference.scaffold.report.summary);
+    assert.equal(reference.scaffold.report.attempts, 1);
+    assert.equal(reference.fix.report.status, 'succeeded', reference.fix.report.summary);
+    assert.equal(reference.fix.report.attempts, 2);
+    assert.equal(reference.human.report.status, 'succeeded', reference.human.report.summary);
+    assert.deepEqual(reference.human.report.humanAnswers, [SCENARIOS.human.answer]);
+    assert.ok(reference.scaffold.report.filesCreated.includes('apps/base/orders/deployment.yaml'));
+  });
+
+  const cases: { name: string; scenario: Scenario; kills: (ref: Outcome) => string[] }[] = [
+    { name: 'scope: killed as readScope starts, then after it read the files', scenario: 'scaffold', kills: (r) => around(r, 'readScope') },
+    { name: 'patterns: killed as surveyPatterns starts, then after the survey', scenario: 'scaffold', kills: (r) => around(r, 'surveyPatterns') },
+    ...PHASES.map((phase) => ({
+      name: `implement:${phase}: killed as the phase starts, after the proposal, with its change set half written and fully written`,
+      scenario: 'scaffold' as const,
+      kills: (r: Outcome) => [...around(r, 'proposePhase', phase), ...applying(r, `-${phase}`)],
+    })),
+    { name: 'validate: killed as validateChanges starts, then after the validators ran', scenario: 'scaffold', kills: (r) => around(r, 'validateChanges') },
+    { name: 'compliance and report: killed as checkCompliance starts, then after the checks, before the report', scenario: 'scaffold', kills: (r) => around(r, 'checkCompliance') },
+    {
+      name: 'fix: killed around the fix proposal, while the fix is written, and around the second validation',
+      scenario: 'fix',
+      kills: (r) => [...around(r, 'proposeFix'), ...applying(r, '-fix-1'), ...around(r, 'validateChanges', undefined, 1)],
+    },
+    {
+      name: 'awaiting a human: killed while the run waits, answered after the restart, killed again in the guided fix',
+      scenario: 'human',
+      kills: (r) => [AWAITING_HUMAN, ...around(r, 'proposeFix')],
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, { timeout: 180_000 }, async () => {
+      const ref = reference[c.scenario];
+      const kills = c.kills(ref);
+      assert.ok(kills.length >= 2, `kill points found in the reference trace: ${kills.join(', ')}`);
+      const crashed = await run(c.scenario, kills);
+      const trace = `\nkills: ${kills.join(', ')}\nevents:\n${crashed.events.join('\n')}`;
+      assert.deepEqual(comparable(crashed), comparable(ref), `the report equals the undisturbed run's${trace}`);
+      assert.deepEqual(crashed.tree, ref.tree, `the tree equals the undisturbed run's byte for byte${trace}`);
+      assert.deepEqual(contents(crashed.events), contents(ref.events), `each file went through the same contents as in the undisturbed run${trace}`);
+      assert.deepEqual(starts(crashed.events), expectedStarts(ref.events, kills), `each killed step ran once more, no completed step ran again${trace}`);
+    });
+  }
+});
+
+// ---- reading the reference trace ----------------------------------------------------------------
+
+interface Step { id: string; label: string; events: string[] }
+
+/** The activities of a trace in order (first attempt), each with the events it produced. */
+function steps(events: string[]): Step[] {
+  const out: Step[] = [];
+  for (const e of events) {
+    const m = /^start (\S+) 1(?: (\S+))?$/.exec(e);
+    if (m) out.push({ id: m[1] as string, label: m[2] ?? '', events: [] });
+    else out.at(-1)?.events.push(e);
+  }
+  return out;
+}
+
+function step(ref: Outcome, type: string, label?: string, nth = 0): Step | undefined {
+  return steps(ref.events).filter((s) => s.id.startsWith(`${type}#`) && (label === undefined || s.label.endsWith(label)))[nth];
+}
+
+/** As the step starts (the boundary after the previous one completed) and once its work is done, unreported. */
+function around(ref: Outcome, type: string, label?: string, nth = 0): string[] {
+  const s = step(ref, type, label, nth);
+  return s ? [`start:${s.id}`, `end:${s.id}`] : [];
+}
+
+/** A change set after its first file was replaced, and once fully written but unreported. */
+function applying(ref: Outcome, label: string): string[] {
+  const s = step(ref, 'applyChangeSet', label);
+  if (!s) return []; // a phase with nothing to write applies no change set
+  const first = s.events.find((e) => e.startsWith('write '))?.split(' ')[1];
+  return [...(first ? [`write:${s.id}:${first}`] : []), `end:${s.id}`];
+}
+
+// ---- comparing runs -------------------------------------------------------------------------------
+
+/** The report with what differs between any two runs set aside: the workflow id and the repository's path. */
+function comparable(o: Outcome): unknown {
+  return JSON.parse(JSON.stringify({ ...o.report, workflowId: '<id>' }).replaceAll(o.repo, '<repo>'));
+}
+
+/** For each file, the successive contents it was given (hashes; `deleted`), repeats of the same content folded. */
+function contents(events: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of events) {
+    const [kind, file, hash] = e.split(' ');
+    if ((kind !== 'write' && kind !== 'delete') || !file) continue;
+    const seq = (out[file] ??= []);
+    const value = kind === 'delete' ? 'deleted' : (hash as string);
+    if (seq.at(-1) !== value) seq.push(value);
+  }
+  return out;
+}
+
+/** How many attempts of each activity started. */
+function starts(events: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) {
+    const m = /^start (\S+)/.exec(e);
+    if (m) out[m[1] as string] = (out[m[1] as string] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** One attempt per step of the undisturbed run, plus one per kill inside that step. */
+function expectedStarts(refEvents: string[], kills: string[]): Record<string, number> {
+  const out = starts(refEvents);
+  for (const k of kills) {
+    const id = /^(?:start|end|write):([^:]+)/.exec(k)?.[1];
+    if (id) out[id] = (out[id] ?? 0) + 1;
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+// A worker in a child process for crash tests (spawned by worker-process.ts). It tells the parent
+// what it does, one `@@ …` line per event on stdout, and can stop dead at a named point so that a
+// SIGKILL lands exactly there:
+//   @@ ready                                 polling
+//   @@ start <type>#<activityId> <attempt> [label]   an activity began (label: phase or step)
+//   @@ end <type>#<activityId> <attempt> [label]     its work is done, its result not yet reported
+//   @@ write <path> <sha256>  ·  @@ delete <path>    a file of the watched root was replaced / removed
+//   @@ hold <point>                          stopped at <point> until killed: start:<type>#<id>,
+//                                            end:<type>#<id>, or write:<type>#<id>:<path> (just after
+//                                            that activity replaced that file)
+import { promises as fsp, realpathSync, readFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { defaultImplementers } from '../../activities';
+import { createScaffoldImplementer } from '../../activities/implementers/scaffold';
+import { planPhase } from '../../core/scaffold/plan';
+import type { Implementer } from '../../core/implementer';
+import { installRuntime } from '../../worker/runtime';
+import { createWorker } from '../../worker/worker';
+
+const Env = z.object({
+  CRASH_ADDRESS: z.string().min(1),
+  CRASH_NAMESPACE: z.string().min(1).default('default'),
+  CRASH_TASK_QUEUE: z.string().min(1),
+  CRASH_STATE_DIR: z.string().min(1),
+  /** A workflow bundle built with the crash workflow interceptors (worker-process.ts). */
+  CRASH_BUNDLE: z.string().min(1),
+  CRASH_HOLD_AT: z.string().min(1).optional(),
+  CRASH_WATCH_ROOT: z.string().min(1).optional(),
+});
+const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
+
+// Synchronous, so that a line is in the pipe before the process stops at a hold.
+const emit = (line: string) => writeSync(1, `@@ ${line}\n`);
+/** The activity running now (one run per worker, one activity at a time). */
+let current = '';
+const holdForever = (point: string) => {
+  emit(`hold ${point}`);
+  return new Promise<never>(() => undefined);
+};
+
+// Every replacement or removal of a file under the watched root, with the content's hash. The
+// repository code writes through `fs.promises.rename` (atomic writes) and `fs.promises.rm`.
+if (env.CRASH_WATCH_ROOT) {
+  const root = realpathSync(env.CRASH_WATCH_ROOT);
+  const inside = (p: string) => {
+    const rel = path.relative(root, path.resolve(p));
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
+  };
+  const rename = fsp.rename.bind(fsp);
+  const rm = fsp.rm.bind(fsp);
+  fsp.rename = async (from, to) => {
+    const rel = inside(String(to));
+    if (rel) emit(`write ${rel} ${createHash('sha256').update(readFileSync(from)).digest('hex')}`);
+    await rename(from, to);
+    if (rel && env.CRASH_HOLD_AT === `write:${current}:${rel}`) await holdForever(env.CRASH_HOLD_AT);
+  };
+  fsp.rm = async (p, opts) => {
+    const rel = inside(String(p));
+    if (rel) emit(`delete ${rel}`);
+    await rm(p, opts);
+  };
+}
+
+const crashInterceptors: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const { activityType, activityId, attempt } = ctx.info;
+      const arg = input.args[0] as { phase?: string; journalKey?: string } | undefined;
+      const label = arg?.phase ?? arg?.journalKey?.split('/').at(-1) ?? '';
+      const id = `${activityType}#${activityId}`;
+      current = id;
+      emit(`start ${id} ${attempt} ${label}`.trimEnd());
+      if (env.CRASH_HOLD_AT === `start:${id}`) await holdForever(env.CRASH_HOLD_AT);
+      // Liveness: a live worker heartbeats every activity, so the short heartbeat timeout of the
+      // crash workflows (crash-workflow-interceptors.ts) fires only for a dead worker.
+      const beat = setInterval(() => ctx.heartbeat(), 300);
+      try {
+        const result = await next(input);
+        emit(`end ${id} ${attempt} ${label}`.trimEnd());
+        if (env.CRASH_HOLD_AT === `end:${id}`) await holdForever(env.CRASH_HOLD_AT);
+        return result;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+  },
+});
+
+/**
+ * The scaffold implementer with a first config proposal that is not valid YAML, and a fix that
+ * proposes the scaffold's own config files again: a run that validates on attempt 2.
+ */
+function fixableImplementer(): Implementer {
+  const scaffold = createScaffoldImplementer();
+  return {
+    name: 'fixable',
+    async implementPhase(ctx, phase, repo) {
+      const proposal = await scaffold.implementPhase(ctx, phase, repo);
+      if (phase !== 'config') return proposal;
+      const [first, ...rest] = proposal.changeSet.operations;
+      if (!first || first.action !== 'write') throw new Error('fixable: the scaffold proposed no config file to break');
+      return { changeSet: { ...proposal.changeSet, operations: [{ ...first, content: `${first.content}broken: [1, 2\n` }, ...rest] } };
+    },
+    async fix(ctx, request, repo) {
+      const good = await planPhase(ctx, 'config', repo);
+      const broken = new Set(request.failures.map((f) => f.file));
+      return { changeSet: { operations: good.operations.filter((o) => broken.has(o.path)), assumptions: [], dependencies: [] } };
+    },
+  };
+}
+
+installRuntime('ERROR');
+const connection = await NativeConnection.connect({ address: env.CRASH_ADDRESS });
+const worker = await createWorker({
+  connection,
+  namespace: env.CRASH_NAMESPACE,
+  taskQueue: env.CRASH_TASK_QUEUE,
+  deps: { stateDir: env.CRASH_STATE_DIR, implementers: { ...defaultImplementers, fixable: fixableImplementer } },
+  workerOptions: {
+    workflowsPath: undefined,
+    workflowBundle: { codePath: env.CRASH_BUNDLE },
+    interceptors: { activity: [crashInterceptors] },
+    // Heartbeats reach the server at least every 300ms, well inside the 3s heartbeat timeout.
+    maxHeartbeatThrottleInterval: '300ms',
+    defaultHeartbeatThrottleInterval: '300ms',
+    // A dead worker's sticky queue is abandoned after 1s, so the next worker replays promptly.
+    stickyQueueScheduleToStartTimeout: '1s',
+    shutdownGraceTime: '1s',
+  },
+});
+// The parent closes stdin when it goes away: never outlive it.
+process.stdin.on('end', () => worker.shutdown());
+process.stdin.resume();
+emit('ready');
+await worker.run();
+await connection.close();

@@ -1,0 +1,105 @@
+// Workers in child processes (worker-main.ts) that a test can SIGKILL at a named point, and the
+// workflow bundle they share (built once, with the crash workflow interceptors).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../worker/worker';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WORKER_MAIN = path.join(here, 'worker-main.ts');
+
+/** Bundle the workflows with the crash interceptors once; every child loads the file. */
+export async function bundleCrashWorkflows(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [path.join(here, 'crash-workflow-interceptors.ts')],
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${m}\n`) },
+  });
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bundle-')), 'workflows.js');
+  writeFileSync(file, code);
+  return file;
+}
+
+export interface WorkerProcessOptions {
+  address: string;
+  namespace?: string;
+  taskQueue: string;
+  stateDir: string;
+  bundle: string;
+  /** Stop dead at this point (`start:<type>#<id>`, `end:<type>#<id>`, `write:<type>#<id>:<path>`). */
+  holdAt?: string;
+  /** Report every file written or removed under this folder. */
+  watchRoot?: string;
+  /** Every `@@` event of this and earlier workers of the same run, in order. */
+  events?: string[];
+}
+
+export interface WorkerProcess {
+  readonly events: string[];
+  /** Resolves with the first event (from now on, or already seen) that starts with `prefix`. */
+  waitFor(prefix: string, timeoutMs?: number): Promise<string>;
+  /** SIGKILL, resolved once the process is gone. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
+/** Start a worker process and resolve once it polls. */
+export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
+  const events = opts.events ?? [];
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+    env: {
+      ...process.env,
+      CRASH_ADDRESS: opts.address,
+      CRASH_NAMESPACE: opts.namespace ?? 'default',
+      CRASH_TASK_QUEUE: opts.taskQueue,
+      CRASH_STATE_DIR: opts.stateDir,
+      CRASH_BUNDLE: opts.bundle,
+      CRASH_HOLD_AT: opts.holdAt ?? '',
+      CRASH_WATCH_ROOT: opts.watchRoot ?? '',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
+  const waiters: { prefix: string; resolve: (e: string) => void }[] = [];
+  const ownStart = events.length;
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (!line.startsWith('@@ ')) return;
+    const event = line.slice(3);
+    events.push(event);
+    for (const w of [...waiters]) {
+      if (event.startsWith(w.prefix)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(event);
+      }
+    }
+  });
+
+  const proc: WorkerProcess = {
+    events,
+    waitFor(prefix, timeoutMs = 60_000) {
+      const seen = events.slice(ownStart).find((e) => e.startsWith(prefix));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`worker never reported "${prefix}" within ${timeoutMs}ms; last events: ${events.slice(-5).join(' | ')}; stderr: ${stderr}`)), timeoutMs);
+        timer.unref();
+        void exited.then(() => { clearTimeout(timer); reject(new Error(`worker exited before "${prefix}"; stderr: ${stderr}`)); });
+        waiters.push({ prefix, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+      });
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  await proc.waitFor('ready');
+  return proc;
+}
