@@ -1,0 +1,45 @@
+// `infra-implementor dev` as a user runs it: an embedded dev server with its Web UI and a worker;
+// `implement --wait` against it completes, the UI answers, Ctrl-C stops everything.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { EXAMPLES, PROJECT_ROOT, gitCopy } from './helpers/repo';
+
+const BIN = path.join(PROJECT_ROOT, 'bin/infra-implementor.js');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('infra-implementor dev', () => {
+  it('serves Temporal, the Web UI and a worker until interrupted', async () => {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const taskQueue = `dev-${Date.now()}`;
+    const env = { TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+    const dev = execa('node', [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort)], { env, reject: false });
+    let stderr = '';
+    dev.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    try {
+      for (let i = 0; i < 300 && !/worker polling/.test(stderr); i++) await sleep(100);
+      assert.match(stderr, new RegExp(`Web UI at http://localhost:${uiPort}`));
+      const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+      assert.equal(ui.status, 200, 'the Web UI answers');
+      const repo = await gitCopy(EXAMPLES);
+      const run = await execa('node', [BIN, 'implement', '--feature', 'Add orders', '--scope', 'orders', '--infra-root', path.join(repo, 'infra'), '--spec', path.join(EXAMPLES, 'orders.spec.yaml'), '--wait', '--json'], { env, reject: false });
+      assert.equal(run.exitCode, 0, String(run.stderr));
+      assert.equal(JSON.parse(String(run.stdout)).status, 'succeeded');
+    } finally {
+      dev.kill('SIGINT');
+    }
+    // The process ends by itself on SIGINT (a hang here times the test out), taking the server along.
+    await dev;
+    await assert.rejects(fetch(`http://127.0.0.1:${uiPort}/`), 'the UI is gone after Ctrl-C');
+  });
+});
