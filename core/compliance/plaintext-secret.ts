@@ -14,6 +14,31 @@ function leaves(v: unknown, path: string, out: [string, unknown][]): [string, un
   return out;
 }
 
+/** The value paths (`data.x`, `stringData.y`) of a Secret object; empty for anything else. */
+export function secretValuePaths(o: Record<string, unknown>): [string, unknown][] {
+  if (kind(o) !== 'Secret') return [];
+  return [...leaves(o.data, 'data', []), ...leaves(o.stringData, 'stringData', [])]
+    .filter(([, v]) => v !== undefined && v !== null);
+}
+
+/** True when the object carries SOPS metadata as kustomize-controller requires it: `sops.mac` an ENC[…] value. */
+export function hasSopsMetadata(o: Record<string, unknown>): boolean {
+  const mac = str(get(o, 'sops', 'mac'));
+  return !!mac && ENC.test(mac);
+}
+
+/**
+ * Why a Secret object would leak its values if committed, or undefined when it holds none or is
+ * fully SOPS-encrypted. Pure: shared by the compliance check and the sealing activity.
+ */
+export function plaintextSecretProblem(o: Record<string, unknown>): string | undefined {
+  const values = secretValuePaths(o);
+  if (values.length === 0) return undefined;
+  if (!hasSopsMetadata(o)) return `Secret has ${values.length} value(s) and no SOPS metadata (sops.mac): stored in plain text`;
+  const plain = values.filter(([, v]) => !(typeof v === 'string' && ENC.test(v))).map(([p]) => p);
+  return plain.length ? `SOPS-encrypted Secret has plain-text value(s): ${plain.join(', ')}` : undefined;
+}
+
 export const plaintextSecret: ComplianceCheck = {
   id: 'plaintext-secret',
   severity: 'warning',
@@ -23,15 +48,8 @@ export const plaintextSecret: ComplianceCheck = {
     '`sops --encrypt --encrypted-regex "^(data|stringData)$" --in-place FILE`. Error in production overlays, warning elsewhere.',
   check(docs, ctx) {
     const out: Violation[] = [];
-    for (const doc of docs.filter((d) => kind(d.object) === 'Secret')) {
-      const values = [...leaves(doc.object.data, 'data', []), ...leaves(doc.object.stringData, 'stringData', [])]
-        .filter(([, v]) => v !== undefined && v !== null);
-      if (values.length === 0) continue;
-      const mac = str(get(doc.object, 'sops', 'mac'));
-      const plain = values.filter(([, v]) => !(typeof v === 'string' && ENC.test(v))).map(([p]) => p);
-      let message: string | undefined;
-      if (!mac || !ENC.test(mac)) message = `Secret has ${values.length} value(s) and no SOPS metadata (sops.mac): stored in plain text`;
-      else if (plain.length) message = `SOPS-encrypted Secret has plain-text value(s): ${plain.join(', ')}`;
+    for (const doc of docs) {
+      const message = plaintextSecretProblem(doc.object);
       if (message) out.push({ doc, message, severity: ctx.production ? 'error' : 'warning' });
     }
     return out;
