@@ -1,7 +1,7 @@
 // What the benchmarks share: a real Temporal dev server, one prebuilt workflow bundle, a worker whose
 // anthropic implementer talks to a fixed-latency model, a fresh copy of the example repository per
 // run, and small statistics. Progress goes to stderr so that `--json` keeps stdout to one object.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -81,10 +81,22 @@ export async function workspace(service: string): Promise<Workspace> {
   return { root, infraRoot, input };
 }
 
-export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuS: number; value: T }> {
   const start = performance.now();
+  const cpu = cpuSeconds();
   const value = await fn();
-  return { ms: performance.now() - start, value };
+  return { ms: performance.now() - start, cpuS: cpuSeconds() - cpu, value };
+}
+
+/**
+ * CPU seconds used so far by this process and its finished children (kubectl, helm): on a shared
+ * machine with few cores, what a run costs in CPU tells more than its wall time alone.
+ */
+export function cpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // utime, stime, cutime, cstime are fields 14–17 of proc(5); `fields` starts at field 3. Ticks of 1/100 s.
+  return ((fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0)) / 100;
 }
 
 export function median(xs: number[]): number {

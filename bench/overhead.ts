@@ -16,6 +16,9 @@ export interface OverheadFigures {
   directMs: number[];
   temporalMedianMs: number;
   directMedianMs: number;
+  /** CPU seconds of this process and its children per run (the dev server's own CPU is not included). */
+  temporalCpuS: number[];
+  directCpuS: number[];
   /** The LLM's share of a run: five phases at `latencyMs`. */
   llmFloorMs: number;
   overheadRatio: number;
@@ -53,6 +56,8 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const { worker, taskQueue } = await benchWorker(lab, deps);
   const temporalMs: number[] = [];
   const directMs: number[] = [];
+  const temporalCpuS: number[] = [];
+  const directCpuS: number[] = [];
   try {
     await worker.runUntil(async () => {
       // One warm-up of each side (JIT, kubectl's first start, the worker's first workflow), then the reps.
@@ -70,10 +75,12 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         clearValidationCache();
         const d = await timed(() => runDirect(deps, direct, `direct-${i}`));
         assertClean('direct run', d.value);
-        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms, direct ${Math.round(d.ms)} ms`);
+        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
         if (i > 0) {
           temporalMs.push(Math.round(t.ms));
           directMs.push(Math.round(d.ms));
+          temporalCpuS.push(round(t.cpuS, 2));
+          directCpuS.push(round(d.cpuS, 2));
         }
       }
     });
@@ -83,7 +90,7 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const temporalMedianMs = median(temporalMs);
   const directMedianMs = median(directMs);
   return {
-    latencyMs: opts.latencyMs, reps: opts.reps, temporalMs, directMs, temporalMedianMs, directMedianMs,
+    latencyMs: opts.latencyMs, reps: opts.reps, temporalMs, directMs, temporalMedianMs, directMedianMs, temporalCpuS, directCpuS,
     llmFloorMs: PHASES.length * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
   };
 }

@@ -1,6 +1,7 @@
 // The worker of the throughput benchmark, in a process of its own so that its memory is measured
 // alone: the production shape (prebuilt workflow bundle, anthropic implementer from the environment).
 //   BENCH_BUNDLE=… BENCH_TASK_QUEUE=… TEMPORAL_ADDRESS=… ANTHROPIC_API_KEY=… ANTHROPIC_BASE_URL=…
+//   BENCH_WORKER_OPTIONS='{"maxCachedWorkflows":20}' tries a tuning (JSON merged into WorkerOptions).
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ const worker = await createWorker({
     stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-bench-state-')),
     implementers: workerImplementers(config),
   },
-  workerOptions: { workflowBundle: { codePath }, shutdownGraceTime: '1s' },
+  workerOptions: { workflowBundle: { codePath }, shutdownGraceTime: '1s', ...JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as object },
 });
 process.stdout.write('ready\n');
 // Where the memory is (V8 heap, Buffers, the rest is native: the SDK's core, code), for the parent
