@@ -25,7 +25,7 @@ export interface OverheadFigures {
 }
 
 /** The workflow's happy path, activity by activity, without Temporal (an activity context only). */
-async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): Promise<ValidationResult[]> {
+export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): Promise<{ validations: ValidationResult[]; changed: string[] }> {
   const acts = createActivities(deps);
   const env = new MockActivityEnvironment();
   const call = <A, R>(fn: (arg: A) => Promise<R>, arg: A) => env.run<[A], R, typeof fn>(fn, arg);
@@ -42,7 +42,7 @@ async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): Promise
   }
   const { validations } = await call(acts.validateChanges, { infraRoot, changedFiles: [...changed] });
   await call(acts.checkCompliance, { infraRoot, changedFiles: [...changed] });
-  return validations;
+  return { validations, changed: [...changed].sort() };
 }
 
 function assertClean(what: string, validations: ValidationResult[]) {
@@ -74,7 +74,7 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         const direct = await workspace(`overhead-d${i}`);
         clearValidationCache();
         const d = await timed(() => runDirect(deps, direct, `direct-${i}`));
-        assertClean('direct run', d.value);
+        assertClean('direct run', d.value.validations);
         log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
         if (i > 0) {
           temporalMs.push(Math.round(t.ms));

@@ -1,0 +1,31 @@
+// The benchmarks' stand-in model must keep producing a real change: if the prompts drift (phase
+// header, task block, overlay listing), its replies would turn empty and every ratio would measure
+// nothing. One direct run through the real anthropic implementer, no Temporal, no latency.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { benchDeps, workspace } from '../bench/harness';
+import { startFixedLatencyLlm } from '../bench/llm';
+import { runDirect } from '../bench/overhead';
+
+describe('bench smoke', () => {
+  it('the fixed-latency model adds a service that every validator passes, wired into both overlays', async () => {
+    const llm = await startFixedLatencyLlm(0);
+    try {
+      const ws = await workspace('smoke');
+      const { validations, changed } = await runDirect(benchDeps(llm.url), ws, 'smoke');
+      assert.deepEqual(changed, [
+        'apps/base/smoke/deployment.yaml', 'apps/base/smoke/kustomization.yaml', 'apps/base/smoke/service.yaml',
+        'apps/production/kustomization.yaml', 'apps/staging/kustomization.yaml',
+      ]);
+      assert.deepEqual(validations.filter((v) => v.status === 'fail'), []);
+      assert.ok(validations.some((v) => v.validator === 'kustomize' && v.status === 'pass'), 'the overlays were really built');
+      for (const env of ['staging', 'production']) {
+        assert.match(readFileSync(path.join(ws.infraRoot, 'apps', env, 'kustomization.yaml'), 'utf8'), /- \.\.\/base\/smoke\n/);
+      }
+    } finally {
+      await llm.close();
+    }
+  });
+});
