@@ -6,27 +6,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ImplementorInput, PHASES, ServiceSpec, type Answer, type ImplementorReport } from '../core/schemas';
-import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
+import { PHASES, type ImplementorReport } from '../core/schemas';
+import { answerUpdate, IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import {
+  comparable, contents, scenarioAnswer, scenarioInput, SCENARIOS, waitForQuestion, type Implementor, type Scenario,
+} from './helpers/crash-run';
 import { EXAMPLES, gitCopy, snapshot } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
 import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
-
-const orders = ServiceSpec.parse(parse(readFileSync(path.join(EXAMPLES, 'orders.spec.yaml'), 'utf8')));
-
-/** The scaffold alone; the `fixable` implementer (worker-main.ts) fails validation once; the same stuck on one attempt, answered by a human. */
-const SCENARIOS = {
-  scaffold: { implementer: 'scaffold', options: {} },
-  fix: { implementer: 'fixable', options: {} },
-  human: { implementer: 'fixable', options: { maxAttempts: 1 }, answer: { action: 'retry', guidance: 'write the config map the scaffold writes' } as Answer },
-} as const;
-type Scenario = keyof typeof SCENARIOS;
 
 /** A kill point that is not an activity: the run waits for a human answer. */
 const AWAITING_HUMAN = 'awaiting-human';
@@ -38,16 +29,6 @@ interface Outcome {
   events: string[];
 }
 
-type Implementor = (i: ImplementorInput) => Promise<ImplementorReport>;
-
-async function waitForQuestion(handle: WorkflowHandle<Implementor>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if ((await handle.query(statusQuery)).pending) return;
-    await sleep(100);
-  }
-  throw new Error('the run never asked a question');
-}
-
 describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, () => {
   let server: TestServer;
   let bundle: string;
@@ -55,8 +36,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
 
   /** Run a scenario, killing the worker at each point in turn and starting a new one after each kill. */
   async function run(scenario: Scenario, kills: string[] = []): Promise<Outcome> {
-    const { implementer, options, ...rest } = SCENARIOS[scenario];
-    const answer = 'answer' in rest ? rest.answer : undefined;
+    const answer = scenarioAnswer(scenario);
     const repo = await gitCopy(EXAMPLES);
     const infraRoot = path.join(repo, 'infra');
     const events: string[] = [];
@@ -69,7 +49,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
       events,
     };
     const spawnHolding = (point?: string) => startWorkerProcess({ ...common, ...(point ? { holdAt: point } : {}) });
-    const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot, spec: orders, implementer, options });
+    const input = scenarioInput(scenario, infraRoot);
     let worker: WorkerProcess = await spawnHolding(kills[0]);
     try {
       const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
@@ -145,7 +125,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
       assert.ok(kills.length >= 2, `kill points found in the reference trace: ${kills.join(', ')}`);
       const crashed = await run(c.scenario, kills);
       const trace = `\nkills: ${kills.join(', ')}\nevents:\n${crashed.events.join('\n')}`;
-      assert.deepEqual(comparable(crashed), comparable(ref), `the report equals the undisturbed run's${trace}`);
+      assert.deepEqual(comparable(crashed.report, crashed.repo), comparable(ref.report, ref.repo), `the report equals the undisturbed run's${trace}`);
       assert.deepEqual(crashed.tree, ref.tree, `the tree equals the undisturbed run's byte for byte${trace}`);
       assert.deepEqual(contents(crashed.events), contents(ref.events), `each file went through the same contents as in the undisturbed run${trace}`);
       assert.deepEqual(starts(crashed.events), expectedStarts(ref.events, kills), `each killed step ran once more, no completed step ran again${trace}`);
@@ -187,24 +167,6 @@ function applying(ref: Outcome, label: string): string[] {
 }
 
 // ---- comparing runs -------------------------------------------------------------------------------
-
-/** The report with what differs between any two runs set aside: the workflow id and the repository's path. */
-function comparable(o: Outcome): unknown {
-  return JSON.parse(JSON.stringify({ ...o.report, workflowId: '<id>' }).replaceAll(o.repo, '<repo>'));
-}
-
-/** For each file, the successive contents it was given (hashes; `deleted`), repeats of the same content folded. */
-function contents(events: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const e of events) {
-    const [kind, file, hash] = e.split(' ');
-    if ((kind !== 'write' && kind !== 'delete') || !file) continue;
-    const seq = (out[file] ??= []);
-    const value = kind === 'delete' ? 'deleted' : (hash as string);
-    if (seq.at(-1) !== value) seq.push(value);
-  }
-  return out;
-}
 
 /** How many attempts of each activity started. */
 function starts(events: string[]): Record<string, number> {

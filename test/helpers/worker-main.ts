@@ -7,7 +7,8 @@
 //   @@ write <path> <sha256>  ·  @@ delete <path>    a file of the watched root was replaced / removed
 //   @@ hold <point>                          stopped at <point> until killed: start:<type>#<id>,
 //                                            end:<type>#<id>, or write:<type>#<id>:<path> (just after
-//                                            that activity replaced that file)
+//                                            that activity replaced that file); start:<type> and
+//                                            end:<type> stop at the first activity of that type
 import { promises as fsp, realpathSync, readFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -73,14 +74,15 @@ const crashInterceptors: ActivityInterceptorsFactory = (ctx) => ({
       const id = `${activityType}#${activityId}`;
       current = id;
       emit(`start ${id} ${attempt} ${label}`.trimEnd());
-      if (env.CRASH_HOLD_AT === `start:${id}`) await holdForever(env.CRASH_HOLD_AT);
+      const holdsAt = (when: string) => env.CRASH_HOLD_AT === `${when}:${id}` || env.CRASH_HOLD_AT === `${when}:${activityType}`;
+      if (holdsAt('start')) await holdForever(env.CRASH_HOLD_AT as string);
       // Liveness: a live worker heartbeats every activity, so the short heartbeat timeout of the
       // crash workflows (crash-workflow-interceptors.ts) fires only for a dead worker.
       const beat = setInterval(() => ctx.heartbeat(), 300);
       try {
         const result = await next(input);
         emit(`end ${id} ${attempt} ${label}`.trimEnd());
-        if (env.CRASH_HOLD_AT === `end:${id}`) await holdForever(env.CRASH_HOLD_AT);
+        if (holdsAt('end')) await holdForever(env.CRASH_HOLD_AT as string);
         return result;
       } finally {
         clearInterval(beat);
