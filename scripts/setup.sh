@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need and a fresh machine lacks: the Temporal CLI (dev server
-# with Web UI) and helm. Idempotent: a second run finds everything and does nothing.
+# with Web UI), helm, sops and age. Idempotent: a second run finds everything and does nothing.
 set -euo pipefail
 quiet=false
 [ "${1:-}" = "--quiet" ] && quiet=true
@@ -30,6 +30,20 @@ elif command -v go >/dev/null 2>&1; then
 else
   echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
 fi
+
+# Secrets an implementer writes are sealed with sops (keys per .sops.yaml); the tests encrypt with
+# a real age key. Both build from the Go module proxy (sops: a few minutes, once).
+for tool in "sops github.com/getsops/sops/v3/cmd/sops@v3.13.3" "age-keygen filippo.io/age/cmd/...@v1.3.2"; do
+  name=${tool%% *}; module=${tool#* }
+  if command -v "$name" >/dev/null 2>&1 || [ -x "$gobin/$name" ]; then
+    say "$name: $(command -v "$name" || echo "$gobin/$name")"
+  elif command -v go >/dev/null 2>&1; then
+    echo "setup: building $name with go install $module" >&2
+    go install "$module" >&2
+  else
+    echo "setup: $name not found and no Go toolchain to build it: Secrets stay templates and the sealing test fails" >&2
+  fi
+done
 
 # Browser tests of the Temporal UI drive Debian's Chromium (playwright's own browser download
 # cannot work offline); the Dockerfile is linted with hadolint, which PyPI ships as a binary.

@@ -1,0 +1,217 @@
+// Sealing Secrets before they reach the disk: a Secret an implementer wrote with values is
+// encrypted with the repository's own `sops` configuration (`.sops.yaml`), document by document,
+// so that Flux can decrypt it. Where sops or a matching rule is missing the op is left as it is and
+// a note says why (the compliance check `plaintext-secret` still flags it). Values never appear in
+// notes or errors.
+import { constants, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { plaintextSecretProblem, secretValuePaths } from '../core/compliance/plaintext-secret';
+import type { ChangeSet, FileOperation } from '../core/schemas';
+import { isYamlFile, parseManifests, str } from '../core/yaml-docs';
+
+export interface SealOptions {
+  /** The infra root (absolute); operation paths are relative to it. */
+  root: string;
+  changeSet: ChangeSet;
+  signal?: AbortSignal;
+  /** The sops binary to use; default: `sops` on PATH, else `$(go env GOPATH)/bin/sops`. */
+  sopsPath?: string;
+  /** Environment for the lookup and for sops (PATH, GOPATH, SOPS_* …); default: this process's. */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+export interface SealResult {
+  changeSet: ChangeSet;
+  /** Paths whose content was replaced by its SOPS-encrypted form. */
+  sealed: string[];
+  /** Why a Secret was left in plain text: fit for an assumption, never holding a value. */
+  notes: string[];
+}
+
+const SOPS_TIMEOUT_MS = 60_000;
+/** Flux's recommendation: only the values are encrypted, so Kubernetes can still read the object. */
+const FLUX_ENCRYPTED_REGEX = '^(data|stringData)$';
+const SEPARATOR = /^---(?:[ \t].*)?\r?$/;
+const REVIEW = /^\s*#\s*REVIEW:/;
+
+/** One document of a file, with the `---` line that opens it (empty for the first). */
+interface Chunk {
+  separator: string;
+  body: string;
+}
+
+function splitDocuments(text: string): Chunk[] {
+  const chunks: Chunk[] = [{ separator: '', body: '' }];
+  for (const line of text.split(/(?<=\n)/)) {
+    if (SEPARATOR.test(line.replace(/\n$/, ''))) chunks.push({ separator: line, body: '' });
+    else (chunks[chunks.length - 1] as Chunk).body += line;
+  }
+  return chunks;
+}
+
+/** A `v1` Secret with values and no `sops` block: what sealing is for. */
+function needsSealing(body: string): Record<string, unknown> | undefined {
+  const { docs, problems } = parseManifests('secret.yaml', body);
+  const o = docs[0]?.object;
+  if (problems.length || docs.length !== 1 || !o) return undefined;
+  if (str(o.apiVersion) !== 'v1' || o.sops !== undefined || secretValuePaths(o).length === 0) return undefined;
+  return o;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
+}
+
+/** The nearest `.sops.yaml` from the file's folder up to the git top (or the infra root outside git). */
+async function findSopsConfig(root: string, rel: string): Promise<string | undefined> {
+  let top = root;
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (await exists(path.join(dir, '.git'))) {
+      top = dir;
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  for (let dir = path.resolve(root, path.dirname(rel)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, '.sops.yaml');
+    if (await exists(file)) return file;
+    if (dir === top || path.dirname(dir) === dir || !dir.startsWith(top)) return undefined;
+  }
+}
+
+async function executable(file: string): Promise<boolean> {
+  return fs.access(file, constants.X_OK).then(() => true, () => false);
+}
+
+/** `sops` on the env's PATH, else where `go install` puts it. */
+export async function findSops(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const dir of dirs) if (await executable(path.join(dir, 'sops'))) return path.join(dir, 'sops');
+  const goenv = await execa('go', ['env', 'GOBIN', 'GOPATH'], { env, extendEnv: false, reject: false, timeout: 15_000 })
+    .then((r) => (r.exitCode === 0 ? String(r.stdout).split('\n') : []), () => []);
+  const gobin = goenv[0]?.trim() || env.GOBIN;
+  const gopath = (goenv[1]?.trim() || env.GOPATH || path.join(env.HOME ?? os.homedir(), 'go')).split(path.delimiter)[0] ?? '';
+  for (const dir of [gobin, path.join(gopath, 'bin')]) {
+    if (dir && (await executable(path.join(dir, 'sops')))) return path.join(dir, 'sops');
+  }
+  return undefined;
+}
+
+/** Every string that could betray a value: the values themselves and, for `data`, their decoded form. */
+function secretsOf(o: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const [p, v] of secretValuePaths(o)) {
+    const s = String(v);
+    out.add(s);
+    if (p.startsWith('data.')) out.add(Buffer.from(s, 'base64').toString('utf8'));
+  }
+  return [...out].filter((s) => s.trim().length >= 3).sort((a, b) => b.length - a.length);
+}
+
+/** sops's complaint, one line, with every value and every line of the input blanked out. */
+export function sanitizeSopsError(stderr: string, input: string, values: readonly string[]): string {
+  const line = stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0] ?? 'failed without a message';
+  let out = line;
+  for (const v of values) out = out.split(v).join('[REDACTED]');
+  for (const l of input.split('\n').map((x) => x.trim()).filter((x) => x.length >= 6)) out = out.split(l).join('[REDACTED]');
+  return out.length > 300 ? `${out.slice(0, 300)}…` : out;
+}
+
+interface Sops {
+  root: string;
+  file: string;
+  config: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+async function encrypt(sops: Sops, rel: string, input: string, extra: string[]): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
+  const dir = path.dirname(sops.config);
+  const r = await execa(sops.file, [
+    '--config', sops.config, 'encrypt', ...extra,
+    // No file argument: sops reads stdin (opening /dev/stdin fails on the socket Node gives a child).
+    '--filename-override', rel, '--input-type', 'yaml', '--output-type', 'yaml',
+  ], { cwd: dir, input, env: sops.env, extendEnv: false, reject: false, timeout: sops.timeoutMs, cancelSignal: sops.signal, stripFinalNewline: false });
+  if (r.isCanceled) throw new Error(`sealing ${rel} was cancelled`);
+  if (r.timedOut) return { ok: false, err: `sops did not finish within ${sops.timeoutMs / 1000}s` };
+  return r.exitCode === 0 ? { ok: true, out: String(r.stdout) } : { ok: false, err: String(r.stderr) || String(r.stdout) };
+}
+
+/** One Secret document sealed, or why not. Values never leave this function except encrypted. */
+async function sealDocument(sops: Sops, rel: string, body: string, object: Record<string, unknown>): Promise<{ text: string } | { note: string }> {
+  const reviews = body.split('\n').filter((l) => REVIEW.test(l)).map((l) => `${l.trim()}\n`);
+  const input = body.split('\n').filter((l) => !REVIEW.test(l)).join('\n');
+  const relToConfig = path.relative(path.dirname(sops.config), path.resolve(sops.root, rel)).split(path.sep).join('/');
+  // Notes name the config as the repository knows it, not by this machine's absolute path.
+  const config = path.relative(sops.root, sops.config).split(path.sep).join('/');
+  let r = await encrypt(sops, relToConfig, input, []);
+  let widened = false;
+  // A rule without encrypted_regex encrypts apiVersion and kind too, which Kubernetes cannot read.
+  if (r.ok && str(parseManifests(rel, r.out).docs[0]?.object.kind) !== 'Secret') {
+    r = await encrypt(sops, relToConfig, input, ['--encrypted-regex', FLUX_ENCRYPTED_REGEX]);
+    widened = true;
+  }
+  if (!r.ok) {
+    const why = sanitizeSopsError(r.err, input, secretsOf(object));
+    const missing = /no matching creation rules/i.test(why)
+      ? `no creation rule in ${config} matches ${relToConfig}`
+      : /could not generate data key|no (master )?keys?|failed to (get|encrypt).*(key|kms)/i.test(why) ? `sops has no usable key: ${why}` : `sops failed: ${why}`;
+    return { note: `${rel}: the Secret was left in plain text, ${missing}` };
+  }
+  const sealed = parseManifests(rel, r.out).docs[0]?.object;
+  const problem = sealed ? plaintextSecretProblem(sealed) : 'sops returned no document';
+  if (problem) return { note: `${rel}: the Secret was left in plain text, the rules of ${config} do not encrypt every value (${problem})` };
+  const header = widened ? [`# REVIEW: sealed with --encrypted-regex '${FLUX_ENCRYPTED_REGEX}': the matching rule of .sops.yaml sets none\n`] : [];
+  return { text: [...reviews, ...header].join('') + r.out };
+}
+
+async function sealOperation(op: FileOperation, opts: SealOptions, lookup: () => Promise<string | undefined>): Promise<{ op: FileOperation; sealed: boolean; notes: string[] }> {
+  const unchanged = { op, sealed: false, notes: [] as string[] };
+  if (op.action !== 'write' || op.content === undefined || !isYamlFile(op.path)) return unchanged;
+  const chunks = splitDocuments(op.content);
+  const targets = chunks.map((c) => needsSealing(c.body));
+  if (!targets.some(Boolean)) return unchanged;
+  const config = await findSopsConfig(opts.root, op.path);
+  if (!config) return { ...unchanged, notes: [`${op.path}: the Secret was left in plain text, no .sops.yaml in the repository says how to encrypt it`] };
+  const file = opts.sopsPath ?? (await lookup());
+  if (!file || !(await executable(file))) {
+    return { ...unchanged, notes: [`${op.path}: the Secret was left in plain text, the sops binary is not installed (${opts.sopsPath ?? 'not on PATH nor in $(go env GOPATH)/bin'}; go install github.com/getsops/sops/v3/cmd/sops@v3.13.3)`] };
+  }
+  const sops: Sops = { root: opts.root, file, config, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? SOPS_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) };
+  let content = '';
+  for (const [i, c] of chunks.entries()) {
+    const object = targets[i];
+    if (!object) {
+      content += c.separator + c.body;
+      continue;
+    }
+    const r = await sealDocument(sops, op.path, c.body, object);
+    if ('note' in r) return { ...unchanged, notes: [r.note] };
+    content += c.separator + r.text;
+  }
+  return { op: { ...op, content }, sealed: true, notes: [] };
+}
+
+/**
+ * Encrypts, with the repository's sops rules, every plain-text `v1` Secret the change set writes.
+ * The result is the same change set with those contents replaced; nothing is written to disk.
+ */
+export async function sealSecrets(opts: SealOptions): Promise<SealResult> {
+  let found: Promise<string | undefined> | undefined;
+  const lookup = () => (found ??= findSops(opts.env ?? process.env));
+  const operations: FileOperation[] = [];
+  const sealed: string[] = [];
+  const notes: string[] = [];
+  for (const op of opts.changeSet.operations) {
+    opts.signal?.throwIfAborted();
+    const r = await sealOperation(op, opts, lookup);
+    operations.push(r.op);
+    if (r.sealed) sealed.push(op.path);
+    notes.push(...r.notes);
+  }
+  return { changeSet: { ...opts.changeSet, operations }, sealed, notes };
+}
