@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { plaintextSecretProblem, secretValuePaths } from '../core/compliance/plaintext-secret';
+import type { Proposal } from '../core/implementer';
 import type { ChangeSet, FileOperation } from '../core/schemas';
 import { isYamlFile, parseManifests, str } from '../core/yaml-docs';
 
@@ -27,8 +28,10 @@ export interface SealResult {
   changeSet: ChangeSet;
   /** Paths whose content was replaced by its SOPS-encrypted form. */
   sealed: string[];
-  /** Why a Secret was left in plain text: fit for an assumption, never holding a value. */
+  /** Why a Secret was left in plain text (`<path>: <why>`): fit for an assumption, never holding a value. */
   notes: string[];
+  /** The same, by file. */
+  unsealed: { file: string; reason: string }[];
 }
 
 const SOPS_TIMEOUT_MS = 60_000;
@@ -142,7 +145,7 @@ async function encrypt(sops: Sops, rel: string, input: string, extra: string[]):
 }
 
 /** One Secret document sealed, or why not. Values never leave this function except encrypted. */
-async function sealDocument(sops: Sops, rel: string, body: string, object: Record<string, unknown>): Promise<{ text: string } | { note: string }> {
+async function sealDocument(sops: Sops, rel: string, body: string, object: Record<string, unknown>): Promise<{ text: string } | { reason: string }> {
   const reviews = body.split('\n').filter((l) => REVIEW.test(l)).map((l) => `${l.trim()}\n`);
   const input = body.split('\n').filter((l) => !REVIEW.test(l)).join('\n');
   const relToConfig = path.relative(path.dirname(sops.config), path.resolve(sops.root, rel)).split(path.sep).join('/');
@@ -160,26 +163,26 @@ async function sealDocument(sops: Sops, rel: string, body: string, object: Recor
     const missing = /no matching creation rules/i.test(why)
       ? `no creation rule in ${config} matches ${relToConfig}`
       : /could not generate data key|no (master )?keys?|failed to (get|encrypt).*(key|kms)/i.test(why) ? `sops has no usable key: ${why}` : `sops failed: ${why}`;
-    return { note: `${rel}: the Secret was left in plain text, ${missing}` };
+    return { reason: `the Secret was left in plain text, ${missing}` };
   }
   const sealed = parseManifests(rel, r.out).docs[0]?.object;
   const problem = sealed ? plaintextSecretProblem(sealed) : 'sops returned no document';
-  if (problem) return { note: `${rel}: the Secret was left in plain text, the rules of ${config} do not encrypt every value (${problem})` };
+  if (problem) return { reason: `the Secret was left in plain text, the rules of ${config} do not encrypt every value (${problem})` };
   const header = widened ? [`# REVIEW: sealed with --encrypted-regex '${FLUX_ENCRYPTED_REGEX}': the matching rule of .sops.yaml sets none\n`] : [];
   return { text: [...reviews, ...header].join('') + r.out };
 }
 
-async function sealOperation(op: FileOperation, opts: SealOptions, lookup: () => Promise<string | undefined>): Promise<{ op: FileOperation; sealed: boolean; notes: string[] }> {
-  const unchanged = { op, sealed: false, notes: [] as string[] };
+async function sealOperation(op: FileOperation, opts: SealOptions, lookup: () => Promise<string | undefined>): Promise<{ op: FileOperation; sealed: boolean; reason?: string }> {
+  const unchanged = { op, sealed: false };
   if (op.action !== 'write' || op.content === undefined || !isYamlFile(op.path)) return unchanged;
   const chunks = splitDocuments(op.content);
   const targets = chunks.map((c) => needsSealing(c.body));
   if (!targets.some(Boolean)) return unchanged;
   const config = await findSopsConfig(opts.root, op.path);
-  if (!config) return { ...unchanged, notes: [`${op.path}: the Secret was left in plain text, no .sops.yaml in the repository says how to encrypt it`] };
+  if (!config) return { ...unchanged, reason: `the Secret was left in plain text, no .sops.yaml in the repository says how to encrypt it` };
   const file = opts.sopsPath ?? (await lookup());
   if (!file || !(await executable(file))) {
-    return { ...unchanged, notes: [`${op.path}: the Secret was left in plain text, the sops binary is not installed (${opts.sopsPath ?? 'not on PATH nor in $(go env GOPATH)/bin'}; go install github.com/getsops/sops/v3/cmd/sops@v3.13.3)`] };
+    return { ...unchanged, reason: `the Secret was left in plain text, the sops binary is not installed (${opts.sopsPath ?? 'not on PATH nor in $(go env GOPATH)/bin'}; go install github.com/getsops/sops/v3/cmd/sops@v3.13.3)` };
   }
   const sops: Sops = { root: opts.root, file, config, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? SOPS_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) };
   let content = '';
@@ -190,10 +193,10 @@ async function sealOperation(op: FileOperation, opts: SealOptions, lookup: () =>
       continue;
     }
     const r = await sealDocument(sops, op.path, c.body, object);
-    if ('note' in r) return { ...unchanged, notes: [r.note] };
+    if ('reason' in r) return { ...unchanged, reason: r.reason };
     content += c.separator + r.text;
   }
-  return { op: { ...op, content }, sealed: true, notes: [] };
+  return { op: { ...op, content }, sealed: true };
 }
 
 /**
@@ -205,13 +208,32 @@ export async function sealSecrets(opts: SealOptions): Promise<SealResult> {
   const lookup = () => (found ??= findSops(opts.env ?? process.env));
   const operations: FileOperation[] = [];
   const sealed: string[] = [];
-  const notes: string[] = [];
+  const unsealed: SealResult['unsealed'] = [];
   for (const op of opts.changeSet.operations) {
     opts.signal?.throwIfAborted();
     const r = await sealOperation(op, opts, lookup);
     operations.push(r.op);
     if (r.sealed) sealed.push(op.path);
-    notes.push(...r.notes);
+    if (r.reason) unsealed.push({ file: op.path, reason: r.reason });
   }
-  return { changeSet: { ...opts.changeSet, operations }, sealed, notes };
+  const notes = unsealed.map((u) => `${u.file}: ${u.reason}`);
+  return { changeSet: { ...opts.changeSet, operations }, sealed, notes, unsealed };
+}
+
+/**
+ * A proposal with its Secrets sealed; each Secret left in plain text becomes an assumption and a
+ * `sops-key` dependency of the report. What the activities call before a proposal is stored.
+ */
+export async function sealProposal(root: string, proposal: Proposal, opts: Omit<SealOptions, 'root' | 'changeSet'> = {}): Promise<Proposal> {
+  const r = await sealSecrets({ ...opts, root, changeSet: proposal.changeSet });
+  if (r.sealed.length === 0 && r.unsealed.length === 0) return proposal;
+  const cs = r.changeSet;
+  return {
+    ...proposal,
+    changeSet: {
+      ...cs,
+      assumptions: [...cs.assumptions, ...r.unsealed.map((u) => ({ file: u.file, text: u.reason }))],
+      dependencies: [...cs.dependencies, ...r.unsealed.map((u) => ({ kind: 'sops-key' as const, description: `encrypt ${u.file} with sops before it is applied: ${u.reason}` }))],
+    },
+  };
 }

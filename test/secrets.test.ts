@@ -2,14 +2,15 @@
 // encrypted before it is written (values ENC[…], a MAC, decryptable, REVIEW comments kept, no
 // plaintext anywhere in the result), and what cannot be sealed is left as it was with a note.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { findSops, sanitizeSopsError, sealSecrets } from '../activities/secrets';
+import { findSops, sanitizeSopsError, sealProposal, sealSecrets } from '../activities/secrets';
 import { clearValidationCache, validateRepository } from '../activities/validation';
+import type { Proposal } from '../core/implementer';
 import type { ChangeSet, FileOperation } from '../core/schemas';
 
 const PASSWORD = 'hunter2-Sup3rS3cret-9f1c';
@@ -73,8 +74,10 @@ before(async () => {
   const found = await findSops();
   assert.ok(found, 'sops is not installed: run scripts/setup.sh (go install github.com/getsops/sops/v3/cmd/sops@v3.13.3)');
   sops = found;
-  const keygen = path.join(path.dirname(sops), 'age-keygen');
+  // age-keygen beside sops (both from `go install`), else on PATH.
   keyFile = path.join(tmp, 'age.key');
+  const besideSops = path.join(path.dirname(sops), 'age-keygen');
+  const keygen = existsSync(besideSops) ? besideSops : 'age-keygen';
   await execa(keygen, ['-o', keyFile]);
   recipient = String((await execa(keygen, ['-y', keyFile])).stdout).trim();
   assert.match(recipient, /^age1/);
@@ -224,6 +227,31 @@ describe('sealSecrets when something is missing leaves the op as it is and says 
     assert.deepEqual(r.changeSet, cs);
     assert.match(r.notes[0] ?? '', /left in plain text, sops failed: .*malformed recipient/);
     noteFree(r.notes);
+  });
+});
+
+describe('sealProposal (what proposePhase / proposeFix call)', () => {
+  const file = 'apps/production/db-secret.yaml';
+  const usage = { inputTokens: 1, outputTokens: 2 } as unknown as Proposal['usage'];
+
+  it('a Secret left in plain text becomes an assumption on its file and a sops-key dependency', async () => {
+    const root = repo('proposal-plain');
+    const p = await sealProposal(root, { changeSet: { ...changeSet(write(file, SECRET)), assumptions: [{ text: 'a' }] }, usage });
+    assert.equal(p.usage, usage);
+    assert.equal(p.changeSet.operations[0]?.content, SECRET);
+    assert.deepEqual(p.changeSet.assumptions.map((a) => a.file), [undefined, file]);
+    assert.match(p.changeSet.assumptions[1]?.text ?? '', /no \.sops\.yaml/);
+    assert.deepEqual(p.changeSet.dependencies.map((d) => d.kind), ['sops-key']);
+    assert.equal(JSON.stringify(p.changeSet.assumptions.concat(p.changeSet.dependencies as never[])).includes(PASSWORD), false);
+  });
+
+  it('a sealed Secret adds nothing to the report, and a proposal without Secrets is returned as it is', async () => {
+    const root = repo('proposal-sealed', FLUX_RULES(recipient));
+    const p = await sealProposal(root, { changeSet: changeSet(write(file, SECRET)) });
+    assert.match(p.changeSet.operations[0]?.content ?? '', /mac: ENC\[/);
+    assert.deepEqual([p.changeSet.assumptions, p.changeSet.dependencies], [[], []]);
+    const plain = { changeSet: changeSet(write('apps/production/cm.yaml', CONFIGMAP)) };
+    assert.equal(await sealProposal(root, plain), plain);
   });
 });
 
