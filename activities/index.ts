@@ -13,8 +13,14 @@ import { createScaffoldImplementer } from './implementers/scaffold';
 import { validateRepository } from './validation';
 import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
 import type { Proposal } from '../core/implementer';
+import {
+  abortMerge, commitFeature, commitScope, continueMerge, createFeatureWorkspace, mergeScope, removeFeatureWorkspace,
+  type FeatureWorkspace, type MergeOutcome,
+} from './git';
+
 
 export type { AppliedEntry } from './changes';
+export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from './git';
 
 /** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */
 export interface ImplementerTools {
@@ -27,8 +33,13 @@ export interface ActivityDeps {
   stateDir: string;
   /** Implementers by name; each call builds one with the current activity's tools. */
   implementers: Record<string, (tools: ImplementerTools) => Implementer>;
-  /** Validation and compliance of the files a run changed. */
-  validate?: (req: { infraRoot: string; changedFiles: string[] }) => Promise<{ validations: ValidationResult[]; findings: Finding[] }>;
+  /** Validation and compliance of the files a run changed (the whole tree when `changedFiles` is absent). */
+  validate?: (req: { infraRoot: string; changedFiles?: string[] }) => Promise<{ validations: ValidationResult[]; findings: Finding[] }>;
+  /**
+   * This worker's own task queue, polled by its host-specific worker: activities that touch a
+   * worktree it created are sent there (Temporal's file-processing pattern).
+   */
+  hostTaskQueue?: string;
 }
 
 export const defaultImplementers: ActivityDeps['implementers'] = {
@@ -59,11 +70,11 @@ async function planning(fn: () => Promise<Proposal>): Promise<Proposal> {
 }
 
 /** The validation engine, incremental on the changed files, heartbeating as targets complete. */
-async function engine(req: { infraRoot: string; changedFiles: string[] }) {
+async function engine(req: { infraRoot: string; changedFiles?: string[] }) {
   const ctx = Context.current();
   return validateRepository({
     root: await realRoot(req.infraRoot),
-    changedFiles: req.changedFiles,
+    ...(req.changedFiles ? { changedFiles: req.changedFiles } : {}),
     signal: ctx.cancellationSignal,
     onProgress: () => ctx.heartbeat(),
   });
@@ -109,6 +120,46 @@ export const createActivities = (deps: ActivityDeps) => {
   /** The checklist on the rendered overlays the change touches (builds come from the content-hash cache). */
   async checkCompliance(req: { infraRoot: string; changedFiles: string[] }): Promise<{ findings: Finding[] }> {
     return { findings: (await validate(req)).findings };
+  },
+
+  // The feature workflow: where its worktrees live, and git on them (activities/git.ts).
+
+  /** The queue that reaches this very worker; falls back to the shared queue on a single-queue worker. */
+  async workerTaskQueue(): Promise<string> {
+    return deps.hostTaskQueue ?? Context.current().info.taskQueue;
+  },
+
+  async createFeatureWorkspace(req: { infraRoot: string; workflowId: string; slugs: string[]; branch: string }): Promise<FeatureWorkspace> {
+    return createFeatureWorkspace(deps.stateDir, req);
+  },
+
+  async commitScope(req: { dir: string; base: string; message: string }): Promise<{ commit: string; changed: boolean }> {
+    return commitScope(req);
+  },
+
+  async mergeScope(req: { dir: string; branch: string; scope: string; strategy?: 'ours' }): Promise<MergeOutcome> {
+    return mergeScope(req);
+  },
+
+  async continueMerge(req: { dir: string; files: string[] }): Promise<{ resolved: boolean; remaining: string[] }> {
+    return continueMerge(req);
+  },
+
+  async abortMerge(req: { dir: string }): Promise<void> {
+    return abortMerge(req);
+  },
+
+  /** Whole-repository validation and compliance of the merged tree (infrastructure-validator), once. */
+  async validateTree(req: { infraRoot: string }): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
+    return validate({ infraRoot: req.infraRoot });
+  },
+
+  async commitFeature(req: { dir: string; base: string; branch: string; message: string; gitRoot: string }): Promise<{ commit: string | null }> {
+    return commitFeature(req);
+  },
+
+  async removeFeatureWorkspace(req: { infraRoot: string; workflowId: string; slugs: string[]; deleteScopeBranches: boolean; alsoDelete?: string[] }): Promise<{ removed: string[]; deletedBranches: string[] }> {
+    return removeFeatureWorkspace(deps.stateDir, req);
   },
 };
 };

@@ -1,11 +1,15 @@
-// A small typed client for the implementor workflows: start, status, answer, result.
+// A small typed client for the implementor and feature workflows: start, status, answer, result.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import type { Answer, ImplementorInput, ImplementorReport } from '../core/schemas';
+import { slug, type FeatureAnswer, type FeatureInput, type FeatureReport } from '../core/feature';
+import type { ImplementorInput, ImplementorReport } from '../core/schemas';
 import {
-  answerUpdate, AwaitingHumanKey, IMPLEMENTOR_WORKFLOW, ImplementorPhaseKey, statusQuery, TASK_QUEUE, type ImplementorStatus,
+  AwaitingHumanKey, FEATURE_WORKFLOW, featureAnswerUpdate, IMPLEMENTOR_WORKFLOW, ImplementorPhaseKey, statusQuery,
+  TASK_QUEUE, type FeatureStatus, type ImplementorStatus,
 } from '../workflows/messages';
+
+export { slug };
 
 export interface ConnectOptions {
   address?: string;
@@ -42,21 +46,41 @@ export class ImplementorClient {
     return workflowId;
   }
 
-  status(workflowId: string): Promise<ImplementorStatus> {
-    return this.client.workflow.getHandle(workflowId).query(statusQuery);
+  /** Start the parent feature workflow; its children get ids derived from this one. */
+  async startFeature(input: FeatureInput, workflowId = featureId(input)): Promise<string> {
+    await this.client.workflow.start(FEATURE_WORKFLOW, {
+      taskQueue: this.taskQueue,
+      workflowId,
+      args: [input],
+      memo: { feature: input.feature, scope: input.scopes.map((s) => s.scope).join(', '), parentId: null },
+      typedSearchAttributes: [
+        { key: ImplementorPhaseKey, value: 'queued' },
+        { key: AwaitingHumanKey, value: false },
+      ],
+      staticSummary: `${input.feature} (${input.scopes.length} scopes → ${input.branch})`.slice(0, 200),
+    });
+    return workflowId;
   }
 
-  /** Answer a pending question; resolves with the workflow's acknowledgement, rejects when nothing is pending. */
-  async answer(workflowId: string, answer: Answer): Promise<string> {
+  /** Either kind of run (a feature's status has `children`); name the kind when the caller knows it. */
+  status<S extends ImplementorStatus | FeatureStatus = ImplementorStatus | FeatureStatus>(workflowId: string): Promise<S> {
+    return this.client.workflow.getHandle(workflowId).query(statusQuery) as Promise<S>;
+  }
+
+  /**
+   * Answer a pending question; resolves with the workflow's acknowledgement, rejects when nothing is
+   * pending. For a feature, `scope` names the child (or `merge`) the answer is for.
+   */
+  async answer(workflowId: string, answer: FeatureAnswer): Promise<string> {
     try {
-      return await this.client.workflow.getHandle(workflowId).executeUpdate(answerUpdate, { args: [answer] });
+      return await this.client.workflow.getHandle(workflowId).executeUpdate(featureAnswerUpdate, { args: [answer] });
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError) throw new Error(e.cause?.message ?? e.message);
       throw e;
     }
   }
 
-  result(workflowId: string): Promise<ImplementorReport> {
+  result<R extends ImplementorReport | FeatureReport = ImplementorReport | FeatureReport>(workflowId: string): Promise<R> {
     return this.client.workflow.getHandle(workflowId).result();
   }
 
@@ -65,8 +89,8 @@ export class ImplementorClient {
   }
 }
 
-export function slug(text: string, max = 40): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '') || 'run';
+export function featureId(input: FeatureInput): string {
+  return `feature-${slug(input.feature, 30)}-${randomUUID().slice(0, 8)}`;
 }
 
 export function implementorId(input: ImplementorInput): string {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { renderReportMarkdown } from '../core/report';
-import { ImplementorInput, ServiceSpec } from '../core/schemas';
+import { ImplementorInput, ServiceSpec, type ImplementorReport } from '../core/schemas';
+import type { ImplementorStatus } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
@@ -52,12 +53,12 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
       log(`started ${id} — watch it at ${ui}/namespaces/default/workflows/${id}`);
       let last = '';
       const poll = setInterval(() => {
-        client.status(id).then((s) => {
+        client.status<ImplementorStatus>(id).then((s) => {
           const line = `  ${s.scope}: ${s.phase}${s.attempt ? ` (attempt ${s.attempt})` : ''}`;
           if (line !== last) log((last = line));
         }, () => undefined);
       }, 300);
-      const report = await client.result(id).finally(() => clearInterval(poll));
+      const report = await client.result<ImplementorReport>(id).finally(() => clearInterval(poll));
       process.stdout.write(renderReportMarkdown(report));
       log(`\nWeb UI: ${ui}/namespaces/default/workflows/${id}`);
       log(`the changed repository: ${repo} (git diff shows the change)`);

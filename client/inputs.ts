@@ -1,10 +1,12 @@
 // Turning command-line flags and spec files into validated workflow inputs, before anything starts.
 // Every problem becomes one UsageError line naming the flag or field and the fix.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { type z } from 'zod';
-import { IMPLEMENTERS, ImplementorInput, RelativePath, ServiceSpec } from '../core/schemas';
+import { defaultBranch, FeatureSpec, scopeProblems, scopeSlug, type FeatureInput } from '../core/feature';
+import { IMPLEMENTERS, ImplementorInput, ImplementorOptions, RelativePath, ServiceSpec } from '../core/schemas';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -101,4 +103,57 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   });
   if (!parsed.success) throw new UsageError(zodLine('input', parsed.error));
   return parsed.data;
+}
+
+const gitIn = (cwd: string, ...args: string[]) => {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' } });
+  return { ok: r.status === 0, out: (r.stdout ?? '').trim() };
+};
+
+/** The infra root of a feature must be in a git repository with a commit to branch from. */
+export function gitRepositoryOf(infraRoot: string): string {
+  const top = gitIn(infraRoot, 'rev-parse', '--show-toplevel');
+  if (!top.ok || !top.out) throw new UsageError(`feature needs a git repository: ${infraRoot} is not one`);
+  if (!gitIn(infraRoot, 'rev-parse', '--verify', '-q', 'HEAD^{commit}').ok) throw new UsageError(`feature needs a commit to branch from: ${top.out} has none yet`);
+  return top.out;
+}
+
+function checkImplementer(implementer: string, where: string, env: NodeJS.ProcessEnv): void {
+  if (!(IMPLEMENTERS as readonly string[]).includes(implementer)) throw new UsageError(`${where}: implementer ${implementer}: use one of ${IMPLEMENTERS.join(', ')}`);
+  if (implementer === 'anthropic' && !env.ANTHROPIC_API_KEY) {
+    throw new UsageError(`${where}: the anthropic implementer needs ANTHROPIC_API_KEY in the environment of the worker and of this command`);
+  }
+}
+
+/**
+ * `feature --spec FILE [--branch NAME]`: the spec parsed, its folders resolved against the spec's
+ * folder, and every refusal (repeated service, a new file claimed twice, no git) as one line.
+ */
+export function featureInput(flags: { spec?: string; branch?: string; keepBranches?: boolean }, env: NodeJS.ProcessEnv = process.env): FeatureInput {
+  if (!flags.spec) throw new UsageError('--spec is required');
+  const where = `--spec ${flags.spec}`;
+  const parsed = FeatureSpec.safeParse(readYamlFile(flags.spec, '--spec'));
+  if (!parsed.success) throw new UsageError(zodLine(where, parsed.error));
+  const spec = parsed.data;
+  const dir = path.dirname(path.resolve(flags.spec));
+  const infraRoot = existingDir(path.resolve(dir, spec.infraRoot), `${where}: infraRoot`);
+  const reposRoot = spec.reposRoot ? existingDir(path.resolve(dir, spec.reposRoot), `${where}: reposRoot`) : undefined;
+  const gitRoot = gitRepositoryOf(infraRoot);
+  const problems = scopeProblems(spec.scopes, (f) => existsSync(path.join(infraRoot, f)));
+  if (problems.length) throw new UsageError(`${where}: ${problems[0]}`);
+  const scopes = spec.scopes.map((s, i) => {
+    const implementer = s.implementer ?? spec.implementer;
+    checkImplementer(implementer, `${where}: scopes[${i}]`, env);
+    if (implementer === 'scaffold' && !s.spec) throw new UsageError(`${where}: scopes[${i}] (${s.scope}): the scaffold implementer needs a spec; use implementer: anthropic for free-form scopes`);
+    return { scope: s.scope, slug: scopeSlug(s), files: scopeFiles(infraRoot, s.files), implementer, ...(s.spec ? { spec: s.spec } : {}) };
+  });
+  const branch = flags.branch ?? spec.branch ?? defaultBranch(spec.feature);
+  if (!gitIn(gitRoot, 'check-ref-format', '--branch', branch).ok) throw new UsageError(`--branch ${branch}: not a valid branch name`);
+  if (gitIn(gitRoot, 'rev-parse', '--verify', '-q', `refs/heads/${branch}`).ok) throw new UsageError(`--branch ${branch}: the branch already exists in ${gitRoot}; choose another with --branch`);
+  const options = ImplementorOptions.safeParse(spec.options ?? {});
+  if (!options.success) throw new UsageError(zodLine(`${where}: options`, options.error));
+  return {
+    feature: spec.feature, infraRoot, branch, scopes, options: options.data,
+    ...(reposRoot ? { reposRoot } : {}), ...(flags.keepBranches ? { keepBranches: true } : {}),
+  };
 }

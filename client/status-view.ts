@@ -1,5 +1,5 @@
 // The `status` command's table for people.
-import type { ImplementorStatus } from '../workflows/messages';
+import type { FeatureStatus, ImplementorStatus } from '../workflows/messages';
 
 export function elapsed(from: string, now: Date): string {
   const s = Math.max(0, Math.round((now.getTime() - new Date(from).getTime()) / 1000));
@@ -25,6 +25,31 @@ export function formatStatus(s: ImplementorStatus, now: Date): string {
   } else {
     rows.push(['pending', 'nothing']);
   }
+  return table(rows);
+}
+
+function table(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** A feature: its own phase, one row per scope, then every open question with the command that answers it. */
+export function formatFeatureStatus(s: FeatureStatus, now: Date): string {
+  const rows: [string, string][] = [
+    ['workflow', s.workflowId],
+    ['feature', s.feature],
+    ['branch', s.branch],
+    ['phase', s.done ? `${s.phase} (finished)` : s.phase],
+    ['elapsed', elapsed(s.startedAt, now)],
+  ];
+  for (const c of s.children) {
+    rows.push([`  ${c.slug}`, `${c.status ?? c.phase}${c.attempt ? ` · attempt ${c.attempt} of ${c.maxAttempts}` : ''}${c.pending ? ' · waiting for an answer' : ''} · ${c.workflowId}`]);
+  }
+  if (!s.questions.length) rows.push(['pending', 'nothing']);
+  for (const q of s.questions) {
+    rows.push(['pending', `${q.scope ? `[${q.scope}] ` : ''}${q.question}`]);
+    if (q.conflicts?.length) rows.push(['  conflicts', q.conflicts.join(', ')]);
+    rows.push(['  answer', `infra-implementor answer ${s.workflowId}${q.scope ? ` --scope "${q.scope}"` : ''} --action retry|accept|abort [--guidance TEXT]`]);
+  }
+  return table(rows);
 }

@@ -4,19 +4,19 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
 import { installRuntime } from './runtime';
 import { startDevServer, type DevServerOptions } from './temporal-server';
-import { activityDeps, createWorker } from './worker';
+import { activityDeps, createWorkers } from './worker';
 import { workerImplementers } from './implementers';
 
 export async function runWorker(config: Config): Promise<void> {
   const connectConfig = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectConfig.connectionOptions);
-  const worker = await createWorker({
+  const worker = await createWorkers({
     connection,
     namespace: connectConfig.namespace ?? config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, { implementers: workerImplementers(config) }),
   });
-  process.stderr.write(`worker polling task queue ${config.TEMPORAL_TASK_QUEUE} at ${config.TEMPORAL_ADDRESS}\n`);
+  process.stderr.write(`worker polling task queues ${config.TEMPORAL_TASK_QUEUE} and ${worker.hostTaskQueue} at ${config.TEMPORAL_ADDRESS}\n`);
   try {
     await worker.run(); // stops on SIGINT/SIGTERM
   } finally {
@@ -28,7 +28,7 @@ export async function runDev(config: Config, opts: DevServerOptions): Promise<vo
   installRuntime('WARN');
   const env = await startDevServer(opts);
   const address = env.connection.options.address;
-  const worker = await createWorker({
+  const worker = await createWorkers({
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue: config.TEMPORAL_TASK_QUEUE,

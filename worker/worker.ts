@@ -1,4 +1,6 @@
-// Worker bootstrap: registers the workflows and the activities with their dependencies.
+// Worker bootstrap: registers the workflows and the activities with their dependencies, on the
+// shared task queue and on this worker's own queue (for activities that touch its worktrees).
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,4 +42,48 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.deps),
     ...opts.workerOptions,
   });
+}
+
+/** A queue only this worker process polls: `<shared>@<host>-<pid>-<random>`. */
+export function hostTaskQueueFor(shared: string): string {
+  return `${shared}@${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * The shared worker (workflows and activities) and its host-specific twin (the same activities on
+ * a queue of its own), run and stopped together. A feature workflow asks the shared queue which
+ * host takes it (`workerTaskQueue`), then sends everything touching its worktrees there.
+ */
+export interface WorkerSet {
+  shared: Worker;
+  host: Worker;
+  hostTaskQueue: string;
+  run(): Promise<void>;
+  runUntil<R>(until: Promise<R> | (() => Promise<R>)): Promise<R>;
+  shutdown(): void;
+}
+
+export async function createWorkers(opts: CreateWorkerOptions & { hostTaskQueue?: string }): Promise<WorkerSet> {
+  const hostTaskQueue = opts.hostTaskQueue ?? hostTaskQueueFor(opts.taskQueue);
+  const deps: ActivityDeps = { ...opts.deps, hostTaskQueue };
+  const shared = await createWorker({ ...opts, deps });
+  const host = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: hostTaskQueue,
+    activities: createActivities(deps),
+    ...opts.workerOptions,
+  });
+  return {
+    shared,
+    host,
+    hostTaskQueue,
+    run: async () => {
+      await Promise.all([shared.run(), host.run()]);
+    },
+    runUntil: (until) => shared.runUntil(host.runUntil(until)),
+    shutdown: () => {
+      for (const w of [shared, host]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // infrastructureImplementor: scope → patterns → implement (five phases) → validate ⇄ fix (bounded)
 // → ask a human when stuck → compliance → report. Deterministic: all I/O is in activities.
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, setCurrentDetails,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails,
   setHandler, upsertSearchAttributes, workflowInfo, isCancellation, CancellationScope,
 } from '@temporalio/workflow';
 import type { Activities, AppliedEntry } from '../activities';
@@ -11,30 +11,36 @@ import {
   type ImplementorInput, type ImplementorReport, type LlmUsage, type ValidationResult,
 } from '../core/schemas';
 import {
-  answerSignal, answerUpdate, AwaitingHumanKey, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
-  type PendingQuestion,
+  answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ChildProgress,
+  type ImplementorStatus, type PendingQuestion,
 } from './messages';
 import { deadlineFrom, isFailing, summarizeFailures } from './helpers';
 
-// One block per kind of work, so a reader sees each policy next to what it governs.
-const files = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['PathOutsideRoot', 'InvalidInput'] },
-});
-const implementer = proxyActivities<Activities>({
-  // Up to three streamed calls of long output per proposal; heartbeats catch a stalled one sooner.
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '2m',
-  retry: {
-    initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
-    nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens',
-      'AnthropicRequestTooLarge', 'AnthropicBilling', 'AnthropicRequestRejected'],
-  },
-});
-const validators = proxyActivities<Activities>({
-  startToCloseTimeout: '20m',
-  heartbeatTimeout: '2m',
-  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot'] },
+// One block per kind of work, so a reader sees each policy next to what it governs. Under a feature
+// workflow, `taskQueue` is the queue of the worker holding the child's worktree.
+const proxies = (taskQueue?: string) => ({
+  files: proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['PathOutsideRoot', 'InvalidInput'] },
+  }),
+  implementer: proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
+    // Up to three streamed calls of long output per proposal; heartbeats catch a stalled one sooner.
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '2m',
+    retry: {
+      initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
+      nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens',
+        'AnthropicRequestTooLarge', 'AnthropicBilling', 'AnthropicRequestRejected'],
+    },
+  }),
+  validators: proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
+    startToCloseTimeout: '20m',
+    heartbeatTimeout: '2m',
+    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot'] },
+  }),
 });
 
 /** Failure types that mean "this proposal was unusable": a failed attempt, not a failed run. */
@@ -42,6 +48,7 @@ const ATTEMPT_FAILURES = new Set(['UnusableReply', 'AnthropicMaxTokens']);
 
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const info = workflowInfo();
+  const { files, implementer, validators } = proxies(input.options.activityTaskQueue);
   const state: ImplementorStatus = {
     workflowId: info.workflowId,
     feature: input.featureDescription,
@@ -85,6 +92,19 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
     state.phase = phase;
     upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
     setCurrentDetails(`**${input.scope}** — ${details ?? phase}${state.attempt ? ` (attempt ${state.attempt}/${state.maxAttempts})` : ''}`);
+    tellParent();
+  };
+
+  // A feature workflow cannot query its children: each tells its parent where it is instead.
+  let progressSeq = 0;
+  const tellParent = () => {
+    if (!info.parent) return;
+    const progress: ChildProgress = {
+      workflowId: info.workflowId, seq: ++progressSeq, phase: state.phase, attempt: state.attempt, maxAttempts: state.maxAttempts,
+      done: state.phase === 'done', ...(state.pending ? { pending: state.pending } : {}),
+    };
+    // Best effort: the run must not fail because its parent is gone.
+    void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(childProgressSignal, progress).catch(() => undefined);
   };
 
   // What this run wrote: the first "before" of each file, for the report and for abort.

@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { infrastructureImplementor } from './implementor';
+export { featureImplementor } from './feature';

@@ -2,7 +2,8 @@
 // that the client imports the very same definitions.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Answer, Finding, ValidationResult } from '../core/schemas';
+import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
+import type { FeatureAnswer } from '../core/feature';
 
 export const TASK_QUEUE = 'infra-implementor';
 export const IMPLEMENTOR_WORKFLOW = 'infrastructureImplementor';
@@ -45,3 +46,48 @@ export interface ImplementorStatus {
 export const answerSignal = defineSignal<[Answer]>('answer');
 export const answerUpdate = defineUpdate<string, [Answer]>('answer');
 export const statusQuery = defineQuery<ImplementorStatus>('status');
+
+/** What a child tells its parent feature workflow at every phase change (workflows cannot query each other). */
+export interface ChildProgress {
+  workflowId: string;
+  /** Increases with every report, so a late signal never overwrites a newer one. */
+  seq: number;
+  phase: string;
+  attempt: number;
+  maxAttempts: number;
+  pending?: PendingQuestion;
+  done: boolean;
+}
+export const childProgressSignal = defineSignal<[ChildProgress]>('childProgress');
+
+export interface FeatureChildStatus {
+  scope: string;
+  slug: string;
+  workflowId: string;
+  phase: string;
+  attempt: number;
+  maxAttempts: number;
+  pending?: PendingQuestion;
+  /** Set when the child has closed. */
+  status?: RunStatus;
+  done: boolean;
+}
+
+export interface FeatureStatus {
+  workflowId: string;
+  feature: string;
+  branch: string;
+  phase: string;
+  startedAt: string;
+  children: FeatureChildStatus[];
+  /** The feature's own question (a merge conflict, a failing merged tree), with `scope` and `conflicts`. */
+  pending?: PendingQuestion;
+  /** Every open question: the children's (with `scope`) and the feature's own. */
+  questions: PendingQuestion[];
+  done: boolean;
+}
+
+/** Same names as the child's: `status` and `answer` work on either kind of run. */
+export const featureStatusQuery = defineQuery<FeatureStatus>('status');
+export const featureAnswerSignal = defineSignal<[FeatureAnswer]>('answer');
+export const featureAnswerUpdate = defineUpdate<string, [FeatureAnswer]>('answer');

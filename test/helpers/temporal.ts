@@ -8,12 +8,14 @@ import type { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../worker/runtime';
 import { createActivities, defaultImplementers, type ActivityDeps } from '../../activities';
 import { startDevServer } from '../../worker/temporal-server';
-import { createWorker } from '../../worker/worker';
+import { createWorker, createWorkers, type WorkerSet } from '../../worker/worker';
 
 export interface TestServer {
   env: TestWorkflowEnvironment;
   /** A worker on a fresh task queue; pass its queue to the client. */
   worker(deps?: Partial<ActivityDeps>): Promise<{ worker: Worker; taskQueue: string }>;
+  /** The production pair (shared queue + this worker's host queue), as the feature workflow needs. */
+  workers(deps?: Partial<ActivityDeps>): Promise<{ workers: WorkerSet; taskQueue: string; stateDir: string }>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,22 @@ export async function startTestServer(opts: { uiPort?: number } = {}): Promise<T
         workerOptions: { shutdownGraceTime: '1s' },
       });
       return { worker, taskQueue };
+    },
+    async workers(deps = {}) {
+      const taskQueue = `test-${randomUUID()}`;
+      const stateDir = deps.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'ii-state-'));
+      const workers = await createWorkers({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        deps: {
+          stateDir,
+          implementers: { ...defaultImplementers, ...(deps.implementers ?? {}) },
+          ...(deps.validate ? { validate: deps.validate } : {}),
+        },
+        workerOptions: { shutdownGraceTime: '1s' },
+      });
+      return { workers, taskQueue, stateDir };
     },
     stop: () => env.teardown(),
   };
