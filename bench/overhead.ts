@@ -1,12 +1,14 @@
 // overheadRatio: one implementor run through Temporal, end to end, divided by the same activities
 // called directly in this process in the workflow's order (same model latency, same validators).
 // Runs alternate so that drift in the machine's load hits both sides alike; medians are compared.
+import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../activities';
 import { clearValidationCache } from '../activities/validation';
 import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { benchDeps, benchWorker, log, median, round, timed, workspace, type Lab, type Workspace } from './harness';
+import { historyTiming, type HistoryTiming } from './history-timing';
 import { startFixedLatencyLlm } from './llm';
 
 export interface OverheadFigures {
@@ -19,6 +21,8 @@ export interface OverheadFigures {
   /** CPU seconds of this process and its children per run (the dev server's own CPU is not included). */
   temporalCpuS: number[];
   directCpuS: number[];
+  /** Medians of where the Temporal runs' time went, from their histories. */
+  history: { activityMs: number; dispatchMs: number; orchestrationMs: number; serverMs: number; workflowTasks: number };
   /** The LLM's share of a run: five phases at `latencyMs`. */
   llmFloorMs: number;
   overheadRatio: number;
@@ -57,6 +61,7 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const temporalMs: number[] = [];
   const directMs: number[] = [];
   const temporalCpuS: number[] = [];
+  const splits: HistoryTiming[] = [];
   const directCpuS: number[] = [];
   try {
     await worker.runUntil(async () => {
@@ -65,9 +70,14 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         const label = i === 0 ? 'warm-up' : `rep ${i}/${opts.reps}`;
         const viaTemporal = await workspace(`overhead-t${i}`);
         clearValidationCache();
-        const t = await timed(() => lab.env.client.workflow.execute(IMPLEMENTOR_WORKFLOW, {
-          taskQueue, workflowId: `bench-overhead-${i}-${Date.now()}`, args: [viaTemporal.input],
-        }) as Promise<ImplementorReport>);
+        let handle: WorkflowHandle | undefined;
+        const t = await timed(async () => {
+          handle = await lab.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
+            taskQueue, workflowId: `bench-overhead-${i}-${Date.now()}`, args: [viaTemporal.input],
+          });
+          return await handle.result() as ImplementorReport;
+        });
+        const split = historyTiming(await (handle as WorkflowHandle).fetchHistory());
         if (t.value.status !== 'succeeded') throw new Error(`the Temporal run ${t.value.status}: ${t.value.summary}`);
         assertClean('Temporal run', t.value.validations);
 
@@ -75,8 +85,9 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         clearValidationCache();
         const d = await timed(() => runDirect(deps, direct, `direct-${i}`));
         assertClean('direct run', d.value.validations);
-        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
+        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s; history: ${split.activityMs} ms in activities, ${split.dispatchMs} ms dispatch, ${split.orchestrationMs} ms between steps), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
         if (i > 0) {
+          splits.push(split);
           temporalMs.push(Math.round(t.ms));
           directMs.push(Math.round(d.ms));
           temporalCpuS.push(round(t.cpuS, 2));
@@ -91,6 +102,11 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const directMedianMs = median(directMs);
   return {
     latencyMs: opts.latencyMs, reps: opts.reps, temporalMs, directMs, temporalMedianMs, directMedianMs, temporalCpuS, directCpuS,
+    history: {
+      activityMs: median(splits.map((x) => x.activityMs)), dispatchMs: median(splits.map((x) => x.dispatchMs)),
+      orchestrationMs: median(splits.map((x) => x.orchestrationMs)), serverMs: median(splits.map((x) => x.serverMs)),
+      workflowTasks: median(splits.map((x) => x.workflowTasks)),
+    },
     llmFloorMs: PHASES.length * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
   };
 }

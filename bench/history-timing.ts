@@ -1,0 +1,41 @@
+// Where the time of a workflow run went, read from its history: in activities (started → completed),
+// waiting for a worker to pick an activity up (scheduled → started), and the rest, which is the
+// orchestration between steps (workflow tasks: the server, the worker's poll and the workflow code).
+import type { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
+
+export interface HistoryTiming {
+  /** First event to last, as the server recorded them. */
+  serverMs: number;
+  activityMs: number;
+  dispatchMs: number;
+  orchestrationMs: number;
+  activities: number;
+  workflowTasks: number;
+}
+
+export function historyTiming(history: temporal.api.history.v1.IHistory): HistoryTiming {
+  const events = history.events ?? [];
+  const at = (e: temporal.api.history.v1.IHistoryEvent) => tsToMs(e.eventTime);
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  let activityMs = 0;
+  let dispatchMs = 0;
+  let activities = 0;
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+    if (!done) continue;
+    const started = byId.get(Number(done.startedEventId));
+    const scheduled = byId.get(Number(done.scheduledEventId));
+    if (!started || !scheduled) continue;
+    activities++;
+    activityMs += at(e) - at(started);
+    dispatchMs += at(started) - at(scheduled);
+  }
+  const first = events[0];
+  const last = events.at(-1);
+  const serverMs = first && last ? at(last) - at(first) : 0;
+  return {
+    serverMs, activityMs, dispatchMs, orchestrationMs: serverMs - activityMs - dispatchMs, activities,
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+  };
+}
