@@ -67,9 +67,19 @@ export async function readIfExists(abs: string): Promise<string | undefined> {
   }
 }
 
-/** Write through a temporary file in the same folder and rename: readers never see half a file. */
+/** `.<name>.<12 hex>.tmp`: the temporary files writeAtomic makes beside `<name>`. */
+export const isTempOf = (name: string, candidate: string) =>
+  candidate.startsWith(`.${name}.`) && candidate.length === name.length + 18 && /\.[0-9a-f]{12}\.tmp$/.test(candidate);
+
+/**
+ * Write through a temporary file in the same folder and rename: readers never see half a file.
+ * Temporary files of the same target left by a writer killed before its rename go first, so a
+ * retried write leaves nothing behind.
+ */
 export async function writeAtomic(abs: string, content: string): Promise<void> {
   await fs.mkdir(path.dirname(abs), { recursive: true });
+  const stale = (await fs.readdir(path.dirname(abs))).filter((n) => isTempOf(path.basename(abs), n));
+  await Promise.all(stale.map((n) => fs.rm(path.join(path.dirname(abs), n), { force: true })));
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o644);
   try {

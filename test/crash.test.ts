@@ -100,16 +100,16 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
     { name: 'scope: killed as readScope starts, then after it read the files', scenario: 'scaffold', kills: (r) => around(r, 'readScope') },
     { name: 'patterns: killed as surveyPatterns starts, then after the survey', scenario: 'scaffold', kills: (r) => around(r, 'surveyPatterns') },
     ...PHASES.map((phase) => ({
-      name: `implement:${phase}: killed as the phase starts, after the proposal, with its change set half written and fully written`,
+      name: `implement:${phase}: killed as the phase starts, after the proposal, with its change set ${phase === 'base' ? 'torn mid-file, ' : ''}half written and fully written`,
       scenario: 'scaffold' as const,
-      kills: (r: Outcome) => [...around(r, 'proposePhase', phase), ...applying(r, `-${phase}`)],
+      kills: (r: Outcome) => [...around(r, 'proposePhase', phase), ...applying(r, `-${phase}`, phase === 'base')],
     })),
     { name: 'validate: killed as validateChanges starts, then after the validators ran', scenario: 'scaffold', kills: (r) => around(r, 'validateChanges') },
     { name: 'compliance and report: killed as checkCompliance starts, then after the checks, before the report', scenario: 'scaffold', kills: (r) => around(r, 'checkCompliance') },
     {
-      name: 'fix: killed around the fix proposal, while the fix is written, and around the second validation',
+      name: 'fix: killed around the fix proposal, while the fix is written (mid-file too), and around the second validation',
       scenario: 'fix',
-      kills: (r) => [...around(r, 'proposeFix'), ...applying(r, '-fix-1'), ...around(r, 'validateChanges', undefined, 1)],
+      kills: (r) => [...around(r, 'proposeFix'), ...applying(r, '-fix-1', true), ...around(r, 'validateChanges', undefined, 1)],
     },
     {
       name: 'awaiting a human: killed while the run waits, answered after the restart, killed again in the guided fix',
@@ -158,12 +158,16 @@ function around(ref: Outcome, type: string, label?: string, nth = 0): string[] {
   return s ? [`start:${s.id}`, `end:${s.id}`] : [];
 }
 
-/** A change set after its first file was replaced, and once fully written but unreported. */
-function applying(ref: Outcome, label: string): string[] {
+/**
+ * A change set after its first file was replaced, and once fully written but unreported; with
+ * `torn`, first between its first temporary file and the rename that puts it in place.
+ */
+function applying(ref: Outcome, label: string, torn = false): string[] {
   const s = step(ref, 'applyChangeSet', label);
   if (!s) return []; // a phase with nothing to write applies no change set
   const first = s.events.find((e) => e.startsWith('write '))?.split(' ')[1];
-  return [...(first ? [`write:${s.id}:${first}`] : []), `end:${s.id}`];
+  if (!first) return [`end:${s.id}`];
+  return [...(torn ? [`before-write:${s.id}:${first}`] : []), `write:${s.id}:${first}`, `end:${s.id}`];
 }
 
 // ---- comparing runs -------------------------------------------------------------------------------
@@ -182,7 +186,7 @@ function starts(events: string[]): Record<string, number> {
 function expectedStarts(refEvents: string[], kills: string[]): Record<string, number> {
   const out = starts(refEvents);
   for (const k of kills) {
-    const id = /^(?:start|end|write):([^:]+)/.exec(k)?.[1];
+    const id = /^(?:start|end|write|before-write):([^:]+)/.exec(k)?.[1];
     if (id) out[id] = (out[id] ?? 0) + 1;
   }
   return out;

@@ -100,10 +100,11 @@ describe('server restart', () => {
     const report = await handle.result();
     await worker.kill();
 
-    assert.deepEqual(comparable(report, run.repo), comparable(refReport, ref.repo), 'the report equals the undisturbed run\'s');
-    assert.deepEqual(snapshot(run.repo), snapshot(ref.repo), 'the tree equals the undisturbed run\'s byte for byte');
-    assert.deepEqual(contents(run.events), contents(ref.events), 'each file went through the same contents');
+    const trace = `\nevents:\n${run.events.join('\n')}`;
+    assert.deepEqual(comparable(report, run.repo), comparable(refReport, ref.repo), `the report equals the undisturbed run's${trace}`);
+    assert.deepEqual(snapshot(run.repo), snapshot(ref.repo), `the tree equals the undisturbed run's byte for byte${trace}`);
+    assert.deepEqual(contents(run.events), contents(ref.events), `each file went through the same contents${trace}`);
     const applies = run.events.filter((e) => /^start applyChangeSet#\S+ \d+ 1-base$/.test(e));
-    assert.equal(applies.length, 2, `the change set in flight at the first stop ran again, once:\n${run.events.join('\n')}`);
+    assert.equal(applies.length, 2, `the change set in flight at the first stop ran again, once${trace}`);
   });
 });

@@ -6,7 +6,7 @@
 // Bundled into the test workflow code: sandbox-safe.
 import type { WorkflowInterceptors } from '@temporalio/workflow';
 
-export const CRASH_HEARTBEAT_TIMEOUT = '3s';
+export const CRASH_HEARTBEAT_TIMEOUT = '5s';
 export const CRASH_RETRY_INTERVAL = '200ms';
 
 export const interceptors = (): WorkflowInterceptors => ({

@@ -6,8 +6,9 @@
 //   @@ end <type>#<activityId> <attempt> [label]     its work is done, its result not yet reported
 //   @@ write <path> <sha256>  ·  @@ delete <path>    a file of the watched root was replaced / removed
 //   @@ hold <point>                          stopped at <point> until killed: start:<type>#<id>,
-//                                            end:<type>#<id>, or write:<type>#<id>:<path> (just after
-//                                            that activity replaced that file); start:<type> and
+//                                            end:<type>#<id>, write:<type>#<id>:<path> (just after
+//                                            that activity replaced that file) or before-write:… (its
+//                                            temporary file written, not yet renamed); start:<type> and
 //                                            end:<type> stop at the first activity of that type
 import { promises as fsp, realpathSync, readFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -55,12 +56,14 @@ if (env.CRASH_WATCH_ROOT) {
   fsp.rename = async (from, to) => {
     const rel = inside(String(to));
     if (rel) emit(`write ${rel} ${createHash('sha256').update(readFileSync(from)).digest('hex')}`);
+    if (rel && env.CRASH_HOLD_AT === `before-write:${current}:${rel}`) await holdForever(env.CRASH_HOLD_AT);
     await rename(from, to);
     if (rel && env.CRASH_HOLD_AT === `write:${current}:${rel}`) await holdForever(env.CRASH_HOLD_AT);
   };
   fsp.rm = async (p, opts) => {
     const rel = inside(String(p));
-    if (rel) emit(`delete ${rel}`);
+    // Temporary files are the writer's own business (a stale one is removed before a retried write).
+    if (rel && !/(^|\/)\.[^/]+\.[0-9a-f]{12}\.tmp$/.test(rel)) emit(`delete ${rel}`);
     await rm(p, opts);
   };
 }
@@ -125,7 +128,7 @@ const worker = await createWorker({
     workflowsPath: undefined,
     workflowBundle: { codePath: env.CRASH_BUNDLE },
     interceptors: { activity: [crashInterceptors] },
-    // Heartbeats reach the server at least every 300ms, well inside the 3s heartbeat timeout.
+    // Heartbeats reach the server at least every 300ms, well inside the 5s heartbeat timeout.
     maxHeartbeatThrottleInterval: '300ms',
     defaultHeartbeatThrottleInterval: '300ms',
     // A dead worker's sticky queue is abandoned after 1s, so the next worker replays promptly.
