@@ -69,8 +69,9 @@ describe('featureImplementor on a real server and real git', () => {
     const { workers, taskQueue, stateDir } = await server.workers(implementers);
     const client = new ImplementorClient(server.env.client, taskQueue);
     const before = await checkout(repo);
-    const start = async () => {
-      const id = await client.startFeature(input);
+    // Recorded runs get their history's name as id: replay derives the child ids from it.
+    const start = async (workflowId?: string) => {
+      const id = await client.startFeature(input, workflowId);
       return server.env.client.workflow.getHandle(id) as WorkflowHandle<(i: FeatureInput) => Promise<FeatureReport>>;
     };
     return { repo, infraRoot, input, workers, client, stateDir, before, start };
@@ -87,7 +88,7 @@ describe('featureImplementor on a real server and real git', () => {
       ],
     }));
     const { report, spans, parentSearch } = await t.workers.runUntil(async () => {
-      const handle = await t.start();
+      const handle = await t.start('feature-fanout');
       const r = await handle.result();
       await recordHistory(handle, 'feature-fanout');
       const spans = await Promise.all(r.children.map(async (c) => {
@@ -198,7 +199,7 @@ describe('featureImplementor on a real server and real git', () => {
     }
 
     const report = await t.workers.runUntil(async () => {
-      const handle = await t.start();
+      const handle = await t.start('feature-merge-conflict');
       const status = await until('the merge question', async () => {
         const s: FeatureStatus = await handle.query(featureStatusQuery);
         return s.pending ? s : undefined;
