@@ -3,19 +3,19 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { ChangeSet } from '../core/schemas';
-import { readIfExists, realRoot, resolveInside, writeAtomic } from './repo-fs';
+import { BlobStore, INLINE_LIMIT, isRef, type StoredChangeSet } from './blob-store';
+import { realRoot, resolveInside, writeAtomic } from './repo-fs';
 
 export interface AppliedEntry {
   path: string;
-  /** Content before this run first touched the file; null when it did not exist. */
-  before: string | null;
+  /** Content before this run first touched the file; null when it did not exist; a store reference when large. */
+  before: string | null | { ref: string };
   action: 'created' | 'modified' | 'deleted' | 'unchanged';
 }
 
 export interface ApplyRequest {
   infraRoot: string;
-  changeSet: ChangeSet;
+  changeSet: StoredChangeSet;
   /** Stable across retries of the same step (workflow id + step), so a retry reuses its journal. */
   journalKey: string;
 }
@@ -23,45 +23,61 @@ export interface ApplyRequest {
 const journalFile = (stateDir: string, key: string) =>
   path.join(stateDir, 'journals', `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
 
+/** A file's current content, any size (the repository's own files are what they are). */
+async function current(abs: string): Promise<string | null> {
+  try {
+    if (!(await fs.lstat(abs)).isFile()) return null;
+    return await fs.readFile(abs, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 export async function applyChangeSet(stateDir: string, req: ApplyRequest): Promise<AppliedEntry[]> {
   const root = await realRoot(req.infraRoot);
+  const store = new BlobStore(stateDir);
   // Resolve every path before writing anything: one unsafe path rejects the whole set.
-  const ops = await Promise.all(req.changeSet.operations.map(async (op) => ({ op, abs: await resolveInside(root, op.path) })));
+  const changeSet = await store.internalize(req.changeSet);
+  const ops = await Promise.all(changeSet.operations.map(async (op) => ({ op, abs: await resolveInside(root, op.path) })));
   const jf = journalFile(stateDir, req.journalKey);
   let before: Record<string, string | null>;
-  const saved = await readIfExists(jf);
-  if (saved !== undefined) {
+  const saved = await current(jf);
+  if (saved !== null) {
     before = JSON.parse(saved) as Record<string, string | null>;
   } else {
     before = {};
-    for (const { op, abs } of ops) if (!(op.path in before)) before[op.path] = (await readIfExists(abs)) ?? null;
+    for (const { op, abs } of ops) if (!(op.path in before)) before[op.path] = await current(abs);
     await writeAtomic(jf, JSON.stringify(before));
   }
   const result = new Map<string, AppliedEntry>();
   for (const { op, abs } of ops) {
-    const current = (await readIfExists(abs)) ?? null;
+    const now = await current(abs);
     if (op.action === 'delete') {
-      if (current !== null) await fs.rm(abs);
-    } else if (current !== op.content) {
+      if (now !== null) await fs.rm(abs);
+    } else if (now !== op.content) {
       await writeAtomic(abs, op.content as string);
     }
     const prior = before[op.path] ?? null;
     const after = op.action === 'delete' ? null : (op.content as string);
     const action: AppliedEntry['action'] =
       prior === after ? 'unchanged' : prior === null ? 'created' : after === null ? 'deleted' : 'modified';
-    result.set(op.path, { path: op.path, before: prior, action });
+    // Large "before" contents go to the store, so history only carries their digest.
+    const recorded = prior !== null && prior.length > INLINE_LIMIT ? { ref: await store.put(prior) } : prior;
+    result.set(op.path, { path: op.path, before: recorded, action });
   }
   return [...result.values()];
 }
 
 /** Put every file back as it was before the run; files the run created are removed with their new folders. */
-export async function restoreChanges(req: { infraRoot: string; entries: { path: string; before: string | null }[] }): Promise<string[]> {
+export async function restoreChanges(stateDir: string, req: { infraRoot: string; entries: Pick<AppliedEntry, 'path' | 'before'>[] }): Promise<string[]> {
   const root = await realRoot(req.infraRoot);
+  const store = new BlobStore(stateDir);
   const restored: string[] = [];
-  for (const e of req.entries) {
+  for (const entry of req.entries) {
+    const e = { path: entry.path, before: isRef(entry.before) ? await store.get(entry.before.ref) : entry.before };
     const abs = await resolveInside(root, e.path);
-    const current = (await readIfExists(abs)) ?? null;
-    if (current === e.before) continue;
+    if ((await current(abs)) === e.before) continue;
     if (e.before === null) {
       await fs.rm(abs, { force: true });
       // Remove folders the run created, up to the first that holds anything else.

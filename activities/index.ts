@@ -13,11 +13,15 @@ import { createScaffoldImplementer } from './implementers/scaffold';
 import { validateRepository } from './validation';
 import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
 import type { Proposal } from '../core/implementer';
+import { BlobStore, type StoredChangeSet } from './blob-store';
+import { sealProposal } from './secrets';
+
+/** A proposal as it travels through history: large contents by digest. */
+export type StoredProposal = Omit<Proposal, 'changeSet'> & { changeSet: StoredChangeSet };
 import {
   abortMerge, commitFeature, commitScope, continueMerge, createFeatureWorkspace, mergeScope, removeFeatureWorkspace,
   type FeatureWorkspace, type MergeOutcome,
 } from './git';
-
 
 export type { AppliedEntry } from './changes';
 export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from './git';
@@ -82,6 +86,9 @@ async function engine(req: { infraRoot: string; changedFiles?: string[] }) {
 
 export const createActivities = (deps: ActivityDeps) => {
   const validate = deps.validate ?? engine;
+  const blobs = new BlobStore(deps.stateDir);
+  /** Large contents leave by digest: no payload nears Temporal's limits. */
+  const stored = async (p: Proposal): Promise<StoredProposal> => ({ ...p, changeSet: await blobs.externalize(p.changeSet) });
   return {
   async readScope(req: { infraRoot: string; files: string[] }): Promise<ScopeFile[]> {
     return readScope(req);
@@ -91,22 +98,25 @@ export const createActivities = (deps: ActivityDeps) => {
     return surveyPatterns(req);
   },
 
-  async proposePhase(req: { ctx: ImplementContext; phase: Phase }): Promise<Proposal> {
+  async proposePhase(req: { ctx: ImplementContext; phase: Phase }): Promise<StoredProposal> {
     const root = await realRoot(req.ctx.input.infraRoot);
-    return planning(() => implementerFor(deps, req.ctx.input.implementer).implementPhase(req.ctx, req.phase, repoReader(root)));
+    const proposal = await planning(() => implementerFor(deps, req.ctx.input.implementer).implementPhase(req.ctx, req.phase, repoReader(root)));
+    // Seal Secrets before anything leaves the activity: only ciphertext reaches history or the store.
+    return stored(await sealProposal(root, proposal, { signal: Context.current().cancellationSignal }));
   },
 
-  async proposeFix(req: { ctx: ImplementContext; request: FixRequest }): Promise<Proposal> {
+  async proposeFix(req: { ctx: ImplementContext; request: FixRequest }): Promise<StoredProposal> {
     const root = await realRoot(req.ctx.input.infraRoot);
-    return planning(() => implementerFor(deps, req.ctx.input.implementer).fix(req.ctx, req.request, repoReader(root)));
+    const proposal = await planning(() => implementerFor(deps, req.ctx.input.implementer).fix(req.ctx, req.request, repoReader(root)));
+    return stored(await sealProposal(root, proposal, { signal: Context.current().cancellationSignal }));
   },
 
   async applyChangeSet(req: ApplyRequest): Promise<AppliedEntry[]> {
     return applyChangeSet(deps.stateDir, req);
   },
 
-  async restoreChanges(req: { infraRoot: string; entries: { path: string; before: string | null }[] }): Promise<string[]> {
-    return restoreChanges(req);
+  async restoreChanges(req: { infraRoot: string; entries: Pick<AppliedEntry, 'path' | 'before'>[] }): Promise<string[]> {
+    return restoreChanges(deps.stateDir, req);
   },
 
   async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[] }> {

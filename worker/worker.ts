@@ -7,9 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, defaultImplementers, type ActivityDeps } from '../activities';
 import type { Config } from './config';
+import { dataConverterFromEnv } from '../core/payload-codec';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.resolve(here, '../workflows/index.ts');
+
+/** Payload encryption when INFRA_IMPLEMENTOR_CODEC_KEYS is set (core/payload-codec.ts). */
+function withCodec(): Pick<WorkerOptions, 'dataConverter'> {
+  const dataConverter = dataConverterFromEnv();
+  return dataConverter ? { dataConverter } : {};
+}
 
 export function defaultStateDir(config?: Pick<Config, 'INFRA_IMPLEMENTOR_STATE_DIR'>): string {
   return config?.INFRA_IMPLEMENTOR_STATE_DIR ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'infra-implementor');
@@ -40,6 +47,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(opts.deps),
+    ...withCodec(),
     ...opts.workerOptions,
   });
 }
@@ -72,6 +80,7 @@ export async function createWorkers(opts: CreateWorkerOptions & { hostTaskQueue?
     namespace: opts.namespace,
     taskQueue: hostTaskQueue,
     activities: createActivities(deps),
+    ...withCodec(),
     ...opts.workerOptions,
   });
   return {

@@ -314,7 +314,7 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
 
 }
 
-function recomputeAction(before: string | null, latest: AppliedEntry): AppliedEntry['action'] {
+function recomputeAction(before: AppliedEntry['before'], latest: AppliedEntry): AppliedEntry['action'] {
   if (latest.action === 'deleted') return before === null ? 'unchanged' : 'deleted';
   return before === null ? 'created' : 'modified';
 }
