@@ -13,7 +13,7 @@ import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
-import { WORKFLOWS_PATH, createWorker } from '../worker/worker';
+import { WORKFLOWS_PATH, createWorker, createWorkers, type WorkerSet } from '../worker/worker';
 import { EXAMPLES, gitCopy } from '../test/helpers/repo';
 
 export const BENCH_API_KEY = 'sk-ant-bench-not-a-real-key';
@@ -58,6 +58,22 @@ export async function benchWorker(lab: Lab, deps: ActivityDeps): Promise<{ worke
     workerOptions: { workflowBundle: lab.bundle, shutdownGraceTime: '1s' },
   });
   return { worker, taskQueue };
+}
+
+/**
+ * The production pair a feature needs (shared queue + this process's host queue for worktrees). It
+ * bundles the workflows itself: a bundle passed in workerOptions would reach the activity-only twin too.
+ */
+export async function benchWorkers(lab: Lab, deps: ActivityDeps): Promise<{ workers: WorkerSet; taskQueue: string }> {
+  const taskQueue = `bench-${randomUUID()}`;
+  const workers = await createWorkers({
+    connection: lab.env.nativeConnection,
+    namespace: lab.env.namespace ?? 'default',
+    taskQueue,
+    deps,
+    workerOptions: { shutdownGraceTime: '1s' },
+  });
+  return { workers, taskQueue };
 }
 
 export interface Workspace {

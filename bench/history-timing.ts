@@ -39,3 +39,40 @@ export function historyTiming(history: temporal.api.history.v1.IHistory): Histor
     workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
   };
 }
+
+export interface FeatureTiming {
+  /** Start of the run → first child initiated (the worktrees). */
+  beforeChildrenMs: number;
+  /** First child initiated → last child closed. */
+  childrenMs: number;
+  /** Last child closed → end of the run (commits, merges, one validation of the merged tree, the feature commit). */
+  afterChildrenMs: number;
+  /** Activity time by type after the children (scheduled → closed, summed). */
+  afterByActivity: Record<string, number>;
+}
+
+/** Where a featureImplementor run's time went: before, during and after its children. */
+export function featureTiming(history: temporal.api.history.v1.IHistory): FeatureTiming {
+  const events = history.events ?? [];
+  const at = (e: temporal.api.history.v1.IHistoryEvent | undefined) => (e ? tsToMs(e.eventTime) : NaN);
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const initiated = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  const closed = events.filter((e) => e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes
+    ?? e.childWorkflowExecutionCanceledEventAttributes ?? e.childWorkflowExecutionTerminatedEventAttributes ?? e.childWorkflowExecutionTimedOutEventAttributes);
+  const firstChild = at(initiated[0]);
+  const lastChild = Math.max(...closed.map(at));
+  const afterByActivity: Record<string, number> = {};
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+    const scheduled = done ? byId.get(Number(done.scheduledEventId)) : undefined;
+    const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (!scheduled || !name || at(scheduled) < lastChild) continue;
+    afterByActivity[name] = (afterByActivity[name] ?? 0) + at(e) - at(scheduled);
+  }
+  return {
+    beforeChildrenMs: firstChild - at(events[0]),
+    childrenMs: lastChild - firstChild,
+    afterChildrenMs: at(events.at(-1)) - lastChild,
+    afterByActivity,
+  };
+}

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { log, type Lab, startLab } from './harness';
+import { log, median, type Lab, startLab } from './harness';
 import { measureOverhead, type OverheadFigures } from './overhead';
 import { measureFanout, type FanoutFigures } from './fanout';
 import { measureThroughput, type ThroughputFigures } from './throughput';
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     ['overheadRatio', String(result.overheadRatio), '≤ 1.05', mark(o && o.overheadRatio <= 1.05),
       o ? `Temporal ${o.temporalMedianMs} ms / direct ${o.directMedianMs} ms (median of ${o.reps}; LLM ${o.llmFloorMs} ms); Temporal run's history: ${o.history.activityMs} ms in activities, ${o.history.dispatchMs} ms activity dispatch, ${o.history.orchestrationMs} ms between steps (${o.history.workflowTasks} workflow tasks)` : err(overhead)],
     ['fanoutRatio', String(result.fanoutRatio), '≤ 1.3', mark(f && f.fanoutRatio <= 1.3),
-      f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency)` : err(fanout)],
+      f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency, featureImplementor); ${splitText(f)}` : err(fanout)],
     ['incrementalRatio', String(result.incrementalRatio), '≤ 0.10', mark(v && v.incrementalRatio <= 0.1),
       v ? `one-file change ${v.incrementalMs} ms (${v.incrementalBuilds} builds) / full ${v.fullMs} ms (${v.fullBuilds} builds), ${v.services}×3 overlays` : err(validation)],
     ['fullVsFluxRecipe', String(result.fullVsFluxRecipe), '(< 1 is faster)', 'n/a',
@@ -113,6 +113,13 @@ async function main(): Promise<number> {
     ...rows.map(line),
   ].join('\n') + '\n');
   return failed ? 1 : 0;
+}
+
+/** Worktrees / children / merge-validate-commit of the 8-scope and 1-scope features, medians. */
+function splitText(f: FanoutFigures): string {
+  const part = (xs: FanoutFigures['allScopesSplit']) =>
+    `${median(xs.map((x) => x.beforeChildrenMs))} + ${median(xs.map((x) => x.childrenMs))} + ${median(xs.map((x) => x.afterChildrenMs))} ms`;
+  return `worktrees + children + merge/validate/commit: ${f.scopes} scopes ${part(f.allScopesSplit)}, one scope ${part(f.oneScopeSplit)}; CPU ${median(f.allScopesCpuS)} vs ${median(f.oneScopeCpuS)} CPU-s on ${f.cores} cores`;
 }
 
 function err(o: object): string {
