@@ -42,4 +42,34 @@ describe('infra-implementor dev', () => {
     await dev;
     await assert.rejects(fetch(`http://127.0.0.1:${uiPort}/`), 'the UI is gone after Ctrl-C');
   });
+
+  it('worker serves its health probes while polling, and stops on SIGTERM', async () => {
+    const [port, uiPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+    const dev = execa('node', [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort)], { env: { TEMPORAL_TASK_QUEUE: `dev2-${Date.now()}` }, reject: false });
+    let devErr = '';
+    dev.stderr?.on('data', (d: Buffer) => { devErr += d.toString(); });
+    for (let i = 0; i < 300 && !/worker polling/.test(devErr); i++) await sleep(100);
+    const worker = execa('node', [BIN, 'worker'], {
+      env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: `w-${Date.now()}`, INFRA_IMPLEMENTOR_HEALTH_PORT: String(healthPort) },
+      reject: false,
+    });
+    let workerErr = '';
+    worker.stderr?.on('data', (d: Buffer) => { workerErr += d.toString(); });
+    worker.stdout?.on('data', (d: Buffer) => { workerErr += d.toString(); });
+    try {
+      let ready = 0;
+      for (let i = 0; i < 300 && ready !== 200; i++) {
+        ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.status, () => 0);
+        if (ready !== 200) await sleep(100);
+      }
+      assert.equal(ready, 200, `ready once both workers poll (worker said: ${workerErr})`);
+      assert.equal((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
+    } finally {
+      worker.kill('SIGTERM');
+      await worker;
+      dev.kill('SIGINT');
+      await dev;
+    }
+    await assert.rejects(fetch(`http://127.0.0.1:${healthPort}/healthz`), 'the health endpoint stops with the worker');
+  });
 });

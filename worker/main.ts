@@ -6,6 +6,7 @@ import { installRuntime } from './runtime';
 import { startDevServer, type DevServerOptions } from './temporal-server';
 import { activityDeps, createWorkers } from './worker';
 import { workerImplementers } from './implementers';
+import { healthPortFromEnv, startHealthServer } from './health';
 
 export async function runWorker(config: Config): Promise<void> {
   const connectConfig = loadClientConnectConfig();
@@ -17,9 +18,15 @@ export async function runWorker(config: Config): Promise<void> {
     deps: activityDeps(config, { implementers: workerImplementers(config) }),
   });
   process.stderr.write(`worker polling task queues ${config.TEMPORAL_TASK_QUEUE} and ${worker.hostTaskQueue} at ${config.TEMPORAL_ADDRESS}\n`);
+  // Probes see the worse of the two workers' states (worker/health.ts).
+  const healthPort = healthPortFromEnv();
+  const health = healthPort
+    ? await startHealthServer({ getState: () => [worker.shared, worker.host].map((w) => w.getState()).find((s) => s !== 'RUNNING') ?? 'RUNNING' }, { port: healthPort })
+    : undefined;
   try {
     await worker.run(); // stops on SIGINT/SIGTERM
   } finally {
+    await health?.close();
     await connection.close();
   }
 }
