@@ -61,6 +61,8 @@ function needsSealing(body: string): Record<string, unknown> | undefined {
   const o = docs[0]?.object;
   if (problems.length || docs.length !== 1 || !o) return undefined;
   if (str(o.apiVersion) !== 'v1' || o.sops !== undefined || secretValuePaths(o).length === 0) return undefined;
+  // A template whose every value is a `<placeholder>` holds nothing secret to seal yet.
+  if (secretValuePaths(o).every(([, v]) => typeof v === 'string' && /^<[^>]*>$/.test(v))) return undefined;
   return o;
 }
 

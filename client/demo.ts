@@ -1,19 +1,21 @@
 // `npm start`: the newcomer's first run. An embedded Temporal dev server with its Web UI, a worker,
-// and the scaffold implementer adding a service to a throw-away copy of examples/.
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+// and a feature with two scopes implemented in parallel by the scaffold implementer on a
+// throw-away copy of examples/, merged and committed on a feature branch.
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { parse } from 'yaml';
-import { renderReportMarkdown } from '../core/report';
-import { ImplementorInput, ServiceSpec, type ImplementorReport } from '../core/schemas';
-import type { ImplementorStatus } from '../workflows/messages';
+import { renderFeatureReportMarkdown } from '../core/feature-report';
+import type { FeatureReport } from '../core/feature';
+import type { FeatureStatus } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
-import { activityDeps, createWorker } from '../worker/worker';
+import { activityDeps, createWorkers } from '../worker/worker';
 import { ImplementorClient } from './client';
+import { featureInput } from './inputs';
+import { ProgressDisplay } from './progress';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples');
 
@@ -34,34 +36,29 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
   log('starting the Temporal dev server (SQLite, Web UI)…');
   const env = await startDevServer({ uiPort: opts.uiPort });
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
-  const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: activityDeps(config) });
+  const workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', taskQueue, deps: activityDeps(config) });
   const client = new ImplementorClient(env.client, taskQueue);
   const ui = `http://localhost:${opts.uiPort}`;
   try {
-    return await worker.runUntil(async () => {
+    return await workers.runUntil((async () => {
       const repo = await throwAwayRepo();
-      log(`copied examples/ to ${repo}`);
-      const spec = ServiceSpec.parse(parse(readFileSync(path.join(repo, 'orders.spec.yaml'), 'utf8')));
-      const input = ImplementorInput.parse({
-        featureDescription: 'Add the orders service',
-        scope: 'orders service',
-        infraRoot: path.join(repo, 'infra'),
-        reposRoot: repo,
-        spec,
-      });
-      const id = await client.startImplementor(input);
-      log(`started ${id} — watch it at ${ui}/namespaces/default/workflows/${id}`);
-      let last = '';
+      log(`copied examples/ to ${repo} (a git repository)`);
+      const input = featureInput({ spec: path.join(repo, 'feature.example.yaml') });
+      const id = await client.startFeature(input);
+      log(`started ${id} with ${input.scopes.length} scopes — watch it at ${ui}/namespaces/default/workflows/${id}\n`);
+      const progress = new ProgressDisplay();
       const poll = setInterval(() => {
-        client.status<ImplementorStatus>(id).then((s) => {
-          const line = `  ${s.scope}: ${s.phase}${s.attempt ? ` (attempt ${s.attempt})` : ''}`;
-          if (line !== last) log((last = line));
+        client.status<FeatureStatus>(id).then((s) => {
+          progress.update([
+            ...s.children.map((c) => ({ scope: c.scope, phase: c.status ?? c.phase, attempt: c.attempt, waiting: Boolean(c.pending) })),
+            { scope: '(feature)', phase: s.phase, waiting: Boolean(s.pending) },
+          ]);
         }, () => undefined);
-      }, 300);
-      const report = await client.result<ImplementorReport>(id).finally(() => clearInterval(poll));
-      process.stdout.write(renderReportMarkdown(report));
+      }, 250);
+      const report = await client.result<FeatureReport>(id).finally(() => clearInterval(poll));
+      process.stdout.write(`\n${renderFeatureReportMarkdown(report)}`);
       log(`\nWeb UI: ${ui}/namespaces/default/workflows/${id}`);
-      log(`the changed repository: ${repo} (git diff shows the change)`);
+      log(`the result: ${repo}, branch ${report.branch ?? '(none)'} (git log ${report.branch ?? ''} -p shows the change; your checkout is untouched)`);
       if (opts.keep) {
         log('server and UI stay up; Ctrl-C to stop');
         await new Promise<void>((resolve) => {
@@ -70,7 +67,7 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
         });
       }
       return report.status === 'succeeded' ? 0 : 1;
-    });
+    })());
   } finally {
     await env.teardown();
   }

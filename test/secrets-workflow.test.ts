@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { findSops } from '../activities/secrets';
+import { findSops, sealSecrets } from '../activities/secrets';
 import { ImplementorInput } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { scriptedImplementer, write } from './helpers/implementers';
@@ -59,5 +59,14 @@ describe('secrets through a whole run', () => {
     const raw = texts.join('\n');
     assert.ok(raw.includes('ENC[AES256_GCM'), 'the history carries the ciphertext (payloads are readable here)');
     assert.ok(!raw.includes(VALUE), 'the plaintext value is not in history');
+  });
+
+  it('a template whose values are all <placeholders> is not sealed and raises no note', async () => {
+    const repo = await gitCopy(EXAMPLES);
+    const template = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  A: <set A and encrypt with sops>\n';
+    const op = { path: 'apps/base/t.template.yaml', action: 'write' as const, content: template, phase: 'config' as const };
+    const result = await sealSecrets({ root: path.join(repo, 'infra'), changeSet: { operations: [op], assumptions: [], dependencies: [] } });
+    assert.deepEqual(result.changeSet.operations, [op]);
+    assert.deepEqual(result.notes, []);
   });
 });
