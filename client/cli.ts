@@ -7,7 +7,7 @@ import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
-import { featureInput, implementInput, UsageError } from './inputs';
+import { featureInput, implementInput, runTimeout, UsageError } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
 
 /** Exit codes of DESIGN.md. */
@@ -78,6 +78,7 @@ Examples:
     .addOption(new Option('--implementer <name>', 'who writes the change').choices(['scaffold', 'anthropic']).default('scaffold'))
     .option('--max-attempts <n>', 'validation attempts before asking a human (default 3)')
     .option('--human-deadline <duration>', 'how long to wait for an answer, e.g. 30m, 24h (default 24h)')
+    .option('--run-timeout <duration>', 'the longest a run may take (ended by the server); longer than the human deadline')
     .option('--wait', 'wait for the run to finish and print its report')
     .option('--json', 'print JSON')
     .addHelpText('after', `
@@ -88,8 +89,9 @@ Examples:
       --infra-root ./infra --files apps/base/checkout/deployment.yaml --implementer anthropic --json`)
     .action(async (flags) => {
       const input = implementInput(flags);
+      const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
-        const workflowId = await c.startImplementor(input);
+        const workflowId = await c.startImplementor(input, undefined, timeout);
         if (!flags.wait) {
           if (flags.json) printJson({ workflowId });
           else print(workflowId);
@@ -108,6 +110,7 @@ Examples:
     .requiredOption('--spec <file>', 'the feature spec (YAML: feature, infraRoot, scopes)')
     .option('--branch <name>', 'the branch to commit on (default: infra/<feature-slug>)')
     .option('--keep-branches', 'keep each scope\'s branch after the run, for inspection')
+    .option('--run-timeout <duration>', 'the longest the feature may take (ended by the server); longer than the human deadline')
     .option('--wait', 'wait for the run to finish and print its report')
     .option('--json', 'print JSON')
     .addHelpText('after', `
@@ -116,8 +119,9 @@ Examples:
   $ infra-implementor feature --spec feature.yaml --branch infra/orders-and-payments --json`)
     .action(async (flags) => {
       const input = featureInput(flags);
+      const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
-        const workflowId = await c.startFeature(input);
+        const workflowId = await c.startFeature(input, undefined, timeout);
         if (!flags.wait) {
           if (flags.json) printJson({ workflowId });
           else print(workflowId);

@@ -33,10 +33,11 @@ export class ImplementorClient {
     return new ImplementorClient(client, opts.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE);
   }
 
-  async startImplementor(input: ImplementorInput, workflowId = implementorId(input)): Promise<string> {
+  async startImplementor(input: ImplementorInput, workflowId = implementorId(input), runTimeout?: string): Promise<string> {
     await this.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
       taskQueue: this.taskQueue,
       workflowId,
+      ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
       args: [input],
       memo: { feature: input.featureDescription, scope: input.scope, parentId: input.parentId ?? null },
       typedSearchAttributes: [
@@ -49,10 +50,11 @@ export class ImplementorClient {
   }
 
   /** Start the parent feature workflow; its children get ids derived from this one. */
-  async startFeature(input: FeatureInput, workflowId = featureId(input)): Promise<string> {
+  async startFeature(input: FeatureInput, workflowId = featureId(input), runTimeout?: string): Promise<string> {
     await this.client.workflow.start(FEATURE_WORKFLOW, {
       taskQueue: this.taskQueue,
       workflowId,
+      ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
       args: [input],
       memo: { feature: input.feature, scope: input.scopes.map((s) => s.scope).join(', '), parentId: null },
       typedSearchAttributes: [

@@ -157,3 +157,23 @@ export function featureInput(flags: { spec?: string; branch?: string; keepBranch
     ...(reposRoot ? { reposRoot } : {}), ...(flags.keepBranches ? { keepBranches: true } : {}),
   };
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const durationMs = (d: string) => {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  return m ? Number(m[1]) * (UNIT_MS[m[2] as string] as number) : undefined;
+};
+
+/**
+ * `--run-timeout`: the server ends a run that takes longer, without the workflow's own clean-up,
+ * so it must leave room for the human deadline (which ends a waiting run and restores the files).
+ */
+export function runTimeout(value: string | undefined, humanDeadline: string): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = durationMs(value);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--run-timeout ${value}: must be a duration such as 90m, 12h or 2d`);
+  if (ms <= (durationMs(humanDeadline) ?? 0)) {
+    throw new UsageError(`--run-timeout ${value}: must be longer than the human deadline (${humanDeadline}), so that a waiting run ends through its deadline and restores the repository; shorten --human-deadline too`);
+  }
+  return value;
+}

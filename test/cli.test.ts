@@ -67,6 +67,8 @@ describe('infra-implementor CLI', () => {
       ['missing --feature', ['implement', '--scope', 's', '--infra-root', infra], /--feature/],
       ['bad max attempts', [...base, '--infra-root', infra, '--spec', SPEC, '--max-attempts', '0'], /maxAttempts/],
       ['bad deadline', [...base, '--infra-root', infra, '--spec', SPEC, '--human-deadline', 'tomorrow'], /humanDeadline: must be a duration/],
+      ['bad run timeout', [...base, '--infra-root', infra, '--spec', SPEC, '--run-timeout', 'soon'], /--run-timeout soon: must be a duration/],
+      ['run timeout within the human deadline', [...base, '--infra-root', infra, '--spec', SPEC, '--run-timeout', '1h'], /must be longer than the human deadline \(24h\)/],
       ['bad TEMPORAL_ADDRESS', [...base, '--infra-root', infra, '--spec', SPEC], /TEMPORAL_ADDRESS: must be host:port/, { TEMPORAL_ADDRESS: 'not an address' }],
     ];
     for (const [name, args, message, env] of cases) {
@@ -82,12 +84,14 @@ describe('infra-implementor CLI', () => {
 
   it('implement --wait --json prints the report object and exits 0', async () => {
     const repo = await gitCopy(EXAMPLES);
-    const r = await cli(['implement', '--feature', 'Add orders', '--scope', 'orders service', '--infra-root', path.join(repo, 'infra'), '--repos-root', repo, '--spec', SPEC, '--wait', '--json']);
+    const r = await cli(['implement', '--feature', 'Add orders', '--scope', 'orders service', '--infra-root', path.join(repo, 'infra'), '--repos-root', repo, '--spec', SPEC, '--run-timeout', '2d', '--wait', '--json']);
     assert.equal(r.exitCode, 0, String(r.stderr));
     const report = JSON.parse(String(r.stdout));
     for (const key of ['workflowId', 'status', 'filesCreated', 'filesModified', 'assumptions', 'dependencies', 'validations', 'findings']) assert.ok(key in report, key);
     assert.equal(report.status, 'succeeded');
     assert.ok(report.dependencies.some((d: { kind: string }) => d.kind === 'image'));
+    const described = await server.env.client.workflow.getHandle(report.workflowId).describe();
+    assert.equal(String(described.raw.executionConfig?.workflowRunTimeout?.seconds), String(2 * 86400), 'the run timeout reached the server');
     const result = await cli(['result', report.workflowId, '--json']);
     assert.equal(result.exitCode, 0);
     assert.deepEqual(JSON.parse(String(result.stdout)), report);
