@@ -1,8 +1,6 @@
 // Rendering a feature's report for people (Markdown); the JSON form is the report object itself.
 import type { FeatureReport } from './feature';
-import { findingLine, validationLine } from './report';
-
-const list = (items: string[], empty = '_none_') => (items.length ? items.map((i) => `- ${i}`).join('\n') : empty);
+import { findingLine, list, reviewSections, validationLine } from './report';
 
 export function renderFeatureReportMarkdown(r: FeatureReport): string {
   const failed = r.validations.filter((v) => v.status === 'fail').length;
@@ -25,12 +23,7 @@ export function renderFeatureReportMarkdown(r: FeatureReport): string {
       ...c.filesDeleted.map((f) => `deleted \`${f}\` (${c.scope})`),
     ])),
     '',
-    '## Assumptions to review (REVIEW)',
-    list(r.assumptions.map((a) => (a.file ? `${a.text} (\`${a.file}\`)` : a.text))),
-    '',
-    '## Dependencies',
-    list(r.dependencies.map((d) => `[${d.kind}] ${d.description}`)),
-    '',
+    ...reviewSections(r),
     `## Validation of the merged tree (${r.validations.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped)`,
     list(r.validations.filter((v) => v.status !== 'pass').map((v) => `\`${validationLine(v)}\``), '_all passed_'),
     '',

@@ -1,5 +1,5 @@
 // Rendering a run's report for people (Markdown); the JSON form is the report object itself.
-import type { ImplementorReport, ValidationResult, Finding } from './schemas';
+import type { Assumption, Dependency, ImplementorReport, ValidationResult, Finding } from './schemas';
 
 const STATUS_WORD: Record<ImplementorReport['status'], string> = {
   succeeded: '✅ succeeded',
@@ -9,7 +9,7 @@ const STATUS_WORD: Record<ImplementorReport['status'], string> = {
   partial: '⚠️ partial',
 };
 
-const list = (items: string[], empty = '_none_') => (items.length ? items.map((i) => `- ${i}`).join('\n') : empty);
+export const list = (items: string[], empty = '_none_') => (items.length ? items.map((i) => `- ${i}`).join('\n') : empty);
 
 export function validationLine(v: ValidationResult): string {
   const mark = v.status === 'pass' ? 'pass' : v.status === 'fail' ? 'FAIL' : 'skipped';
@@ -19,6 +19,18 @@ export function validationLine(v: ValidationResult): string {
 export function findingLine(f: Finding): string {
   const where = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}` : f.target;
   return `${f.severity.padEnd(7)} ${f.check} ${f.resource} (${where}): ${f.message}${f.suppressed ? ` [suppressed: ${f.suppressed}]` : ''}`;
+}
+
+/** The sections a reviewer acts on, shared by scope and feature reports. */
+export function reviewSections(r: { assumptions: Assumption[]; dependencies: Dependency[] }): string[] {
+  return [
+    '## Assumptions to review (REVIEW)',
+    list(r.assumptions.map((a) => (a.file ? `${a.text} (\`${a.file}\`)` : a.text))),
+    '',
+    '## Dependencies',
+    list(r.dependencies.map((d) => `[${d.kind}] ${d.description}`)),
+    '',
+  ];
 }
 
 export function renderReportMarkdown(r: ImplementorReport): string {
@@ -42,12 +54,7 @@ export function renderReportMarkdown(r: ImplementorReport): string {
     list(r.filesModified.map((f) => `\`${f}\``)),
     ...(r.filesDeleted.length ? ['', '## Files deleted', list(r.filesDeleted.map((f) => `\`${f}\``))] : []),
     '',
-    '## Assumptions to review (REVIEW)',
-    list(r.assumptions.map((a) => (a.file ? `${a.text} (\`${a.file}\`)` : a.text))),
-    '',
-    '## Dependencies',
-    list(r.dependencies.map((d) => `[${d.kind}] ${d.description}`)),
-    '',
+    ...reviewSections(r),
     `## Validation (${passed} passed, ${failed.filter((v) => v.status === 'fail').length} failed, ${failed.filter((v) => v.status === 'skipped').length} skipped)`,
     list(r.validations.map((v) => `\`${validationLine(v)}\``)),
     '',

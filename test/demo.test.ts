@@ -2,18 +2,11 @@
 // examples/, prints progress (plain lines when not on a terminal), the report and the UI address.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
+import { freePort } from './helpers/net';
 import { PROJECT_ROOT, gitStatus } from './helpers/repo';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('the demo', () => {
   it('implements two scopes in parallel, commits them on a branch and exits 0', async () => {

@@ -2,21 +2,14 @@
 // `implement --wait` against it completes, the UI answers, Ctrl-C stops everything.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { freePort } from './helpers/net';
 import { EXAMPLES, PROJECT_ROOT, gitCopy } from './helpers/repo';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/infra-implementor.js');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('infra-implementor dev', () => {
   it('serves Temporal, the Web UI and a worker until interrupted', async () => {
