@@ -12,6 +12,9 @@ const Env = z.object({
   ANTHROPIC_BASE_URL: z.url({ message: 'must be a URL such as https://api.anthropic.com' }).optional(),
   ANTHROPIC_MODEL: z.string().min(1).optional(),
   INFRA_IMPLEMENTOR_STATE_DIR: z.string().min(1).optional(),
+  // The worker's own queue for worktree activities; by default `<queue>@<host>-<hash of the state
+  // dir>`. Set it where the host name changes across restarts (containers) but the state dir stays.
+  INFRA_IMPLEMENTOR_HOST_QUEUE: z.string().regex(/^\S+$/, 'must be a task queue name without spaces, e.g. infra-implementor@worker-0').optional(),
   INFRA_IMPLEMENTOR_CODEC_KEYS: z
     .string()
     .superRefine((v, ctx) => {

@@ -1,6 +1,6 @@
 // Worker bootstrap: registers the workflows and the activities with their dependencies, on the
 // shared task queue and on this worker's own queue (for activities that touch its worktrees).
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ export function activityDeps(config: Config, overrides: Partial<ActivityDeps> = 
     implementers: { ...defaultImplementers, ...(overrides.implementers ?? {}) },
     ...(overrides.validate ? { validate: overrides.validate } : {}),
     ...(overrides.stateDir ? { stateDir: overrides.stateDir } : {}),
+    ...(config.INFRA_IMPLEMENTOR_HOST_QUEUE ? { hostTaskQueue: config.INFRA_IMPLEMENTOR_HOST_QUEUE } : {}),
   };
 }
 
@@ -52,9 +53,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   });
 }
 
-/** A queue only this worker process polls: `<shared>@<host>-<pid>-<random>`. */
-export function hostTaskQueueFor(shared: string): string {
-  return `${shared}@${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+/**
+ * The queue of the worker holding the worktrees under `stateDir` on this host:
+ * `<shared>@<host>-<hash of the state dir>`. Stable across restarts, so that a worker started again
+ * with the same state dir takes up the work its predecessor left on the queue.
+ */
+export function hostTaskQueueFor(shared: string, stateDir: string): string {
+  const dir = createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 8);
+  return `${shared}@${os.hostname()}-${dir}`;
 }
 
 /**
@@ -71,17 +77,20 @@ export interface WorkerSet {
   shutdown(): void;
 }
 
-export async function createWorkers(opts: CreateWorkerOptions & { hostTaskQueue?: string }): Promise<WorkerSet> {
-  const hostTaskQueue = opts.hostTaskQueue ?? hostTaskQueueFor(opts.taskQueue);
+/** `deps.hostTaskQueue` (INFRA_IMPLEMENTOR_HOST_QUEUE) overrides the host queue derived from the state dir. */
+export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSet> {
+  const hostTaskQueue = opts.deps.hostTaskQueue ?? hostTaskQueueFor(opts.taskQueue, opts.deps.stateDir);
   const deps: ActivityDeps = { ...opts.deps, hostTaskQueue };
   const shared = await createWorker({ ...opts, deps });
+  // The twin runs activities only: workflow code passed in workerOptions stays with the shared worker.
+  const { workflowBundle: _bundle, workflowsPath: _path, ...activityOptions } = opts.workerOptions ?? {};
   const host = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: hostTaskQueue,
     activities: createActivities(deps),
     ...withCodec(),
-    ...opts.workerOptions,
+    ...activityOptions,
   });
   return {
     shared,
