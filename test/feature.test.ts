@@ -3,12 +3,11 @@
 // leaves the repository as it was, and the CLI's refusals.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { ImplementorClient } from '../client/client';
@@ -18,7 +17,7 @@ import type { ImplementorReport } from '../core/schemas';
 import { AwaitingHumanKey, featureStatusQuery, ImplementorPhaseKey, type FeatureStatus } from '../workflows/messages';
 import { recordHistory } from './helpers/histories';
 import { scriptedImplementer, write } from './helpers/implementers';
-import { EXAMPLES, PROJECT_ROOT, git, gitCopy, gitStatus, snapshot } from './helpers/repo';
+import { EXAMPLES, PROJECT_ROOT, branches, checkout, git, gitCopy, specFile } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/infra-implementor.js');
@@ -26,26 +25,6 @@ const BROKEN = 'a: [1, 2\n';
 const CONFIGMAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: "1"\n';
 
 const service = (name: string, port: number) => ({ service: name, image: `ghcr.io/acme/${name}:1.0.0`, port });
-
-/** A spec file outside the repository (writing it inside would change the user's checkout). */
-function specFile(spec: Record<string, unknown>): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-spec-')), 'feature.yaml');
-  writeFileSync(file, stringify(spec));
-  return file;
-}
-
-/** What must not change in the user's checkout: HEAD, index and tree, branches, worktrees. */
-async function checkout(repo: string) {
-  return {
-    head: await git(repo, 'rev-parse', 'HEAD'),
-    symbolic: await git(repo, 'symbolic-ref', 'HEAD'),
-    status: await gitStatus(repo),
-    index: await git(repo, 'ls-files', '-s'),
-    files: snapshot(repo),
-    worktrees: (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree ')),
-  };
-}
-const branches = async (repo: string) => (await git(repo, 'branch', '--format=%(refname:short)')).split('\n').filter(Boolean).sort();
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
   let last: unknown;

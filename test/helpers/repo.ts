@@ -1,9 +1,10 @@
 // Real files in temporary git repositories, and helpers to compare trees byte for byte.
-import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { stringify } from 'yaml';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
@@ -39,4 +40,24 @@ export function snapshot(root: string): Record<string, string> {
   };
   walk(root);
   return out;
+}
+
+/** What must not change in the user's checkout: HEAD, index and tree, branches, worktrees. */
+export async function checkout(repo: string) {
+  return {
+    head: await git(repo, 'rev-parse', 'HEAD'),
+    symbolic: await git(repo, 'symbolic-ref', 'HEAD'),
+    status: await gitStatus(repo),
+    index: await git(repo, 'ls-files', '-s'),
+    files: snapshot(repo),
+    worktrees: (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree ')),
+  };
+}
+export const branches = async (repo: string) => (await git(repo, 'branch', '--format=%(refname:short)')).split('\n').filter(Boolean).sort();
+
+/** A spec file outside the repository (writing it inside would change the user's checkout). */
+export function specFile(spec: Record<string, unknown>): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-spec-')), 'feature.yaml');
+  writeFileSync(file, stringify(spec));
+  return file;
 }

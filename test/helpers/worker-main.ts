@@ -20,7 +20,7 @@ import { createScaffoldImplementer } from '../../activities/implementers/scaffol
 import { planPhase } from '../../core/scaffold/plan';
 import type { Implementer } from '../../core/implementer';
 import { installRuntime } from '../../worker/runtime';
-import { createWorker } from '../../worker/worker';
+import { createWorkers } from '../../worker/worker';
 
 const Env = z.object({
   CRASH_ADDRESS: z.string().min(1),
@@ -36,7 +36,7 @@ const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, 
 
 // Synchronous, so that a line is in the pipe before the process stops at a hold.
 const emit = (line: string) => writeSync(1, `@@ ${line}\n`);
-/** The activity running now (one run per worker, one activity at a time). */
+/** The activity running now (write holds assume one run per worker, one activity at a time: not a feature run). */
 let current = '';
 const holdForever = (point: string) => {
   emit(`hold ${point}`);
@@ -119,7 +119,9 @@ function fixableImplementer(): Implementer {
 
 installRuntime('ERROR');
 const connection = await NativeConnection.connect({ address: env.CRASH_ADDRESS });
-const worker = await createWorker({
+// The production pair: the shared queue and the host queue derived from the state dir, which a
+// worker restarted with the same state dir polls again (feature worktrees live there).
+const worker = await createWorkers({
   connection,
   namespace: env.CRASH_NAMESPACE,
   taskQueue: env.CRASH_TASK_QUEUE,
