@@ -87,9 +87,10 @@ async function main(): Promise<number> {
 
   const mark = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'MISSED');
   const rows: [string, string, string, string, string][] = [
-    ['overheadRatio', String(result.overheadRatio), '≤ 1.05', mark(o && o.overheadRatio <= 1.05),
+    // Targets are judged on the unrounded ratios: a 1.0503 is not "≤ 1.05".
+    ['overheadRatio', String(result.overheadRatio), '≤ 1.05', mark(o && o.temporalMedianMs / o.directMedianMs <= 1.05),
       o ? `Temporal ${o.temporalMedianMs} ms / direct ${o.directMedianMs} ms (median of ${o.reps}; LLM ${o.llmFloorMs} ms); Temporal run's history: ${o.history.activityMs} ms in activities, ${o.history.dispatchMs} ms activity dispatch, ${o.history.orchestrationMs} ms between steps (${o.history.workflowTasks} workflow tasks)` : err(overhead)],
-    ['fanoutRatio', String(result.fanoutRatio), '≤ 1.3', mark(f && f.fanoutRatio <= 1.3),
+    ['fanoutRatio', String(result.fanoutRatio), '≤ 1.3', mark(f && f.allScopesMedianMs / f.oneScopeMedianMs <= 1.3),
       f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency, featureImplementor); ${splitText(f)}` : err(fanout)],
     ['incrementalRatio', String(result.incrementalRatio), '≤ 0.10', mark(v && v.incrementalRatio <= 0.1),
       v ? `one-file change ${v.incrementalMs} ms (${v.incrementalBuilds} builds) / full ${v.fullMs} ms (${v.fullBuilds} builds), ${v.services}×3 overlays` : err(validation)],
