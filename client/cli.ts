@@ -172,6 +172,7 @@ Examples:
     .description('wait for a run to close and print its report')
     .argument('<id>', 'workflow id')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nExit codes: 0 succeeded, 1 failed, accepted with failures, aborted or partial.\nExamples:\n  $ infra-implementor result implement-orders-1a2b3c4d\n  $ infra-implementor result feature-add-orders-1a2b3c4d --json | jq .branch')
     .action(async (id: string, flags) => {
       await withClient(async (c) => {
         const report = await c.result(id);
@@ -183,6 +184,7 @@ Examples:
   program
     .command('worker')
     .description('run a worker against TEMPORAL_ADDRESS until interrupted')
+    .addHelpText('after', '\nExamples:\n  $ TEMPORAL_ADDRESS=temporal.internal:7233 infra-implementor worker\n  $ TEMPORAL_PROFILE=cloud ANTHROPIC_API_KEY=… INFRA_IMPLEMENTOR_HEALTH_PORT=8080 infra-implementor worker')
     .action(async () => {
       const { runWorker } = await import('../worker/main');
       await runWorker(loadConfig());
@@ -194,6 +196,7 @@ Examples:
     .option('--port <n>', 'gRPC port', '7233')
     .option('--ui-port <n>', 'Web UI port', '8233')
     .option('--db-filename <file>', 'keep state in this SQLite file across restarts')
+    .addHelpText('after', '\nExamples:\n  $ infra-implementor dev                      # Web UI on http://localhost:8233\n  $ infra-implementor dev --db-filename ii.db  # keep runs across restarts')
     .action(async (flags) => {
       const { runDev } = await import('../worker/main');
       await runDev(loadConfig(), { port: Number(flags.port), uiPort: Number(flags.uiPort), ...(flags.dbFilename ? { dbFilename: flags.dbFilename } : {}) });
@@ -221,6 +224,7 @@ Examples:
     .description('the newcomer\'s first run: dev server, worker and the scaffold implementer on a copy of examples/')
     .option('--keep', 'keep the server and Web UI up until Ctrl-C')
     .option('--ui-port <n>', 'Web UI port', '8233')
+    .addHelpText('after', '\nExamples:\n  $ npm start\n  $ npm start -- --keep    # leave the server and UI up afterwards')
     .action(async (flags) => {
       const { runDemo } = await import('./demo');
       throw new Exit(await runDemo({ keep: Boolean(flags.keep), uiPort: Number(flags.uiPort) }));
