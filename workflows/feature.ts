@@ -124,6 +124,8 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   setHandler(featureAnswerUpdate, deliver, { validator: (a) => void routeOf(a) });
 
   const reports = new Map<string, ImplementorReport>();
+  // Children finish in any order; reports and the commit message follow the spec's scope order.
+  const inScopeOrder = () => outcome.flatMap((o) => reports.get(o.workflowId) ?? []);
   const outcome: FeatureChild[] = children.map((c) => ({
     scope: c.scope, workflowId: c.workflowId, slug: c.slug, branch: '', merged: false,
     filesCreated: [], filesModified: [], filesDeleted: [],
@@ -142,7 +144,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     setPhase('done', summary);
     state.done = true;
     await condition(allHandlersFinished);
-    const all = [...reports.values()];
+    const all = inScopeOrder();
     return {
       workflowId: info.workflowId, feature: input.feature, status, branch: commit ? input.branch : null, commit, base: ws?.base ?? '',
       children: outcome, validations, findings,
@@ -197,7 +199,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     }
 
     setPhase('committing', `committing on ${input.branch}`);
-    const message = featureCommitMessage({ feature: input.feature, workflowId: info.workflowId, children: outcome, reports: [...reports.values()], validations, findings });
+    const message = featureCommitMessage({ feature: input.feature, workflowId: info.workflowId, children: outcome, reports: inScopeOrder(), validations, findings });
     ({ commit } = await git.commitFeature({ dir: workspace.merge.dir, base: workspace.base, branch: input.branch, message, gitRoot: workspace.gitRoot }));
     const status = featureStatus(outcome, { committed: true, accepted });
     const landed = outcome.filter((o) => o.merged).length;
