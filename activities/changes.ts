@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { BlobStore, INLINE_LIMIT, isRef, type StoredChangeSet } from './blob-store';
-import { realRoot, resolveInside, writeAtomic } from './repo-fs';
+import { readIfExists, realRoot, resolveInside, writeAtomic } from './repo-fs';
 
 export interface AppliedEntry {
   path: string;
@@ -23,16 +23,8 @@ export interface ApplyRequest {
 const journalFile = (stateDir: string, key: string) =>
   path.join(stateDir, 'journals', `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
 
-/** A file's current content, any size (the repository's own files are what they are). */
-async function current(abs: string): Promise<string | null> {
-  try {
-    if (!(await fs.lstat(abs)).isFile()) return null;
-    return await fs.readFile(abs, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
+/** A file's current content, any size; null when there is none. */
+const current = async (abs: string): Promise<string | null> => (await readIfExists(abs, Infinity)) ?? null;
 
 export async function applyChangeSet(stateDir: string, req: ApplyRequest): Promise<AppliedEntry[]> {
   const root = await realRoot(req.infraRoot);

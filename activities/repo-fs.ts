@@ -55,11 +55,15 @@ export async function resolveInside(root: string, rel: string): Promise<string> 
   return abs;
 }
 
-export async function readIfExists(abs: string): Promise<string | undefined> {
+/**
+ * A regular file's content, or undefined when there is none. `maxBytes` guards what is read into
+ * prompts and plans; the writer of a change passes Infinity (the repository's files are what they are).
+ */
+export async function readIfExists(abs: string, maxBytes = MAX_FILE_BYTES): Promise<string | undefined> {
   try {
     const st = await fs.lstat(abs);
     if (!st.isFile()) return undefined;
-    if (st.size > MAX_FILE_BYTES) throw ApplicationFailure.nonRetryable(`${abs} is ${st.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`, INVALID_INPUT);
+    if (st.size > maxBytes) throw ApplicationFailure.nonRetryable(`${abs} is ${st.size} bytes, over the ${maxBytes}-byte limit`, INVALID_INPUT);
     return await fs.readFile(abs, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -60,10 +60,7 @@ export async function benchWorker(lab: Lab, deps: ActivityDeps): Promise<{ worke
   return { worker, taskQueue };
 }
 
-/**
- * The production pair a feature needs (shared queue + this process's host queue for worktrees). It
- * bundles the workflows itself: a bundle passed in workerOptions would reach the activity-only twin too.
- */
+/** The production pair a feature needs (shared queue + this process's host queue for worktrees). */
 export async function benchWorkers(lab: Lab, deps: ActivityDeps): Promise<{ workers: WorkerSet; taskQueue: string }> {
   const taskQueue = `bench-${randomUUID()}`;
   const workers = await createWorkers({
@@ -71,7 +68,7 @@ export async function benchWorkers(lab: Lab, deps: ActivityDeps): Promise<{ work
     namespace: lab.env.namespace ?? 'default',
     taskQueue,
     deps,
-    workerOptions: { shutdownGraceTime: '1s' },
+    workerOptions: { workflowBundle: lab.bundle, shutdownGraceTime: '1s' },
   });
   return { workers, taskQueue };
 }

@@ -34,34 +34,35 @@ export class ImplementorClient {
   }
 
   async startImplementor(input: ImplementorInput, workflowId = implementorId(input), runTimeout?: string): Promise<string> {
-    await this.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
-      taskQueue: this.taskQueue,
-      workflowId,
-      ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
-      args: [input],
+    return this.start(IMPLEMENTOR_WORKFLOW, workflowId, input, {
       memo: { feature: input.featureDescription, scope: input.scope, parentId: input.parentId ?? null },
-      typedSearchAttributes: [
-        { key: ImplementorPhaseKey, value: 'queued' },
-        { key: AwaitingHumanKey, value: false },
-      ],
-      staticSummary: `${input.scope} — ${input.featureDescription}`.slice(0, 200),
+      summary: `${input.scope} — ${input.featureDescription}`,
+      ...(runTimeout ? { runTimeout } : {}),
     });
-    return workflowId;
   }
 
   /** Start the parent feature workflow; its children get ids derived from this one. */
   async startFeature(input: FeatureInput, workflowId = featureId(input), runTimeout?: string): Promise<string> {
-    await this.client.workflow.start(FEATURE_WORKFLOW, {
+    return this.start(FEATURE_WORKFLOW, workflowId, input, {
+      memo: { feature: input.feature, scope: input.scopes.map((s) => s.scope).join(', '), parentId: null },
+      summary: `${input.feature} (${input.scopes.length} scopes → ${input.branch})`,
+      ...(runTimeout ? { runTimeout } : {}),
+    });
+  }
+
+  /** What every run shows in the Web UI from its first second: memo, search attributes, summary. */
+  private async start(type: string, workflowId: string, input: unknown, ui: { memo: Record<string, unknown>; summary: string; runTimeout?: string }): Promise<string> {
+    await this.client.workflow.start(type, {
       taskQueue: this.taskQueue,
       workflowId,
-      ...(runTimeout ? { workflowRunTimeout: runTimeout } : {}),
       args: [input],
-      memo: { feature: input.feature, scope: input.scopes.map((s) => s.scope).join(', '), parentId: null },
+      ...(ui.runTimeout ? { workflowRunTimeout: ui.runTimeout } : {}),
+      memo: ui.memo,
       typedSearchAttributes: [
         { key: ImplementorPhaseKey, value: 'queued' },
         { key: AwaitingHumanKey, value: false },
       ],
-      staticSummary: `${input.feature} (${input.scopes.length} scopes → ${input.branch})`.slice(0, 200),
+      staticSummary: ui.summary.slice(0, 200),
     });
     return workflowId;
   }

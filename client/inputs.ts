@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { type z } from 'zod';
 import { defaultBranch, FeatureSpec, scopeProblems, scopeSlug, type FeatureInput } from '../core/feature';
+import { durationMs } from '../core/duration';
 import { IMPLEMENTERS, ImplementorInput, ImplementorOptions, RelativePath, ServiceSpec } from '../core/schemas';
 
 export class UsageError extends Error {
@@ -157,12 +158,6 @@ export function featureInput(flags: { spec?: string; branch?: string; keepBranch
     ...(reposRoot ? { reposRoot } : {}), ...(flags.keepBranches ? { keepBranches: true } : {}),
   };
 }
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const durationMs = (d: string) => {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
-  return m ? Number(m[1]) * (UNIT_MS[m[2] as string] as number) : undefined;
-};
 
 /**
  * `--run-timeout`: the server ends a run that takes longer, without the workflow's own clean-up,

@@ -1,6 +1,7 @@
 // The shapes every step exchanges: inputs, change sets, validation results, findings, reports.
 // Parsed with zod once at the edges (CLI, LLM replies, specs); trusted inside.
 import { z } from 'zod';
+import { DURATION_PATTERN } from './duration';
 
 /** The five implementation phases, in the order they run. */
 export const PHASES = ['base', 'overlay', 'config', 'network', 'gitops'] as const;
@@ -49,7 +50,7 @@ export type ServiceSpec = z.infer<typeof ServiceSpec>;
 
 const durationString = z
   .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 15m, 24h or 2d');
+  .regex(DURATION_PATTERN, 'must be a duration such as 30s, 15m, 24h or 2d');
 
 export const ImplementorOptions = z
   .object({

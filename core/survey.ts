@@ -115,7 +115,6 @@ export function surveyRepository(files: RepoFile[]): PatternProfile {
   }
 
   // Which roots include a given folder or file, transitively.
-  const rootByDir = new Map(roots.map((r) => [r.dir, r]));
   const includers = (target: string): KustomizationRoot[] => {
     const out = new Set<KustomizationRoot>();
     const queue = [target];
@@ -166,8 +165,8 @@ export function surveyRepository(files: RepoFile[]): PatternProfile {
     else if (name && base.startsWith(`${name}-`)) nameKindNamed++;
 
     if (kindOf(w.object) !== 'Deployment' || !name) continue;
-    const dir = posix.dirname(w.file);
-    const baseDir = rootByDir.has(dir) ? dir : dir;
+    // The base is the Deployment's folder: the kustomization listing it, or the plain folder.
+    const baseDir = posix.dirname(w.file);
     const token = tokenRegExp(name, '');
     const ownFiles = files.map((f) => f.path).filter((p) => token.test(p));
     const overlays = includers(baseDir)

@@ -46,7 +46,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    // Sources in development; a prebuilt bundle (production, benchmarks) when one is given.
+    ...(opts.workerOptions?.workflowBundle ? {} : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
     ...withCodec(),
     ...opts.workerOptions,

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../worker/runtime';
-import { createActivities, defaultImplementers, type ActivityDeps } from '../../activities';
+import { defaultImplementers, type ActivityDeps } from '../../activities';
 import { startDevServer } from '../../worker/temporal-server';
 import { createWorker, createWorkers, type WorkerSet } from '../../worker/worker';
 
@@ -61,4 +61,3 @@ export async function startTestServer(opts: { uiPort?: number } = {}): Promise<T
   };
 }
 
-export { createActivities };
