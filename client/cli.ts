@@ -2,7 +2,8 @@
 // result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
 import { Command, CommanderError, Option } from 'commander';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
-import { FeatureAnswer, type FeatureReport } from '../core/feature';
+import type { FeatureReport } from '../core/feature';
+import { FeatureAnswer } from '../core/feature-spec';
 import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { type z } from 'zod';
-import { defaultBranch, FeatureSpec, scopeProblems, scopeSlug, type FeatureInput } from '../core/feature';
+import { defaultBranch, type FeatureInput } from '../core/feature';
+import { FeatureSpec, scopeProblems, scopeSlug } from '../core/feature-spec';
 import { durationMs } from '../core/duration';
 import { IMPLEMENTERS, ImplementorInput, ImplementorOptions, RelativePath, ServiceSpec } from '../core/schemas';
 

@@ -1,10 +1,9 @@
-// The feature: a spec file split into scopes (DESIGN.md `feature --spec FILE`), the parent
-// workflow's input, status and report, and the commit message built from the children's reports.
-// Pure and sandbox-safe: the feature workflow imports it.
-import { z } from 'zod';
-import {
-  Answer, AnswerAction, ImplementorOptions, RelativePath, ServiceSpec, type Assumption, type Dependency, type Finding,
-  type ImplementorReport, type RunStatus, type ValidationResult,
+// The feature: the parent workflow's input, status and report, and the commit message built from the
+// children's reports. Pure and sandbox-safe, and free of zod: the feature workflow imports it, and every
+// module a workflow imports is loaded again for each workflow run (the spec's schemas are in
+// feature-spec.ts).
+import type {
+  AnswerAction, Assumption, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
 } from './schemas';
 
 /** A lower-case, dash-separated name for ids, branches and folders, cut at a word boundary when long. */
@@ -14,32 +13,6 @@ export function slug(text: string, max = 40): string {
   const boundary = full.slice(0, max + 1).lastIndexOf('-');
   return full.slice(0, boundary > max / 2 ? boundary : max).replace(/-+$/, '') || 'run';
 }
-
-export const FeatureScope = z
-  .object({
-    scope: z.string().trim().min(1, 'must not be empty'),
-    files: z.array(RelativePath).default([]),
-    spec: ServiceSpec.optional(),
-    /** Overrides the feature's implementer for this scope. */
-    implementer: z.string().min(1).optional(),
-  })
-  .strict();
-export type FeatureScope = z.infer<typeof FeatureScope>;
-
-/** The `feature --spec FILE` document, as written by people. */
-export const FeatureSpec = z
-  .object({
-    feature: z.string().trim().min(1, 'must not be empty'),
-    /** Relative to the spec file's folder; inside a git repository. */
-    infraRoot: z.string().min(1),
-    reposRoot: z.string().min(1).optional(),
-    branch: z.string().min(1).optional(),
-    implementer: z.string().min(1).default('scaffold'),
-    options: ImplementorOptions.partial().optional(),
-    scopes: z.array(FeatureScope).min(1, 'a feature needs at least one scope'),
-  })
-  .strict();
-export type FeatureSpec = z.infer<typeof FeatureSpec>;
 
 /** Input of the parent workflow `featureImplementor`. */
 export interface FeatureInput {
@@ -55,47 +28,17 @@ export interface FeatureInput {
   keepBranches?: boolean;
 }
 
-/** The name a scope goes by in ids, branches and folders: its service, else its words. */
-export const scopeSlug = (s: { scope: string; spec?: ServiceSpec }) => slug(s.spec?.service ?? s.scope, 30);
-
 export const defaultBranch = (feature: string) => `infra/${slug(feature)}`;
+
+/** `answer` sent to a feature workflow: the child's answer plus the scope it is for (schema in feature-spec.ts). */
+export interface FeatureAnswer {
+  action: AnswerAction;
+  guidance?: string;
+  scope?: string;
+}
 
 /** Child workflow ids are derived from the parent id and the scope, so a replay or retry finds the same child. */
 export const childWorkflowId = (parentId: string, scopeSlugValue: string) => `${parentId}--${scopeSlugValue}`;
-
-/**
- * Every problem of a spec's scopes, in order: a repeated service or scope name, two scopes claiming
- * the same new file (`exists` says whether a file is already in the repository).
- */
-export function scopeProblems(scopes: FeatureScope[], exists: (file: string) => boolean): string[] {
-  const problems: string[] = [];
-  const seen = new Map<string, number>();
-  scopes.forEach((s, i) => {
-    const key = scopeSlug(s);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      const what = s.spec?.service ? `service "${s.spec.service}"` : `scope "${s.scope}"`;
-      problems.push(`scopes[${i}] repeats ${what} of scopes[${first}]: one scope per service`);
-    } else {
-      seen.set(key, i);
-    }
-  });
-  const claims = new Map<string, number>();
-  scopes.forEach((s, i) => {
-    for (const f of new Set(s.files)) {
-      const first = claims.get(f);
-      if (first !== undefined && !exists(f)) problems.push(`scopes[${i}] and scopes[${first}] both claim the new file ${f}: give it to one scope`);
-      else if (first === undefined) claims.set(f, i);
-    }
-  });
-  return problems;
-}
-
-/** `answer` sent to a feature workflow: the child's answer plus the scope it is for. */
-export const FeatureAnswer = z
-  .object({ action: AnswerAction, guidance: Answer.shape.guidance, scope: z.string().min(1).optional() })
-  .strict();
-export type FeatureAnswer = z.infer<typeof FeatureAnswer>;
 
 export interface FeatureChild {
   scope: string;

@@ -2,9 +2,10 @@
 // Parsed with zod once at the edges (CLI, LLM replies, specs); trusted inside.
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
+import { PHASES } from './phases';
 
 /** The five implementation phases, in the order they run. */
-export const PHASES = ['base', 'overlay', 'config', 'network', 'gitops'] as const;
+export { PHASES, emptyUsage } from './phases';
 export const Phase = z.enum(PHASES);
 export type Phase = z.infer<typeof Phase>;
 
@@ -160,7 +161,6 @@ export const LlmUsage = z.object({
   cacheWriteTokens: z.number().int(),
 });
 export type LlmUsage = z.infer<typeof LlmUsage>;
-export const emptyUsage = (): LlmUsage => ({ calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
 
 export type RunStatus = 'succeeded' | 'failed' | 'accepted' | 'aborted' | 'partial';
 

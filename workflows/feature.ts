@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, FeatureWorkspace, ScopeWorktree } from '../activities';
 import {
-  FeatureAnswer, childWorkflowId, featureCommitMessage, featureStatus, slug, type FeatureChild, type FeatureInput, type FeatureReport,
+  childWorkflowId, featureCommitMessage, featureStatus, slug, type FeatureAnswer, type FeatureChild, type FeatureInput, type FeatureReport,
 } from '../core/feature';
 import type { Answer, Finding, ImplementorReport, ValidationResult } from '../core/schemas';
 import { deadlineFrom, isFailing, summarizeFailures } from './helpers';
@@ -77,7 +77,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   // own question; without a scope, the only open question.
   const matches = (c: FeatureChildStatus, scope: string) => c.scope === scope || c.slug === slug(scope) || c.workflowId === scope;
   const routeOf = (a: FeatureAnswer): { own: true } | { own: false; child: FeatureChildStatus } => {
-    if (!FeatureAnswer.safeParse(a).success) throw new Error(`unknown action ${JSON.stringify(a?.action)}: use retry, accept or abort`);
+    if (!a || !['retry', 'accept', 'abort'].includes(a.action)) throw new Error(`unknown action ${JSON.stringify(a?.action)}: use retry, accept or abort`);
     const open = openQuestions();
     if (!open.length) throw new Error('nothing is pending: this run is not waiting for an answer');
     if (a.scope === undefined) {

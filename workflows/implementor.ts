@@ -6,9 +6,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AppliedEntry } from '../activities';
 import type { FixRequest, ImplementContext } from '../core/implementer';
-import {
-  PHASES, emptyUsage, type Answer, type Assumption, type ChangeSet, type Dependency, type Finding,
-  type ImplementorInput, type ImplementorReport, type LlmUsage, type ValidationResult,
+import { PHASES, emptyUsage } from '../core/phases';
+import type {
+  Answer, Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, ValidationResult,
 } from '../core/schemas';
 import {
   answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ChildProgress,
