@@ -9,6 +9,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../activities/validation';
 import type { ValidationResult } from '../core/schemas';
+import { findCluster } from '../activities/validation/kubectl-validator';
+import { toolbox } from '../activities/validation/tools';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'validation');
 const REPO = path.join(FIXTURES, 'repo');
@@ -205,5 +207,35 @@ describe('incremental validation and the content-hash cache', () => {
     const r = await run(['clusters/production/missing-path.yaml']);
     assert.deepEqual(builds, []);
     assert.equal(one(r, 'flux', 'clusters/production/missing-path.yaml').status, 'fail');
+  });
+});
+
+describe('the cluster probe behind the kubectl dry run', () => {
+  const saved = process.env.KUBECONFIG;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-kubeconfig-'));
+  after(() => {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is shared by concurrent validations, and asked again when the kubeconfig changes', async () => {
+    const tools = await toolbox();
+    const config = path.join(dir, 'config');
+    process.env.KUBECONFIG = config; // not there yet: no context
+    const first = findCluster(tools);
+    assert.equal(findCluster(tools), first, 'a second validation at the same time reuses the probe');
+    assert.deepEqual(await first, { reachable: false, reason: 'no cluster context is configured (kubectl config current-context)' });
+
+    // A context appears, on a port nothing listens on: the next validation probes again and says so.
+    writeFileSync(config, [
+      'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
+      'clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]',
+      'contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]',
+      'users: [{name: nobody, user: {}}]', '',
+    ].join('\n'));
+    const second = findCluster(tools);
+    assert.notEqual(second, first);
+    assert.deepEqual(await second, { reachable: false, reason: 'cluster context "nowhere" is not reachable' });
   });
 });
