@@ -39,6 +39,20 @@ async function identity(cwd: string): Promise<Record<string, string>> {
   return (await git(cwd, ['var', 'GIT_COMMITTER_IDENT'])).ok ? {} : FALLBACK_IDENTITY;
 }
 
+const NO_IDENTITY = /tell me who you are|unable to auto-detect email address|empty ident name/i;
+
+/**
+ * A command that only creates a commit (commit, commit-tree), as the configured committer, else
+ * once more as the neutral one: git refuses before writing anything, so the second try is safe, and
+ * the usual case costs one process instead of two.
+ */
+async function commitAs(cwd: string, args: string[], opts: Parameters<typeof git>[2] = {}): Promise<string> {
+  const r = await git(cwd, args, opts);
+  if (r.ok) return r.out;
+  if (!NO_IDENTITY.test(r.err)) throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${r.err || r.out}`);
+  return gitOk(cwd, args, { ...opts, env: { ...opts.env, ...FALLBACK_IDENTITY } });
+}
+
 export interface ScopeWorktree {
   slug: string;
   dir: string;
@@ -75,10 +89,10 @@ async function isWorktreeOn(dir: string, ref: string | null): Promise<boolean> {
 }
 
 async function addWorktree(gitRoot: string, dir: string, branch: string | null, base: string): Promise<void> {
-  // Idempotent: a retry after a crash reuses a finished worktree and replaces a half-made one.
+  // Idempotent: a retry after a crash reuses a finished worktree and replaces a half-made one (the
+  // caller prunes git's records of removed worktrees once, before adding any).
   if (await isWorktreeOn(dir, branch)) return;
   await fs.rm(dir, { recursive: true, force: true });
-  await gitOk(gitRoot, ['worktree', 'prune']);
   await fs.mkdir(path.dirname(dir), { recursive: true });
   await gitOk(gitRoot, ['worktree', 'add', '-q', ...(branch ? ['-B', branch] : ['--detach']), dir, base]);
 }
@@ -91,6 +105,7 @@ export async function createFeatureWorkspace(stateDir: string, req: { infraRoot:
     throw ApplicationFailure.nonRetryable(`branch ${req.branch} already exists in ${gitRoot}: choose another with --branch`, BRANCH_EXISTS);
   }
   const root = path.join(stateDir, 'worktrees', key(req.workflowId));
+  await gitOk(gitRoot, ['worktree', 'prune']);
   const scopes: ScopeWorktree[] = [];
   for (const s of req.slugs) {
     const dir = path.join(root, s);
@@ -107,7 +122,7 @@ export async function createFeatureWorkspace(stateDir: string, req: { infraRoot:
 export async function commitScope(req: { dir: string; base: string; message: string }): Promise<{ commit: string; changed: boolean }> {
   await gitOk(req.dir, ['add', '-A']);
   if (!(await git(req.dir, ['diff', '--cached', '--quiet'])).ok) {
-    await gitOk(req.dir, ['commit', '-q', '--no-verify', '-F', '-'], { input: req.message, env: await identity(req.dir) });
+    await commitAs(req.dir, ['commit', '-q', '--no-verify', '-F', '-'], { input: req.message });
   }
   const commit = await gitOk(req.dir, ['rev-parse', 'HEAD']);
   return { commit, changed: commit !== req.base };
@@ -125,25 +140,54 @@ const mergeHead = async (dir: string) => {
   const r = await git(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD']);
   return r.ok ? r.out : null;
 };
-const unmerged = async (dir: string) => (await gitOk(dir, ['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
-const stage = async (dir: string, n: 1 | 2 | 3, file: string) => {
-  const r = await git(dir, ['show', `:${n}:${file}`]);
-  return r.ok ? `${r.out}\n` : undefined;
-};
+
+/** The index's conflict stages (1 base, 2 ours, 3 theirs) of every unmerged file, from one `ls-files -u`. */
+async function unmergedStages(dir: string): Promise<Map<string, Partial<Record<1 | 2 | 3, string>>>> {
+  const out = await gitOk(dir, ['ls-files', '-u', '-z']);
+  const files = new Map<string, Partial<Record<1 | 2 | 3, string>>>();
+  for (const entry of out.split('\0').filter(Boolean)) {
+    const m = /^\d+ ([0-9a-f]+) ([123])\t(.*)$/s.exec(entry);
+    if (!m) continue;
+    const [, sha, n, file] = m as unknown as [string, string, string, string];
+    files.set(file, { ...files.get(file), [Number(n) as 1 | 2 | 3]: sha });
+  }
+  return files;
+}
+const unmerged = async (dir: string) => [...(await unmergedStages(dir)).keys()];
+
+/** Contents of many blobs with one `git cat-file --batch` (exact bytes, as UTF-8 text). */
+async function readBlobs(dir: string, shas: string[]): Promise<Map<string, string>> {
+  const blobs = new Map<string, string>();
+  const wanted = [...new Set(shas)];
+  if (!wanted.length) return blobs;
+  const r = await execa('git', ['cat-file', '--batch'], { cwd: dir, input: `${wanted.join('\n')}\n`, encoding: 'buffer', stripFinalNewline: false, env: { LC_ALL: 'C' } });
+  const buf = Buffer.from(r.stdout);
+  let at = 0;
+  for (const sha of wanted) {
+    const eol = buf.indexOf(0x0a, at);
+    const header = buf.subarray(at, eol).toString('latin1').split(' ');
+    if (header[1] === 'missing') throw new Error(`git cat-file: blob ${sha} is missing in ${dir}`);
+    const size = Number(header[2]);
+    blobs.set(sha, buf.subarray(eol + 1, eol + 1 + size).toString('utf8'));
+    at = eol + 1 + size + 1;
+  }
+  return blobs;
+}
 
 /** Additive YAML conflicts (two services appended to one list) resolved in place; returns those resolved. */
-async function resolveYaml(dir: string, files: string[]): Promise<string[]> {
+async function resolveYaml(dir: string, stages: Map<string, Partial<Record<1 | 2 | 3, string>>>): Promise<string[]> {
+  const yamlFiles = [...stages].filter(([f, s]) => /\.ya?ml$/i.test(f) && s[2] && s[3]);
+  const blobs = await readBlobs(dir, yamlFiles.flatMap(([, s]) => Object.values(s)));
   const resolved: string[] = [];
-  for (const f of files.filter((x) => /\.ya?ml$/i.test(x))) {
-    const [base, ours, theirs] = [await stage(dir, 1, f), await stage(dir, 2, f), await stage(dir, 3, f)];
-    if (ours === undefined || theirs === undefined) continue;
+  for (const [f, s] of yamlFiles) {
     const conflicted = await fs.readFile(path.join(dir, f), 'utf8');
-    const text = resolveYamlConflict({ conflicted, ours, theirs, ...(base !== undefined ? { base } : {}) });
+    const base = s[1] ? blobs.get(s[1]) : undefined;
+    const text = resolveYamlConflict({ conflicted, ours: blobs.get(s[2] as string) as string, theirs: blobs.get(s[3] as string) as string, ...(base !== undefined ? { base } : {}) });
     if (text === null) continue;
     await fs.writeFile(path.join(dir, f), text);
-    await gitOk(dir, ['add', '--', f]);
     resolved.push(f);
   }
+  if (resolved.length) await gitOk(dir, ['add', '--', ...resolved]);
   return resolved;
 }
 
@@ -152,29 +196,63 @@ async function resolveYaml(dir: string, files: string[]): Promise<string[]> {
  * conflicting hunk (the scope's other changes still land). A real conflict is left in progress.
  */
 export async function mergeScope(req: { dir: string; branch: string; scope: string; strategy?: 'ours' }): Promise<MergeOutcome> {
+  return resumeOrMerge(req, await identity(req.dir));
+}
+
+async function resumeOrMerge(req: { dir: string; branch: string; scope: string; strategy?: 'ours' }, env: Record<string, string>): Promise<MergeOutcome> {
   const tip = await gitOk(req.dir, ['rev-parse', req.branch]);
   const inProgress = await mergeHead(req.dir);
   if (inProgress === tip && !req.strategy) return { outcome: 'conflict', conflicts: await unmerged(req.dir), autoResolved: [] };
   if (inProgress) await gitOk(req.dir, ['merge', '--abort']);
   if ((await git(req.dir, ['merge-base', '--is-ancestor', tip, 'HEAD'])).ok) return { outcome: 'merged', conflicts: [], autoResolved: [] };
+  return mergeInto(req.dir, req.branch, req.scope, env, req.strategy);
+}
+
+/**
+ * Merge scope branches one after another, in the order given, until one conflicts beyond what the
+ * YAML union settles: that one is left in progress for a human and the rest are not started.
+ * Idempotent: a retry skips the branches already merged.
+ */
+export async function mergeScopes(req: { dir: string; scopes: { branch: string; scope: string }[] }): Promise<{
+  merged: string[];
+  conflict?: { branch: string } & MergeOutcome;
+}> {
+  const merged: string[] = [];
+  const [first, ...rest] = req.scopes;
+  if (!first) return { merged };
   const env = await identity(req.dir);
-  const r = await git(req.dir, ['merge', '-q', '--no-ff', '--no-verify', ...(req.strategy ? ['-X', 'ours'] : []), '-m', `Merge scope: ${req.scope}`, tip], { env });
+  // The first may be a retry of a merge left in progress: the single-merge path knows that case.
+  const r = await resumeOrMerge({ dir: req.dir, ...first }, env);
+  if (r.outcome === 'conflict') return { merged, conflict: { branch: first.branch, ...r } };
+  merged.push(first.branch);
+  const done = new Set((await gitOk(req.dir, ['branch', '--format=%(refname:short)', '--merged', 'HEAD'])).split('\n'));
+  for (const s of rest) {
+    const outcome = done.has(s.branch) ? { outcome: 'merged' as const, conflicts: [], autoResolved: [] } : await mergeInto(req.dir, s.branch, s.scope, env);
+    if (outcome.outcome === 'conflict') return { merged, conflict: { branch: s.branch, ...outcome } };
+    merged.push(s.branch);
+  }
+  return { merged };
+}
+
+/** `git merge` of one branch, with additive YAML conflicts resolved; a real conflict is left in progress. */
+async function mergeInto(dir: string, branch: string, scope: string, env: Record<string, string>, strategy?: 'ours'): Promise<MergeOutcome> {
+  const r = await git(dir, ['merge', '-q', '--no-ff', '--no-verify', ...(strategy ? ['-X', 'ours'] : []), '-m', `Merge scope: ${scope}`, branch], { env });
   if (r.ok) return { outcome: 'merged', conflicts: [], autoResolved: [] };
-  const files = await unmerged(req.dir);
-  if (!files.length) throw new Error(`git merge of ${req.branch} failed: ${r.err || r.out}`);
-  const autoResolved = await resolveYaml(req.dir, files);
-  let remaining = files.filter((f) => !autoResolved.includes(f));
-  if (remaining.length && req.strategy === 'ours') {
+  const stages = await unmergedStages(dir);
+  if (!stages.size) throw new Error(`git merge of ${branch} failed: ${r.err || r.out}`);
+  const autoResolved = await resolveYaml(dir, stages);
+  let remaining = [...stages.keys()].filter((f) => !autoResolved.includes(f));
+  if (remaining.length && strategy === 'ours') {
     // What -X ours cannot settle (modify/delete): the feature side's version, or its absence.
     for (const f of remaining) {
-      if ((await stage(req.dir, 2, f)) !== undefined) await gitOk(req.dir, ['checkout', '--ours', '--', f]);
-      else await gitOk(req.dir, ['rm', '-q', '--cached', '--ignore-unmatch', '--', f]).then(() => fs.rm(path.join(req.dir, f), { force: true }));
-      await git(req.dir, ['add', '--', f]);
+      if (stages.get(f)?.[2]) await gitOk(dir, ['checkout', '--ours', '--', f]);
+      else await gitOk(dir, ['rm', '-q', '--cached', '--ignore-unmatch', '--', f]).then(() => fs.rm(path.join(dir, f), { force: true }));
+      await git(dir, ['add', '--', f]);
     }
     remaining = [];
   }
   if (remaining.length) return { outcome: 'conflict', conflicts: remaining, autoResolved };
-  await gitOk(req.dir, ['commit', '-q', '--no-edit', '--no-verify'], { env });
+  await gitOk(dir, ['commit', '-q', '--no-edit', '--no-verify'], { env });
   return { outcome: 'merged', conflicts: [], autoResolved };
 }
 
@@ -190,7 +268,7 @@ export async function continueMerge(req: { dir: string; files: string[] }): Prom
   }
   if (remaining.length) return { resolved: false, remaining };
   await gitOk(req.dir, ['add', '-A']);
-  await gitOk(req.dir, ['commit', '-q', '--no-edit', '--no-verify'], { env: await identity(req.dir) });
+  await commitAs(req.dir, ['commit', '-q', '--no-edit', '--no-verify']);
   return { resolved: true, remaining: [] };
 }
 
@@ -214,7 +292,7 @@ export async function commitFeature(req: { dir: string; base: string; branch: st
     if (t === tree && p.out === req.base) return { commit: existing.out };
     throw ApplicationFailure.nonRetryable(`branch ${req.branch} already exists in ${req.gitRoot}: choose another with --branch`, BRANCH_EXISTS);
   }
-  const commit = await gitOk(req.dir, ['commit-tree', tree, '-p', req.base, '-F', '-'], { input: req.message, env: await identity(req.gitRoot) });
+  const commit = await commitAs(req.dir, ['commit-tree', tree, '-p', req.base, '-F', '-'], { input: req.message });
   await gitOk(req.gitRoot, ['branch', req.branch, commit]);
   return { commit };
 }
@@ -228,17 +306,14 @@ export async function removeFeatureWorkspace(stateDir: string, req: {
 }): Promise<{ removed: string[]; deletedBranches: string[] }> {
   const { gitRoot } = await repositoryOf(req.infraRoot);
   const root = path.join(stateDir, 'worktrees', key(req.workflowId));
-  const removed: string[] = [];
-  for (const dir of [...req.slugs, '_merge'].map((s) => path.join(root, s))) {
-    if (!existsSync(dir)) continue;
-    await git(gitRoot, ['worktree', 'remove', '--force', '--force', dir]);
-    await fs.rm(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
+  // Deleting a worktree's folder and pruning is what `git worktree remove --force` does, for all at once.
+  const removed = [...req.slugs, '_merge'].map((s) => path.join(root, s)).filter((dir) => existsSync(dir));
+  await Promise.all(removed.map((dir) => fs.rm(dir, { recursive: true, force: true })));
   await fs.rm(root, { recursive: true, force: true });
   await git(gitRoot, ['worktree', 'prune']);
-  const branches = [...(req.deleteScopeBranches ? req.slugs.map((s) => scopeBranch(req.workflowId, s)) : []), ...(req.alsoDelete ?? [])];
-  const deletedBranches: string[] = [];
-  for (const b of branches) if ((await git(gitRoot, ['branch', '-q', '-D', b])).ok) deletedBranches.push(b);
+  const wanted = [...(req.deleteScopeBranches ? req.slugs.map((s) => scopeBranch(req.workflowId, s)) : []), ...(req.alsoDelete ?? [])];
+  const existing = wanted.length ? (await git(gitRoot, ['branch', '--list', '--format=%(refname:short)', ...wanted])).out.split('\n').filter(Boolean) : [];
+  const deletedBranches = wanted.filter((b) => existing.includes(b));
+  if (deletedBranches.length) await gitOk(gitRoot, ['branch', '-q', '-D', ...deletedBranches]);
   return { removed, deletedBranches };
 }

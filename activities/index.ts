@@ -19,7 +19,7 @@ import { sealProposal } from './secrets';
 /** A proposal as it travels through history: large contents by digest. */
 export type StoredProposal = Omit<Proposal, 'changeSet'> & { changeSet: StoredChangeSet };
 import {
-  abortMerge, commitFeature, commitScope, continueMerge, createFeatureWorkspace, mergeScope, removeFeatureWorkspace,
+  abortMerge, commitFeature, commitScope, continueMerge, createFeatureWorkspace, mergeScope, mergeScopes, removeFeatureWorkspace,
   type FeatureWorkspace, type MergeOutcome,
 } from './git';
 
@@ -149,6 +149,11 @@ export const createActivities = (deps: ActivityDeps) => {
 
   async mergeScope(req: { dir: string; branch: string; scope: string; strategy?: 'ours' }): Promise<MergeOutcome> {
     return mergeScope(req);
+  },
+
+  /** The landed scopes' branches in order, until one needs a human (it is left in progress). */
+  async mergeScopes(req: { dir: string; scopes: { branch: string; scope: string }[] }): Promise<Awaited<ReturnType<typeof mergeScopes>>> {
+    return mergeScopes(req);
   },
 
   async continueMerge(req: { dir: string; files: string[] }): Promise<{ resolved: boolean; remaining: string[] }> {

@@ -27,10 +27,11 @@ const spec = (infraRoot: string) => ({
 
 /**
  * Where the worker dies, in the order the run reaches them (worker-main.ts hold points): a child's
- * first change set written but unreported (base phase), a scope branch merged but unreported, the
+ * first change set written but unreported (base phase), a scope committed on its branch but
+ * unreported (while other children may still run), the scope branches merged but unreported, the
  * whole-tree validation under way, the feature branch made but its commit unreported.
  */
-const KILLS = ['end:applyChangeSet', 'end:mergeScope', 'start:validateTree', 'end:commitFeature'];
+const KILLS = ['end:applyChangeSet', 'end:commitScope', 'end:mergeScopes', 'start:validateTree', 'end:commitFeature'];
 
 interface Outcome {
   repo: string;

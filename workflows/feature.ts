@@ -3,10 +3,10 @@
 // the merged tree once → one commit on the feature branch. Worktrees go at the end, whatever happens.
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, ChildWorkflowFailure, CancellationScope, ParentClosePolicy,
-  allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, isCancellation, log, proxyActivities,
+  allHandlersFinished, condition, executeChild, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, FeatureWorkspace, ScopeWorktree } from '../activities';
+import type { Activities, FeatureWorkspace, MergeOutcome, ScopeWorktree } from '../activities';
 import {
   childWorkflowId, featureCommitMessage, featureStatus, slug, type FeatureAnswer, type FeatureChild, type FeatureInput, type FeatureReport,
 } from '../core/feature';
@@ -40,8 +40,18 @@ const onHost = (taskQueue: string) => ({
 
 type OwnDecision = { action: Answer['action']; timedOut: boolean };
 
+/**
+ * Version marker: each scope is committed on its branch as soon as its child closes (while the others
+ * still run), and the branches are merged by one activity call instead of one per scope. Runs that
+ * started before this change replay on the old path: commit and merge one scope after another once
+ * every child has closed. (Remove the old path with deprecatePatch once no such run is open.)
+ */
+export const SCOPE_COMMITS_ON_CLOSE = 'scope-commits-on-close';
+const lands = (status: string | undefined) => status === 'succeeded' || status === 'accepted';
+
 export async function featureImplementor(input: FeatureInput): Promise<FeatureReport> {
   const info = workflowInfo();
+  const commitsOnClose = patched(SCOPE_COMMITS_ON_CLOSE);
   const children: FeatureChildStatus[] = input.scopes.map((s) => ({
     scope: s.scope, slug: s.slug, workflowId: childWorkflowId(info.workflowId, s.slug),
     phase: 'queued', attempt: 0, maxAttempts: input.options.maxAttempts, done: false,
@@ -130,6 +140,8 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     scope: c.scope, workflowId: c.workflowId, slug: c.slug, branch: '', merged: false,
     filesCreated: [], filesModified: [], filesDeleted: [],
   }));
+  /** Per scope: whether its commit changed anything (filled as children close, on the new path). */
+  const scopeCommits: ({ changed: boolean } | undefined)[] = [];
   let validations: ValidationResult[] = [];
   let findings: Finding[] = [];
   let ws: FeatureWorkspace | undefined;
@@ -161,17 +173,35 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
 
     setPhase('implementing', `${children.length} scope(s) in parallel`);
     // allSettled: one child failing or aborted does not stop the others; each is recorded as it closes.
-    await Promise.allSettled(input.scopes.map((_s, i) => runChild(i, workspace.scopes[i] as ScopeWorktree)));
+    const settled = await Promise.allSettled(input.scopes.map((_s, i) => runChild(i, workspace.scopes[i] as ScopeWorktree)));
     if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
+    // A child's failure is its scope's outcome; a scope commit that failed (after its retries) fails the feature.
+    const commitFailed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (commitFailed) throw commitFailed.reason;
 
-    // commit-manager, per scope: what each child wrote becomes a commit on its own branch.
-    const landing = input.scopes.map((_s, i) => i).filter((i) => ['succeeded', 'accepted'].includes(outcome[i]?.status ?? ''));
+    const landing = input.scopes.map((_s, i) => i).filter((i) => lands(outcome[i]?.status));
     setPhase('merging', `merging ${landing.length} scope branch(es)`);
-    for (const i of landing) {
-      const o = outcome[i] as FeatureChild;
-      const w = workspace.scopes[i] as ScopeWorktree;
-      const { changed } = await git.commitScope({ dir: w.dir, base: workspace.base, message: `${o.scope}\n\n${o.summary ?? ''}\n\nInfra-Implementor-Workflow: ${o.workflowId}\n` });
-      o.merged = changed ? await mergeWithHuman(o, w, workspace) : true;
+    if (commitsOnClose) {
+      for (const i of landing) if (!scopeCommits[i]?.changed) (outcome[i] as FeatureChild).merged = true;
+      let queue = landing.filter((i) => scopeCommits[i]?.changed);
+      while (queue.length) {
+        const branchOf = (i: number) => (workspace.scopes[i] as ScopeWorktree).branch;
+        const r = await git.mergeScopes({ dir: workspace.merge.dir, scopes: queue.map((i) => ({ branch: branchOf(i), scope: (outcome[i] as FeatureChild).scope })) });
+        for (const i of queue) if (r.merged.includes(branchOf(i))) (outcome[i] as FeatureChild).merged = true;
+        if (!r.conflict) break;
+        const at = queue.findIndex((i) => branchOf(i) === r.conflict?.branch);
+        const i = queue[at] as number;
+        (outcome[i] as FeatureChild).merged = await mergeWithHuman(outcome[i] as FeatureChild, workspace.scopes[i] as ScopeWorktree, workspace, r.conflict);
+        queue = queue.slice(at + 1);
+      }
+    } else {
+      // commit-manager, per scope: what each child wrote becomes a commit on its own branch.
+      for (const i of landing) {
+        const o = outcome[i] as FeatureChild;
+        const w = workspace.scopes[i] as ScopeWorktree;
+        const { changed } = await git.commitScope({ dir: w.dir, base: workspace.base, message: scopeCommitMessage(o) });
+        o.merged = changed ? await mergeWithHuman(o, w, workspace) : true;
+      }
     }
     if (!outcome.some((o) => o.merged)) {
       return await finish('failed', `No scope could be merged: ${outcome.map((o) => `${o.scope} ${o.status}`).join(', ')}. Nothing was committed.`);
@@ -235,6 +265,11 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     }
     Object.assign(c, { status: o.status, done: true, phase: 'done', pending: undefined });
     mirror();
+    // commit-manager, per scope: what the child wrote becomes a commit on its own branch, while the
+    // other children still run.
+    if (commitsOnClose && lands(o.status) && ws) {
+      scopeCommits[i] = await git.commitScope({ dir: w.dir, base: ws.base, message: scopeCommitMessage(o) });
+    }
   }
 
   function startScope(s: FeatureInput['scopes'][number], c: FeatureChildStatus, w: ScopeWorktree): Promise<ImplementorReport> {
@@ -257,8 +292,8 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
    * retry = continue after the human resolved it in the merge worktree, accept = keep the feature
    * side of each conflicting hunk (the scope's other changes land), abort = leave the scope out.
    */
-  async function mergeWithHuman(o: FeatureChild, w: ScopeWorktree, workspace: FeatureWorkspace): Promise<boolean> {
-    let r = await git.mergeScope({ dir: workspace.merge.dir, branch: w.branch, scope: o.scope });
+  async function mergeWithHuman(o: FeatureChild, w: ScopeWorktree, workspace: FeatureWorkspace, first?: MergeOutcome): Promise<boolean> {
+    let r = first ?? await git.mergeScope({ dir: workspace.merge.dir, branch: w.branch, scope: o.scope });
     while (r.outcome === 'conflict') {
       const decision = await askOwn({
         question: `Merging "${o.scope}" into ${input.branch} conflicts in ${r.conflicts.join(', ')}. Resolve the files in ${workspace.merge.dir} and answer retry, accept to keep the feature side of each conflict, or abort to leave "${o.scope}" out.`,
@@ -305,6 +340,8 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     return { action: a.action, timedOut: false };
   }
 }
+
+const scopeCommitMessage = (o: FeatureChild) => `${o.scope}\n\n${o.summary ?? ''}\n\nInfra-Implementor-Workflow: ${o.workflowId}\n`;
 
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {
   const seen = new Set<string>();
