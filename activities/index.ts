@@ -11,6 +11,7 @@ import { readScope } from './scope';
 import { surveyPatterns } from './patterns';
 import { createScaffoldImplementer } from './implementers/scaffold';
 import { validateRepository } from './validation';
+import { inValidationQueue } from './validation/pool';
 import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
 import type { Proposal } from '../core/implementer';
 import { BlobStore, type StoredChangeSet } from './blob-store';
@@ -73,15 +74,19 @@ async function planning(fn: () => Promise<Proposal>): Promise<Proposal> {
   }
 }
 
-/** The validation engine, incremental on the changed files, heartbeating as targets complete. */
+/**
+ * The validation engine, incremental on the changed files, heartbeating as targets complete; in
+ * the worker's queue of validations (a few at a time per process), heartbeating while it waits.
+ */
 async function engine(req: { infraRoot: string; changedFiles?: string[] }) {
   const ctx = Context.current();
-  return validateRepository({
-    root: await realRoot(req.infraRoot),
+  const root = await realRoot(req.infraRoot);
+  return inValidationQueue(() => validateRepository({
+    root,
     ...(req.changedFiles ? { changedFiles: req.changedFiles } : {}),
     signal: ctx.cancellationSignal,
     onProgress: () => ctx.heartbeat(),
-  });
+  }), { signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat('waiting for a validation slot') });
 }
 
 export const createActivities = (deps: ActivityDeps) => {

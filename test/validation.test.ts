@@ -11,6 +11,7 @@ import { clearValidationCache, validateRepository, type ValidationReport } from 
 import type { ValidationResult } from '../core/schemas';
 import { findCluster } from '../activities/validation/kubectl-validator';
 import { toolbox } from '../activities/validation/tools';
+import { inValidationQueue, validationQueue } from '../activities/validation/pool';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'validation');
 const REPO = path.join(FIXTURES, 'repo');
@@ -237,5 +238,37 @@ describe('the cluster probe behind the kubectl dry run', () => {
     const second = findCluster(tools);
     assert.notEqual(second, first);
     assert.deepEqual(await second, { reachable: false, reason: 'cluster context "nowhere" is not reachable' });
+  });
+});
+
+describe('the worker-wide validation queue', () => {
+  it('runs a few validations at once; the others wait, heartbeating, and a cancelled one leaves without running', async () => {
+    const slots = validationQueue.concurrency;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let running = 0;
+    let most = 0;
+    const busy = Array.from({ length: slots }, () => inValidationQueue(async () => {
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+    }));
+    let beats = 0;
+    let ran = false;
+    const controller = new AbortController();
+    const waiting = inValidationQueue(async () => { ran = true; }, { signal: controller.signal, onWait: () => beats++, waitBeatMs: 20 });
+    const queued = inValidationQueue(async () => 'done');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(most, slots, `${slots} run at once`);
+    assert.ok(beats >= 2, `a waiting validation heartbeats (${beats})`);
+    controller.abort(new Error('cancelled by the workflow'));
+    await assert.rejects(waiting, /cancelled by the workflow/);
+    release();
+    await Promise.all(busy);
+    assert.equal(await queued, 'done');
+    assert.equal(ran, false, 'the cancelled validation never ran');
+    const after = beats;
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(beats, after, 'no heartbeat once it left the queue');
   });
 });
