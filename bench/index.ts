@@ -97,9 +97,9 @@ async function main(): Promise<number> {
     ['fullVsFluxRecipe', String(result.fullVsFluxRecipe), '(< 1 is faster)', 'n/a',
       v ? `full ${v.fullMs} ms / sequential kubectl kustomize ${v.fluxRecipeMs} ms (${v.fluxRecipeBuilds} roots)` : err(validation)],
     ['throughput', t ? `${t.completionsPerMinute}/min` : 'null', 'all complete', mark(t && t.succeeded === t.runs),
-      t ? `${t.succeeded}/${t.runs} succeeded in ${t.wallMs} ms at ${t.latencyMs} ms latency, one worker` : err(throughput)],
+      t ? `${t.succeeded}/${t.runs} succeeded in ${t.wallMs} ms at ${t.latencyMs} ms latency, one worker process` : err(throughput)],
     ['worker peak RSS', t ? `${Math.max(t.peakRssMb, t.hwmRssMb)} MB` : 'null', '≤ 400 MB', mark(t && Math.max(t.peakRssMb, t.hwmRssMb) <= 400),
-      t ? `polled VmRSS max ${t.peakRssMb} MB, VmHWM ${t.hwmRssMb} MB, idle at start ${t.startRssMb} MB; at peak V8 heap ${t.atPeak.heapUsedMb} used / ${t.atPeak.heapTotalMb} MB, external ${t.atPeak.externalMb} MB` : err(throughput)],
+      t ? `\`node dist/infra-implementor.mjs worker\` (production build): polled VmRSS max ${t.peakRssMb} MB, VmHWM ${t.hwmRssMb} MB, idle when ready ${t.startRssMb} MB; at peak anonymous ${t.atPeak.anonMb} MB, mapped files ${t.atPeak.fileMb} MB` : err(throughput)],
     ['replay', r ? `${r.medianMs} ms` : 'null', '—', 'n/a',
       r ? `${r.history} (${r.events} events), median of ${r.reps}; first ${r.firstMs} ms` : err(replay)],
   ];

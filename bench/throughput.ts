@@ -1,14 +1,23 @@
-// throughput: `runs` implementor runs started at once against one worker in a child process (model
-// latency 0.5 s): completions per minute, and the worker's peak resident memory, polled from
-// /proc/<pid>/status (VmRSS) while the runs go and read once more as the kernel's high-water mark
-// (VmHWM) before the worker stops.
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+// throughput: `runs` implementor runs started at once (model latency 0.5 s) against one worker, the
+// production artifact itself: the project is built as the Docker image builds it (scripts/build.ts:
+// compiled JavaScript and the prebuilt workflow bundle, in a fresh folder laid out like the image's
+// /app) and `node dist/infra-implementor.mjs worker` runs in a child process, configured by its
+// environment alone (anthropic implementer against the fixed-latency model), with its default worker
+// options and both of its workers (shared queue and host queue). It counts as started once its health
+// endpoint says ready. Figures: completions per minute, and the worker's peak resident memory, polled
+// from /proc/<pid>/status (VmRSS, with RssAnon / RssFile) while the runs go and read once more as the
+// kernel's high-water mark (VmHWM) before the worker stops.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DockerfileParser } from 'dockerfile-ast';
 import { execa } from 'execa';
 import type { ImplementorReport } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import { buildApp } from '../test/helpers/build';
+import { freePort } from '../test/helpers/net';
 import { PROJECT_ROOT } from '../test/helpers/repo';
 import { BENCH_API_KEY, log, round, workspace, type Lab } from './harness';
 import { startFixedLatencyLlm } from './llm';
@@ -21,63 +30,100 @@ export interface ThroughputFigures {
   failed: number;
   wallMs: number;
   completionsPerMinute: number;
-  /** Resident memory of the idle worker once it polls (bundle loaded, nothing running). */
+  /** Resident memory of the idle worker once it is ready (bundle loaded, nothing running). */
   startRssMb: number;
   /** Highest VmRSS seen while polling, and the kernel's high-water mark (start-up included). */
   peakRssMb: number;
   hwmRssMb: number;
-  /** The worker's own view at its highest rss sample: V8 heap used / allocated, Buffers and the like. */
-  atPeak: { rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number };
+  /**
+   * The highest VmRSS sample split as the kernel counts it: anonymous memory (the V8 heaps of the
+   * main and workflow threads, Buffers, the SDK's Rust core) and mapped files (node, the native
+   * core bridge, code).
+   */
+  atPeak: { rssMb: number; anonMb: number; fileMb: number };
 }
 
 const MB = 1024;
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m?.[1] ? Number(m[1]) : 0;
+type StatusField = 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile';
+/** Fields of /proc/<pid>/status, in kB. */
+function status(pid: number): Record<StatusField, number> {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: StatusField) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return { VmRSS: kb('VmRSS'), VmHWM: kb('VmHWM'), RssAnon: kb('RssAnon'), RssFile: kb('RssFile') };
+}
+
+/**
+ * The Node settings of the image's runtime stage (NODE_ENV, NODE_OPTIONS with the heap budget), read
+ * from the Dockerfile: the benchmark's worker runs as the image runs it.
+ */
+export function imageNodeEnv(dockerfile = path.join(PROJECT_ROOT, 'Dockerfile')): Record<string, string> {
+  const df = DockerfileParser.parse(readFileSync(dockerfile, 'utf8'));
+  const runtimeFrom = df.getFROMs().at(-1)?.getRange().start.line ?? 0;
+  const env: Record<string, string> = {};
+  for (const e of df.getENVs().filter((x) => x.getRange().start.line > runtimeFrom)) {
+    for (const p of e.getProperties()) {
+      const name = p.getName();
+      if (name.startsWith('NODE_')) env[name] = (p.getValue() ?? '').replace(/^"(.*)"$/, '$1');
+    }
+  }
+  return env;
+}
+
+/** Wait until the worker's health endpoint answers /readyz with 200 (both its workers poll). */
+async function waitReady(port: number, exited: { code?: number | string }, stderrTail: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (exited.code !== undefined) throw new Error(`the worker exited before it was ready (${exited.code}): ${stderrTail()}`);
+    const code = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+    if (code === 200) return;
+    await sleep(100);
+  }
+  throw new Error(`the worker was not ready within 120 s: ${stderrTail()}`);
 }
 
 export async function measureThroughput(lab: Lab, opts: { runs: number; latencyMs: number }): Promise<ThroughputFigures> {
   const llm = await startFixedLatencyLlm(opts.latencyMs);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ii-bench-bundle-'));
-  const bundlePath = path.join(tmp, 'workflow-bundle.js');
-  writeFileSync(bundlePath, lab.bundle.code);
   const taskQueue = `bench-throughput-${randomUUID()}`;
+  // The same build the image ships; the workflow code is the lab's bundle, made by the same call.
+  const app = await buildApp({ workflowCode: lab.bundle.code });
+  log(`throughput: production build in ${app.dist}`);
 
   // Every repository is copied before the clock starts: only the runs are timed.
   const spaces = [];
   for (let i = 0; i < opts.runs; i++) spaces.push(await workspace(`svc-${String(i).padStart(3, '0')}`));
   log(`throughput: ${opts.runs} repositories ready`);
 
-  const child = execa('node', ['--import', 'tsx', 'bench/throughput-worker.ts'], {
+  const healthPort = await freePort();
+  const child = execa(process.execPath, [app.cli, 'worker'], {
     cwd: PROJECT_ROOT,
     env: {
-      BENCH_BUNDLE: bundlePath, BENCH_TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: lab.address,
-      ANTHROPIC_API_KEY: BENCH_API_KEY, ANTHROPIC_BASE_URL: llm.url,
+      ...imageNodeEnv(),
+      TEMPORAL_ADDRESS: lab.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ANTHROPIC_API_KEY: BENCH_API_KEY,
+      ANTHROPIC_BASE_URL: llm.url,
+      INFRA_IMPLEMENTOR_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'ii-bench-state-')),
+      INFRA_IMPLEMENTOR_HEALTH_PORT: String(healthPort),
     },
-    stdout: 'pipe', stderr: 'inherit', reject: false,
+    stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false, reject: false,
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the worker process did not start');
-  let peakKb = 0;
+  // The worker's log is kept for the error messages, not shown.
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const exited: { code?: number | string } = {};
+  void child.then((r) => { exited.code = r.exitCode ?? r.signal ?? 'unknown'; });
+  let peak = { VmRSS: 0, RssAnon: 0, RssFile: 0 };
+  const sample = () => {
+    const s = status(pid);
+    if (s.VmRSS > peak.VmRSS) peak = s;
+  };
   let poller: NodeJS.Timeout | undefined;
-  let atPeak: NodeJS.MemoryUsage | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      let pending = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        const lines = (pending + chunk.toString()).split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          if (line === 'ready') resolve();
-          if (!line.startsWith('memory ')) continue;
-          const m = JSON.parse(line.slice('memory '.length)) as NodeJS.MemoryUsage;
-          if (!atPeak || m.rss > atPeak.rss) atPeak = m;
-        }
-      });
-      void child.then((r) => reject(new Error(`the worker process exited before it was ready (${r.exitCode})`)));
-    });
-    const startKb = statusKb(pid, 'VmRSS');
-    poller = setInterval(() => { peakKb = Math.max(peakKb, statusKb(pid, 'VmRSS')); }, 100);
+    await waitReady(healthPort, exited, () => stderr);
+    const startKb = status(pid).VmRSS;
+    poller = setInterval(sample, 100);
 
     const started = performance.now();
     const handles = await Promise.all(spaces.map((ws, i) => lab.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
@@ -91,28 +137,27 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
     }));
     const wallMs = performance.now() - started;
     clearInterval(poller);
-    peakKb = Math.max(peakKb, statusKb(pid, 'VmRSS'));
-    const hwmKb = statusKb(pid, 'VmHWM');
+    sample();
+    const hwmKb = status(pid).VmHWM;
     const reports = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const succeeded = reports.filter((r) => r.status === 'succeeded').length;
     const failures = results.length - succeeded;
     if (failures) {
       const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-      log(`throughput: ${failures} run(s) did not succeed: ${first ? String(first.reason) : reports.find((r) => r.status !== 'succeeded')?.summary}`);
+      log(`throughput: ${failures} run(s) did not succeed: ${first ? String(first.reason) : reports.find((r) => r.status !== 'succeeded')?.summary}; the worker's last log: ${stderr}`);
     }
     return {
       runs: opts.runs, latencyMs: opts.latencyMs, completed: reports.length, succeeded, failed: failures,
       wallMs: Math.round(wallMs), completionsPerMinute: round(reports.length / (wallMs / 60_000), 1),
-      startRssMb: round(startKb / MB, 1), peakRssMb: round(peakKb / MB, 1), hwmRssMb: round(hwmKb / MB, 1),
-      atPeak: {
-        rssMb: round((atPeak?.rss ?? 0) / 2 ** 20, 1), heapUsedMb: round((atPeak?.heapUsed ?? 0) / 2 ** 20, 1),
-        heapTotalMb: round((atPeak?.heapTotal ?? 0) / 2 ** 20, 1), externalMb: round((atPeak?.external ?? 0) / 2 ** 20, 1),
-      },
+      startRssMb: round(startKb / MB, 1), peakRssMb: round(peak.VmRSS / MB, 1), hwmRssMb: round(hwmKb / MB, 1),
+      atPeak: { rssMb: round(peak.VmRSS / MB, 1), anonMb: round(peak.RssAnon / MB, 1), fileMb: round(peak.RssFile / MB, 1) },
     };
   } finally {
     if (poller) clearInterval(poller);
-    child.kill('SIGTERM');
+    child.kill('SIGTERM'); // the worker drains and exits; SIGKILL if it does not within 10 s
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await child;
+    clearTimeout(timer);
     await llm.close();
   }
 }

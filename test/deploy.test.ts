@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../worker/config';
 import { healthPortFromEnv } from '../worker/health';
+import { imageNodeEnv } from '../bench/throughput';
 import { PROJECT_ROOT } from './helpers/repo';
 
 const DEPLOY = path.join(PROJECT_ROOT, 'deploy');
@@ -76,6 +77,16 @@ for (const [overlay, expected] of [
       assert.deepEqual(container.ports, [{ name: 'health', containerPort: healthPort }]);
       assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health' });
       assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health' });
+    });
+
+    it("the image's V8 heap budget fits the pod's memory limit, and nothing overrides it", async () => {
+      const container = one(await build(overlay), 'Deployment').spec?.template.spec.containers[0];
+      const heapMb = Number(/--max-old-space-size=(\d+)/.exec(imageNodeEnv().NODE_OPTIONS ?? '')?.[1]);
+      assert.ok(heapMb > 0, 'the image sets --max-old-space-size in NODE_OPTIONS');
+      const limit = String(container.resources.limits.memory);
+      const limitMb = Number(/^(\d+)(Mi|Gi)$/.exec(limit)?.[1]) * (limit.endsWith('Gi') ? 1024 : 1);
+      assert.ok(heapMb <= limitMb / 2, `heap ${heapMb} MB leaves room in the ${limit} limit for the workflow thread, the SDK core and kubectl`);
+      assert.ok(!(container.env ?? []).some((e: { name: string }) => e.name === 'NODE_OPTIONS'), 'the manifests keep the image\'s NODE_OPTIONS');
     });
 
     it('the NetworkPolicy selects the worker pods and allows no ingress', async () => {

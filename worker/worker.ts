@@ -1,6 +1,7 @@
 // Worker bootstrap: registers the workflows and the activities with their dependencies, on the
 // shared task queue and on this worker's own queue (for activities that touch its worktrees).
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,18 @@ import { dataConverterFromEnv } from '../core/payload-codec';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.resolve(here, '../workflows/index.ts');
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+/**
+ * The workflow code a worker loads when its caller names none. `npm run build` (scripts/build.ts)
+ * writes the bundle next to the compiled modules, so it exists only when this module runs from
+ * dist/: the production worker then loads it instead of bundling the sources with webpack at every
+ * start. From the sources (tsx) there is no such file, and the worker bundles WORKFLOWS_PATH as before.
+ */
+function defaultWorkflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const codePath = path.join(here, WORKFLOW_BUNDLE_FILE);
+  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: WORKFLOWS_PATH };
+}
 
 /** Payload encryption when INFRA_IMPLEMENTOR_CODEC_KEYS is set (core/payload-codec.ts). */
 function withCodec(): Pick<WorkerOptions, 'dataConverter'> {
@@ -46,8 +59,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    // Sources in development; a prebuilt bundle (production, benchmarks) when one is given.
-    ...(opts.workerOptions?.workflowBundle ? {} : { workflowsPath: WORKFLOWS_PATH }),
+    // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
+    ...(opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode()),
     activities: createActivities(opts.deps),
     ...withCodec(),
     ...opts.workerOptions,

@@ -1,0 +1,75 @@
+// `npm run build`: the production build into dist/, what the Docker image runs.
+//   dist/infra-implementor.mjs (+ chunk-*.mjs)  our TypeScript compiled and bundled by esbuild: Node 20,
+//                                               ESM; npm packages stay imports of node_modules (the
+//                                               Temporal core bridge is native), source maps beside
+//   dist/workflow-bundle.js                     the workflow code bundled once by the Temporal SDK;
+//                                               a worker running from dist/ loads it (worker/worker.ts)
+//                                               instead of running webpack at every start
+// dist/ sits one level below the project root like client/ and worker/, so what the code finds
+// relative to its own file (../package.json) resolves the same. In development the sources run
+// through tsx (bin/infra-implementor.js) and nothing here is needed.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_FILE } from '../worker/worker';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI_FILE = 'infra-implementor.mjs';
+
+export interface BuildOptions {
+  /**
+   * The workflow code already bundled by `bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })`
+   * (the benchmark holds one); bundled here when absent.
+   */
+  workflowCode?: string;
+}
+
+export interface BuildResult {
+  /** The CLI entry, `node <cli> worker` runs the production worker. */
+  cli: string;
+  workflowBundle: string;
+  /** Every file written, relative to outDir. */
+  files: string[];
+}
+
+/** Build into `outDir`, emptied first. */
+export async function build(outDir: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const out = path.resolve(outDir);
+  if (!path.relative(out, PROJECT_ROOT).startsWith('..')) throw new Error(`build: refusing to empty ${out}, which holds the project`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+
+  const [cli, workflowCode] = await Promise.all([
+    esbuild({
+      entryPoints: { 'infra-implementor': path.join(PROJECT_ROOT, 'scripts/cli-entry.ts') },
+      outdir: out,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      // The CLI imports the heavy commands (worker, dev, check) lazily; chunks keep that, so that
+      // `--help` or `check` does not load the Temporal worker and its native core.
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      metafile: true,
+      logLevel: 'warning',
+    }),
+    opts.workflowCode ?? bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).then((b) => b.code),
+  ]);
+  const workflowBundle = path.join(out, WORKFLOW_BUNDLE_FILE);
+  writeFileSync(workflowBundle, workflowCode);
+  const files = [...Object.keys(cli.metafile.outputs).map((f) => path.relative(out, path.resolve(f))), WORKFLOW_BUNDLE_FILE].sort();
+  return { cli: path.join(out, CLI_FILE), workflowBundle, files };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = performance.now();
+  const outDir = path.join(PROJECT_ROOT, 'dist');
+  const { files } = await build(outDir);
+  const chunks = files.filter((f) => f.endsWith('.mjs') && f !== CLI_FILE).length;
+  process.stderr.write(`built ${path.relative(process.cwd(), outDir) || '.'}/ in ${Math.round(performance.now() - started)} ms: ${CLI_FILE} (+${chunks} chunks, source maps) and ${WORKFLOW_BUNDLE_FILE}\n`);
+}
