@@ -1,10 +1,11 @@
-// replay: the time to replay the longest recorded history (most events) in test/histories/, with a
-// prebuilt bundle as a production worker would (a replay worker per call, as after a cache eviction).
+// replay: the time to replay the longest recorded history (most events) in test/histories/ that
+// today's code records (not the `@vN` recordings kept for older runs), with a prebuilt bundle as a
+// production worker would (a replay worker per call, as after a cache eviction).
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { HISTORIES_DIR } from '../test/helpers/histories';
+import { HISTORIES_DIR, isOlderRecording, recordedWorkflowId } from '../test/helpers/histories';
 import { median, round, timed, type Lab } from './harness';
 
 export interface ReplayFigures {
@@ -17,7 +18,7 @@ export interface ReplayFigures {
 }
 
 function longestHistory() {
-  const all = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).map((f) => {
+  const all = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json') && !isOlderRecording(f)).map((f) => {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8')));
     return { name: f, history, events: history.events?.length ?? 0 };
   });
@@ -26,12 +27,11 @@ function longestHistory() {
   return longest;
 }
 
-export async function measureReplay(lab: Lab, opts: { reps: number }): Promise<ReplayFigures> {
+export async function measureReplay(lab: Pick<Lab, 'bundle'>, opts: { reps: number }): Promise<ReplayFigures> {
   const { name, history, events } = longestHistory();
   const times: number[] = [];
   for (let i = 0; i <= opts.reps; i++) {
-    // Recorded runs used their file's name as workflow id, and child ids derive from it.
-    times.push((await timed(() => Worker.runReplayHistory({ workflowBundle: lab.bundle }, history, name.replace(/\.json$/, '')))).ms);
+    times.push((await timed(() => Worker.runReplayHistory({ workflowBundle: lab.bundle }, history, recordedWorkflowId(name)))).ms);
   }
   return { history: name, events, reps: opts.reps, firstMs: round(times[0] ?? NaN, 1), medianMs: round(median(times.slice(1)), 1) };
 }

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { benchDeps, workspace } from '../bench/harness';
 import { startFixedLatencyLlm } from '../bench/llm';
 import { runDirect } from '../bench/overhead';
+import { measureReplay } from '../bench/replay';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../worker/worker';
+import { isOlderRecording } from './helpers/histories';
 
 describe('bench smoke', () => {
   it('the fixed-latency model adds a service that every validator passes, wired into both overlays', async () => {
@@ -27,5 +31,13 @@ describe('bench smoke', () => {
     } finally {
       await llm.close();
     }
+  });
+
+  it('the replay figure replays the longest history today\'s code records', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const r = await measureReplay({ bundle }, { reps: 1 });
+    assert.ok(!isOlderRecording(r.history), `${r.history} is a recording kept for older runs`);
+    assert.ok(r.events > 100, `${r.history}: ${r.events} events`);
+    assert.ok(r.medianMs > 0);
   });
 });

@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
-import { HISTORIES_DIR } from './helpers/histories';
+import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
 /**
@@ -29,14 +29,13 @@ const REQUIRED = [
   'feature-merge-conflict@v1',
 ];
 
-/** The file name is the run's workflow id (child ids derive from it), plus `@vN` for an older recording. */
 function histories() {
   return readdirSync(HISTORIES_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => ({
       name: f.replace(/\.json$/, ''),
-      workflowId: f.replace(/(@[^.]+)?\.json$/, ''),
+      workflowId: recordedWorkflowId(f),
       history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))),
     }));
 }
