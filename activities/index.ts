@@ -124,8 +124,9 @@ export const createActivities = (deps: ActivityDeps) => {
     return restoreChanges(deps.stateDir, req);
   },
 
-  async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[] }> {
-    return { validations: (await validate(req)).validations };
+  /** The validators, and the compliance checklist of the same pass (the workflow keeps it when the tree passes). */
+  async validateChanges(req: { infraRoot: string; changedFiles: string[] }): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
+    return validate(req);
   },
 
   async recordLearnedPattern(req: { reposRoot: string; entry: LearnedEntry }): Promise<{ added: boolean; id: string }> {

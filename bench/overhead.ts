@@ -34,8 +34,11 @@ export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): 
   const env = new MockActivityEnvironment();
   const call = <A, R>(fn: (arg: A) => Promise<R>, arg: A) => env.run<[A], R, typeof fn>(fn, arg);
   const { infraRoot, input } = ws;
-  const scopeFiles = await call(acts.readScope, { infraRoot, files: input.files });
-  const { profile, knowledge } = await call(acts.surveyPatterns, { infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+  // Both reads at once, as the workflow does them.
+  const [scopeFiles, { profile, knowledge }] = await Promise.all([
+    call(acts.readScope, { infraRoot, files: input.files }),
+    call(acts.surveyPatterns, { infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }),
+  ]);
   const ctx = { input, profile, scopeFiles, knowledge };
   const changed = new Set<string>();
   for (const [i, phase] of PHASES.entries()) {
@@ -44,8 +47,8 @@ export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): 
     const entries = await call(acts.applyChangeSet, { infraRoot, changeSet, journalKey: `${id}/${i + 1}-${phase}` });
     for (const e of entries) changed.add(e.path);
   }
+  // The validation that passes carries the compliance checklist (no separate step on this path).
   const { validations } = await call(acts.validateChanges, { infraRoot, changedFiles: [...changed] });
-  await call(acts.checkCompliance, { infraRoot, changedFiles: [...changed] });
   return { validations, changed: [...changed].sort() };
 }
 

@@ -9,6 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
+import { FEWER_STEPS } from '../workflows/implementor';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
@@ -27,6 +28,12 @@ const REQUIRED = [
   'feature-merge-conflict',
   'feature-fanout@v1',
   'feature-merge-conflict@v1',
+  'implementor-happy@v1',
+  'implementor-fix-on-attempt-2@v1',
+  'implementor-escalate-retry@v1',
+  'implementor-escalate-accept@v1',
+  'implementor-escalate-abort@v1',
+  'implementor-deadline@v1',
 ];
 
 function histories() {
@@ -69,10 +76,16 @@ describe('replay of recorded histories', () => {
     for (const name of REQUIRED) assert.ok(names.includes(name), `missing test/histories/${name}.json`);
   });
 
-  it('feature runs recorded before the scope-commits-on-close patch lack its marker; new recordings carry it', () => {
+  it('runs recorded before a version marker lack it and replay on the old path; new recordings carry it', () => {
     const byName = new Map(histories().map((h) => [h.name, h.history]));
-    for (const name of ['feature-fanout@v1', 'feature-merge-conflict@v1']) assert.deepEqual(patches(byName.get(name) ?? {}), [], name);
-    for (const name of ['feature-fanout', 'feature-merge-conflict']) assert.deepEqual(patches(byName.get(name) ?? {}), [SCOPE_COMMITS_ON_CLOSE], name);
+    const implementor = REQUIRED.filter((n) => n.startsWith('implementor-') && !n.includes('@'));
+    const expected: [string, string[]][] = [
+      ['feature-fanout@v1', []], ['feature-merge-conflict@v1', []],
+      ['feature-fanout', [SCOPE_COMMITS_ON_CLOSE]], ['feature-merge-conflict', [SCOPE_COMMITS_ON_CLOSE]],
+      ...implementor.map((n): [string, string[]] => [`${n}@v1`, []]),
+      ...implementor.map((n): [string, string[]] => [n, [FEWER_STEPS]]),
+    ];
+    for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);
   });
 
   it('every recorded history replays without a determinism error', async () => {
@@ -80,13 +93,13 @@ describe('replay of recorded histories', () => {
   });
 
   it('a reordered activity call in the workflow is caught as nondeterminism', async () => {
-    // The workflow with its first two steps swapped, bundled from a scratch folder inside the project.
+    // The workflow with its first two activities scheduled the other way round, bundled from a
+    // scratch folder inside the project.
     const source = readFileSync(path.join(PROJECT_ROOT, 'workflows/implementor.ts'), 'utf8');
-    const scope = "    const scopeFiles = await files.readScope({ infraRoot: input.infraRoot, files: input.files });\n";
-    assert.ok(source.includes(scope), 'the scope step is where this test expects it');
+    const load = '      loaded = await Promise.all([readScope(), survey()]);';
+    assert.ok(source.includes(load), 'the load step is where this test expects it');
     const broken = source
-      .replace(scope, '')
-      .replace("    ctx = { input, profile, scopeFiles, knowledge };", `${scope}    ctx = { input, profile, scopeFiles, knowledge };`)
+      .replace(load, '      loaded = await Promise.all([survey(), readScope()]).then(([p, s]) => [s, p]);')
       .replaceAll("from '../", `from '${PROJECT_ROOT}/`)
       .replaceAll("from './", `from '${PROJECT_ROOT}/workflows/`);
     mkdirSync(tmp, { recursive: true });

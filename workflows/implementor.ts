@@ -1,7 +1,7 @@
 // infrastructureImplementor: scope → patterns → implement (five phases) → validate ⇄ fix (bounded)
 // → ask a human when stuck → compliance → report. Deterministic: all I/O is in activities.
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails,
   setHandler, upsertSearchAttributes, workflowInfo, isCancellation, CancellationScope,
 } from '@temporalio/workflow';
 import type { Activities, AppliedEntry } from '../activities';
@@ -46,8 +46,18 @@ const proxies = (taskQueue?: string) => ({
 /** Failure types that mean "this proposal was unusable": a failed attempt, not a failed run. */
 const ATTEMPT_FAILURES = new Set(['UnusableReply', 'AnthropicMaxTokens']);
 
+/**
+ * Version marker: the scope files are read while the repository is surveyed (two independent
+ * reads, one step), and a validation that passes carries the compliance checklist of the same tree
+ * (the engine computes both in one pass), so the happy path has two fewer steps. Compliance after a
+ * human's answer stays a step of its own (the tree may have been looked at, or touched, meanwhile).
+ * Runs started before replay on the old path.
+ */
+export const FEWER_STEPS = 'load-together-compliance-with-validation';
+
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const info = workflowInfo();
+  const fewerSteps = patched(FEWER_STEPS);
   const { files, implementer, validators } = proxies(input.options.activityTaskQueue);
   const state: ImplementorStatus = {
     workflowId: info.workflowId,
@@ -117,6 +127,8 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
   const fixesApplied: string[] = [];
   let lastGuidance: string | undefined;
   let validations: ValidationResult[] = [];
+  /** The checklist the last validation computed on the same tree (new path only). */
+  let findingsOfLastValidation: Finding[] | undefined;
   let applyCount = 0;
   let ctx: ImplementContext | undefined;
 
@@ -175,11 +187,19 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
   };
 
   try {
-    setPhase('scope', 'reading the scope files');
-    const scopeFiles = await files.readScope({ infraRoot: input.infraRoot, files: input.files });
-
-    setPhase('patterns', 'learning the repository patterns');
-    const { profile, knowledge } = await files.surveyPatterns({ infraRoot: input.infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+    const readScope = () => files.readScope({ infraRoot: input.infraRoot, files: input.files });
+    const survey = () => files.surveyPatterns({ infraRoot: input.infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+    let loaded: [Awaited<ReturnType<typeof readScope>>, Awaited<ReturnType<typeof survey>>];
+    if (fewerSteps) {
+      setPhase('patterns', 'reading the scope files and learning the repository patterns');
+      loaded = await Promise.all([readScope(), survey()]);
+    } else {
+      setPhase('scope', 'reading the scope files');
+      const scopeFiles = await readScope();
+      setPhase('patterns', 'learning the repository patterns');
+      loaded = [scopeFiles, await survey()];
+    }
+    const [scopeFiles, { profile, knowledge }] = loaded;
     ctx = { input, profile, scopeFiles, knowledge };
 
     // A proposal the implementer could not make usable is a failed attempt, not a failed run.
@@ -199,7 +219,9 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
     for (;;) {
       state.attempt++;
       setPhase('validate', 'validating the change');
-      validations = (await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] })).validations;
+      const validated = await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
+      validations = validated.validations;
+      findingsOfLastValidation = fewerSteps ? validated.findings : undefined;
       state.lastValidations = validations;
       if (!isFailing(validations) && !incomplete) break;
       tried.push(`attempt ${state.attempt}: ${incomplete ?? summarizeFailures(validations)}`);
@@ -233,7 +255,7 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
       state.maxAttempts = state.attempt + 1;
     }
     if (state.attempt > 1 && fixesApplied.length) await recordLesson();
-    return await runCompliance(`Implemented and validated on attempt ${state.attempt}.`, 'succeeded');
+    return await runCompliance(`Implemented and validated on attempt ${state.attempt}.`, 'succeeded', findingsOfLastValidation);
   } catch (err) {
     if (isCancellation(err)) {
       await restore();
@@ -304,11 +326,12 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
     return { action: a.action, ...(a.guidance !== undefined ? { guidance: a.guidance } : {}), timedOut: false };
   }
 
-  async function runCompliance(summary: string, status: 'succeeded' | 'accepted'): Promise<ImplementorReport> {
+  /** The checklist: from the validation that just passed on the same tree, else a step of its own. */
+  async function runCompliance(summary: string, status: 'succeeded' | 'accepted', fromValidation?: Finding[]): Promise<ImplementorReport> {
     setPhase('compliance', 'checking the compliance checklist');
-    const result = await validators.checkCompliance({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
-    state.findings = result.findings;
-    const errors = result.findings.filter((f: Finding) => f.severity === 'error' && !f.suppressed).length;
+    const findings = fromValidation ?? (await validators.checkCompliance({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] })).findings;
+    state.findings = findings;
+    const errors = findings.filter((f: Finding) => f.severity === 'error' && !f.suppressed).length;
     return finish(status, errors ? `${summary} ${errors} compliance finding(s) of severity error to review.` : summary);
   }
 
