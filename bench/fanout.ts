@@ -8,7 +8,7 @@ import type { FeatureInput, FeatureReport } from '../core/feature';
 import { ImplementorOptions, ServiceSpec } from '../core/schemas';
 import { FEATURE_WORKFLOW } from '../workflows/messages';
 import { EXAMPLES, gitCopy } from '../test/helpers/repo';
-import { benchDeps, benchWorkers, log, median, round, timed, type Lab } from './harness';
+import { benchDeps, benchWorkers, log, median, round, series, timed, type Lab } from './harness';
 import { featureTiming, type FeatureTiming } from './history-timing';
 import { startFixedLatencyLlm } from './llm';
 
@@ -50,10 +50,8 @@ async function feature(id: string, services: string[]): Promise<FeatureInput> {
 export async function measureFanout(lab: Lab, opts: { scopes: number; latencyMs: number; reps: number }): Promise<FanoutFigures> {
   const llm = await startFixedLatencyLlm(opts.latencyMs);
   const { workers, taskQueue } = await benchWorkers(lab, benchDeps(llm.url));
-  const oneScopeMs: number[] = [];
-  const allScopesMs: number[] = [];
-  const oneScopeCpuS: number[] = [];
-  const allScopesCpuS: number[] = [];
+  const oneScope = series();
+  const allScopes = series();
   const oneScopeSplit: FeatureTiming[] = [];
   const allScopesSplit: FeatureTiming[] = [];
   const run = async (input: FeatureInput, id: string) => {
@@ -77,21 +75,19 @@ export async function measureFanout(lab: Lab, opts: { scopes: number; latencyMs:
         if (i > 0) {
           oneScopeSplit.push(featureTiming(await one.value.fetchHistory()));
           allScopesSplit.push(split);
-          oneScopeMs.push(Math.round(one.ms));
-          allScopesMs.push(Math.round(all.ms));
-          oneScopeCpuS.push(round(one.cpuS, 2));
-          allScopesCpuS.push(round(all.cpuS, 2));
+          oneScope.add(one);
+          allScopes.add(all);
         }
       }
     });
   } finally {
     await llm.close();
   }
-  const oneScopeMedianMs = median(oneScopeMs);
-  const allScopesMedianMs = median(allScopesMs);
+  const oneScopeMedianMs = median(oneScope.ms);
+  const allScopesMedianMs = median(allScopes.ms);
   return {
     shape: `featureImplementor with ${opts.scopes} scopes vs the same with 1 scope (worktrees, children, merge, one validation, commit)`,
-    scopes: opts.scopes, latencyMs: opts.latencyMs, reps: opts.reps, oneScopeMs, allScopesMs, oneScopeMedianMs, allScopesMedianMs,
-    oneScopeCpuS, allScopesCpuS, cores: os.availableParallelism(), oneScopeSplit, allScopesSplit, fanoutRatio: round(allScopesMedianMs / oneScopeMedianMs),
+    scopes: opts.scopes, latencyMs: opts.latencyMs, reps: opts.reps, oneScopeMs: oneScope.ms, allScopesMs: allScopes.ms, oneScopeMedianMs, allScopesMedianMs,
+    oneScopeCpuS: oneScope.cpuS, allScopesCpuS: allScopes.cpuS, cores: os.availableParallelism(), oneScopeSplit, allScopesSplit, fanoutRatio: round(allScopesMedianMs / oneScopeMedianMs),
   };
 }

@@ -47,30 +47,34 @@ export function benchDeps(llmUrl: string): ActivityDeps {
   };
 }
 
-/** A worker in this process, on a task queue of its own. */
-export async function benchWorker(lab: Lab, deps: ActivityDeps): Promise<{ worker: Worker; taskQueue: string }> {
-  const taskQueue = `bench-${randomUUID()}`;
-  const worker = await createWorker({
+/** What every bench worker shares: this lab's server and prebuilt bundle, a task queue of its own. */
+function workerOptions(lab: Lab, deps: ActivityDeps) {
+  return {
     connection: lab.env.nativeConnection,
     namespace: lab.env.namespace ?? 'default',
-    taskQueue,
+    taskQueue: `bench-${randomUUID()}`,
     deps,
     workerOptions: { workflowBundle: lab.bundle, shutdownGraceTime: '1s' },
-  });
-  return { worker, taskQueue };
+  };
+}
+
+/** A worker in this process, on a task queue of its own. */
+export async function benchWorker(lab: Lab, deps: ActivityDeps): Promise<{ worker: Worker; taskQueue: string }> {
+  const opts = workerOptions(lab, deps);
+  return { worker: await createWorker(opts), taskQueue: opts.taskQueue };
 }
 
 /** The production pair a feature needs (shared queue + this process's host queue for worktrees). */
 export async function benchWorkers(lab: Lab, deps: ActivityDeps): Promise<{ workers: WorkerSet; taskQueue: string }> {
-  const taskQueue = `bench-${randomUUID()}`;
-  const workers = await createWorkers({
-    connection: lab.env.nativeConnection,
-    namespace: lab.env.namespace ?? 'default',
-    taskQueue,
-    deps,
-    workerOptions: { workflowBundle: lab.bundle, shutdownGraceTime: '1s' },
-  });
-  return { workers, taskQueue };
+  const opts = workerOptions(lab, deps);
+  return { workers: await createWorkers(opts), taskQueue: opts.taskQueue };
+}
+
+/** Wall times (ms, rounded) and CPU seconds of the measured repetitions of one side of a comparison. */
+export function series() {
+  const ms: number[] = [];
+  const cpuS: number[] = [];
+  return { ms, cpuS, add: (t: { ms: number; cpuS: number }) => { ms.push(Math.round(t.ms)); cpuS.push(round(t.cpuS, 2)); } };
 }
 
 export interface Workspace {

@@ -7,7 +7,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { clearValidationCache } from '../activities/validation';
 import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
-import { benchDeps, benchWorker, log, median, round, timed, workspace, type Lab, type Workspace } from './harness';
+import { benchDeps, benchWorker, log, median, round, series, timed, workspace, type Lab, type Workspace } from './harness';
 import { historyTiming, type HistoryTiming } from './history-timing';
 import { startFixedLatencyLlm } from './llm';
 
@@ -61,11 +61,9 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const llm = await startFixedLatencyLlm(opts.latencyMs);
   const deps = benchDeps(llm.url);
   const { worker, taskQueue } = await benchWorker(lab, deps);
-  const temporalMs: number[] = [];
-  const directMs: number[] = [];
-  const temporalCpuS: number[] = [];
+  const viaTemporalRuns = series();
+  const directRuns = series();
   const splits: HistoryTiming[] = [];
-  const directCpuS: number[] = [];
   try {
     await worker.runUntil(async () => {
       // One warm-up of each side (JIT, kubectl's first start, the worker's first workflow), then the reps.
@@ -91,20 +89,19 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s; history: ${split.activityMs} ms in activities, ${split.dispatchMs} ms dispatch, ${split.orchestrationMs} ms between steps), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
         if (i > 0) {
           splits.push(split);
-          temporalMs.push(Math.round(t.ms));
-          directMs.push(Math.round(d.ms));
-          temporalCpuS.push(round(t.cpuS, 2));
-          directCpuS.push(round(d.cpuS, 2));
+          viaTemporalRuns.add(t);
+          directRuns.add(d);
         }
       }
     });
   } finally {
     await llm.close();
   }
-  const temporalMedianMs = median(temporalMs);
-  const directMedianMs = median(directMs);
+  const temporalMedianMs = median(viaTemporalRuns.ms);
+  const directMedianMs = median(directRuns.ms);
   return {
-    latencyMs: opts.latencyMs, reps: opts.reps, temporalMs, directMs, temporalMedianMs, directMedianMs, temporalCpuS, directCpuS,
+    latencyMs: opts.latencyMs, reps: opts.reps, temporalMs: viaTemporalRuns.ms, directMs: directRuns.ms, temporalMedianMs, directMedianMs,
+    temporalCpuS: viaTemporalRuns.cpuS, directCpuS: directRuns.cpuS,
     history: {
       activityMs: median(splits.map((x) => x.activityMs)), dispatchMs: median(splits.map((x) => x.dispatchMs)),
       orchestrationMs: median(splits.map((x) => x.orchestrationMs)), serverMs: median(splits.map((x) => x.serverMs)),

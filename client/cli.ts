@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
 import type { FeatureReport } from '../core/feature';
 import { FeatureAnswer } from '../core/feature-spec';
+import { ANSWER_ACTIONS } from '../core/phases';
 import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
@@ -153,7 +154,7 @@ Examples:
     .command('answer')
     .description('answer the question of a run that waits for a human')
     .argument('<id>', 'workflow id')
-    .addOption(new Option('--action <action>', 'what to do').choices(['retry', 'accept', 'abort']).makeOptionMandatory())
+    .addOption(new Option('--action <action>', 'what to do').choices([...ANSWER_ACTIONS]).makeOptionMandatory())
     .option('--guidance <text>', 'guidance for the next fix (with retry)')
     .option('--scope <scope>', 'for a feature: the scope whose question this answers (or "merge")')
     .addHelpText('after', '\nExamples:\n  $ infra-implementor answer implement-orders-1a2b3c4d --action retry --guidance "use port 8080"\n  $ infra-implementor answer implement-orders-1a2b3c4d --action abort\n  $ infra-implementor answer feature-add-orders-1a2b3c4d --scope "payments service" --action accept')

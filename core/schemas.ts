@@ -2,10 +2,10 @@
 // Parsed with zod once at the edges (CLI, LLM replies, specs); trusted inside.
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
-import { PHASES } from './phases';
+import { ANSWER_ACTIONS, PHASES } from './phases';
 
 /** The five implementation phases, in the order they run. */
-export { PHASES, emptyUsage } from './phases';
+export { ANSWER_ACTIONS, PHASES, emptyUsage } from './phases';
 export const Phase = z.enum(PHASES);
 export type Phase = z.infer<typeof Phase>;
 
@@ -148,7 +148,7 @@ export const Finding = z.object({
 });
 export type Finding = z.infer<typeof Finding>;
 
-export const AnswerAction = z.enum(['retry', 'accept', 'abort']);
+export const AnswerAction = z.enum(ANSWER_ACTIONS);
 export type AnswerAction = z.infer<typeof AnswerAction>;
 export const Answer = z.object({ action: AnswerAction, guidance: z.string().max(20_000).optional() }).strict();
 export type Answer = z.infer<typeof Answer>;

@@ -11,7 +11,7 @@ import {
   childWorkflowId, featureCommitMessage, featureStatus, slug, type FeatureAnswer, type FeatureChild, type FeatureInput, type FeatureReport,
 } from '../core/feature';
 import type { Answer, Finding, ImplementorReport, ValidationResult } from '../core/schemas';
-import { deadlineFrom, isFailing, summarizeFailures } from './helpers';
+import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
 import type { infrastructureImplementor } from './implementor';
 import {
   answerSignal, AwaitingHumanKey, childProgressSignal, featureAnswerSignal, featureAnswerUpdate, featureStatusQuery,
@@ -87,7 +87,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   // own question; without a scope, the only open question.
   const matches = (c: FeatureChildStatus, scope: string) => c.scope === scope || c.slug === slug(scope) || c.workflowId === scope;
   const routeOf = (a: FeatureAnswer): { own: true } | { own: false; child: FeatureChildStatus } => {
-    if (!a || !['retry', 'accept', 'abort'].includes(a.action)) throw new Error(`unknown action ${JSON.stringify(a?.action)}: use retry, accept or abort`);
+    checkAction(a);
     const open = openQuestions();
     if (!open.length) throw new Error('nothing is pending: this run is not waiting for an answer');
     if (a.scope === undefined) {
@@ -122,15 +122,9 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     Object.assign(c, { phase: p.phase, attempt: p.attempt, maxAttempts: p.maxAttempts, pending: p.pending });
     mirror();
   });
-  setHandler(featureAnswerSignal, (a) => {
-    try {
-      routeOf(a);
-    } catch (e) {
-      log.warn('ignored answer signal', { reason: (e as Error).message });
-      return;
-    }
+  setHandler(featureAnswerSignal, validSignal((a: FeatureAnswer) => void routeOf(a), (a) => {
     void deliver(a).catch((e) => log.warn('could not forward the answer', { error: String(e) }));
-  });
+  }));
   setHandler(featureAnswerUpdate, deliver, { validator: (a) => void routeOf(a) });
 
   const reports = new Map<string, ImplementorReport>();
@@ -184,8 +178,8 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     if (commitsOnClose) {
       for (const i of landing) if (!scopeCommits[i]?.changed) (outcome[i] as FeatureChild).merged = true;
       let queue = landing.filter((i) => scopeCommits[i]?.changed);
+      const branchOf = (i: number) => (workspace.scopes[i] as ScopeWorktree).branch;
       while (queue.length) {
-        const branchOf = (i: number) => (workspace.scopes[i] as ScopeWorktree).branch;
         const r = await git.mergeScopes({ dir: workspace.merge.dir, scopes: queue.map((i) => ({ branch: branchOf(i), scope: (outcome[i] as FeatureChild).scope })) });
         for (const i of queue) if (r.merged.includes(branchOf(i))) (outcome[i] as FeatureChild).merged = true;
         if (!r.conflict) break;

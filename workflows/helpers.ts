@@ -1,6 +1,31 @@
-// Small pure helpers of the implementor workflow (sandbox-safe: no I/O, no Node builtins).
+// Small helpers of the workflows (sandbox-safe: no I/O, no Node builtins).
+import { log } from '@temporalio/workflow';
 import type { ValidationResult } from '../core/schemas';
 import { durationMs } from '../core/duration';
+import { ANSWER_ACTIONS } from '../core/phases';
+
+/** The answer names an action a run knows; the message says which ones. */
+export function checkAction(a: { action: string } | undefined): void {
+  if (!a || !(ANSWER_ACTIONS as readonly string[]).includes(a.action)) {
+    throw new Error(`unknown action ${JSON.stringify(a?.action)}: use ${ANSWER_ACTIONS.join(', ').replace(/, (?=[^,]*$)/, ' or ')}`);
+  }
+}
+
+/**
+ * A signal handler that takes what `validate` accepts: a signal cannot be refused like an update,
+ * so one the run cannot use is logged and dropped.
+ */
+export function validSignal<T>(validate: (a: T) => void, handle: (a: T) => void): (a: T) => void {
+  return (a) => {
+    try {
+      validate(a);
+    } catch (e) {
+      log.warn('ignored answer signal', { reason: (e as Error).message });
+      return;
+    }
+    handle(a);
+  };
+}
 
 /** Milliseconds of a duration such as `30s`, `15m`, `24h` (validated by ImplementorOptions). */
 export function deadlineFrom(duration: string): number {

@@ -14,7 +14,7 @@ import {
   answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ChildProgress,
   type ImplementorStatus, type PendingQuestion,
 } from './messages';
-import { deadlineFrom, isFailing, summarizeFailures } from './helpers';
+import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
 
 // One block per kind of work, so a reader sees each policy next to what it governs. Under a feature
 // workflow, `taskQueue` is the queue of the worker holding the child's worktree.
@@ -77,18 +77,10 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
 
   const validateAnswer = (a: Answer) => {
     if (!state.pending) throw new Error('nothing is pending: this run is not waiting for an answer');
-    if (!a || !['retry', 'accept', 'abort'].includes(a.action)) throw new Error(`unknown action ${JSON.stringify(a?.action)}: use retry, accept or abort`);
+    checkAction(a);
   };
   setHandler(statusQuery, () => state);
-  setHandler(answerSignal, (a) => {
-    try {
-      validateAnswer(a);
-    } catch (e) {
-      log.warn('ignored answer signal', { reason: (e as Error).message });
-      return;
-    }
-    answer = a;
-  });
+  setHandler(answerSignal, validSignal(validateAnswer, (a) => { answer = a; }));
   setHandler(
     answerUpdate,
     (a) => {
