@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { execa } from 'execa';
+import { launch } from './launcher';
 import { resolveYamlConflict } from '../core/yaml-merge';
 
 export const NOT_A_GIT_REPOSITORY = 'NotAGitRepository';
@@ -20,8 +20,8 @@ const FALLBACK_IDENTITY = {
 };
 
 async function git(cwd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  const r = await execa('git', [...GIT_FLAGS, ...args], {
-    cwd, reject: false, stripFinalNewline: true,
+  const r = await launch('git', [...GIT_FLAGS, ...args], {
+    cwd, stripFinalNewline: true,
     env: { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', LC_ALL: 'C', ...opts.env },
     ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
@@ -160,7 +160,8 @@ async function readBlobs(dir: string, shas: string[]): Promise<Map<string, strin
   const blobs = new Map<string, string>();
   const wanted = [...new Set(shas)];
   if (!wanted.length) return blobs;
-  const r = await execa('git', ['cat-file', '--batch'], { cwd: dir, input: `${wanted.join('\n')}\n`, encoding: 'buffer', stripFinalNewline: false, env: { LC_ALL: 'C' } });
+  const r = await launch('git', ['cat-file', '--batch'], { cwd: dir, input: `${wanted.join('\n')}\n`, encoding: 'buffer', stripFinalNewline: false, env: { LC_ALL: 'C' } });
+  if (r.failed) throw new Error(`git cat-file --batch failed in ${dir}: ${Buffer.from(r.stderr).toString('utf8').trim() || r.message}`);
   const buf = Buffer.from(r.stdout);
   let at = 0;
   for (const sha of wanted) {

@@ -6,7 +6,7 @@
 import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { launch } from './launcher';
 import { plaintextSecretProblem, secretValuePaths } from '../core/compliance/plaintext-secret';
 import type { Proposal } from '../core/implementer';
 import type { ChangeSet, FileOperation } from '../core/schemas';
@@ -95,7 +95,7 @@ async function executable(file: string): Promise<boolean> {
 export async function findSops(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const dir of dirs) if (await executable(path.join(dir, 'sops'))) return path.join(dir, 'sops');
-  const goenv = await execa('go', ['env', 'GOBIN', 'GOPATH'], { env, extendEnv: false, reject: false, timeout: 15_000 })
+  const goenv = await launch('go', ['env', 'GOBIN', 'GOPATH'], { env, extendEnv: false, timeout: 15_000 })
     .then((r) => (r.exitCode === 0 ? String(r.stdout).split('\n') : []), () => []);
   const gobin = goenv[0]?.trim() || env.GOBIN;
   const gopath = (goenv[1]?.trim() || env.GOPATH || path.join(env.HOME ?? os.homedir(), 'go')).split(path.delimiter)[0] ?? '';
@@ -136,11 +136,11 @@ interface Sops {
 
 async function encrypt(sops: Sops, rel: string, input: string, extra: string[]): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
   const dir = path.dirname(sops.config);
-  const r = await execa(sops.file, [
+  const r = await launch(sops.file, [
     '--config', sops.config, 'encrypt', ...extra,
     // No file argument: sops reads stdin (opening /dev/stdin fails on the socket Node gives a child).
     '--filename-override', rel, '--input-type', 'yaml', '--output-type', 'yaml',
-  ], { cwd: dir, input, env: sops.env, extendEnv: false, reject: false, timeout: sops.timeoutMs, cancelSignal: sops.signal, stripFinalNewline: false });
+  ], { cwd: dir, input, env: sops.env, extendEnv: false, timeout: sops.timeoutMs, cancelSignal: sops.signal, stripFinalNewline: false });
   if (r.isCanceled) throw new Error(`sealing ${rel} was cancelled`);
   if (r.timedOut) return { ok: false, err: `sops did not finish within ${sops.timeoutMs / 1000}s` };
   return r.exitCode === 0 ? { ok: true, out: String(r.stdout) } : { ok: false, err: String(r.stderr) || String(r.stdout) };

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
+import { runningLauncherPid } from '../activities/launcher';
 import { ImplementorInput } from '../core/schemas';
 import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
@@ -106,11 +107,23 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuS
 }
 
 /**
- * CPU seconds used so far by this process and its finished children (kubectl, helm): on a shared
- * machine with few cores, what a run costs in CPU tells more than its wall time alone.
+ * CPU seconds used so far by this process and its finished children, and by the launcher process
+ * and the commands it ran (git, kubectl, helm: activities/launcher.ts): on a shared machine with few
+ * cores, what a run costs in CPU tells more than its wall time alone.
  */
 export function cpuSeconds(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const launcher = runningLauncherPid();
+  return processCpuSeconds('self') + (launcher ? processCpuSeconds(launcher) : 0);
+}
+
+/** A process's CPU seconds with those of its finished children (0 when it is gone). */
+export function processCpuSeconds(pid: number | 'self'): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   // utime, stime, cutime, cstime are fields 14–17 of proc(5); `fields` starts at field 3. Ticks of 1/100 s.
   return ((fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0)) / 100;

@@ -2,6 +2,8 @@
 //   dist/infra-implementor.mjs (+ chunk-*.mjs)  our TypeScript compiled and bundled by esbuild: Node 20,
 //                                               ESM; npm packages stay imports of node_modules (the
 //                                               Temporal core bridge is native), source maps beside
+//   dist/launcher-process.mjs                   the small process that starts git, kubectl, helm and sops
+//                                               for the worker (activities/launcher.ts)
 //   dist/workflow-bundle.js                     the workflow code bundled once by the Temporal SDK;
 //                                               a worker running from dist/ loads it (worker/worker.ts)
 //                                               instead of running webpack at every start
@@ -43,7 +45,11 @@ export async function build(outDir: string, opts: BuildOptions = {}): Promise<Bu
 
   const [cli, workflowCode] = await Promise.all([
     esbuild({
-      entryPoints: { 'infra-implementor': path.join(PROJECT_ROOT, 'scripts/cli-entry.ts') },
+      // The launcher's process (activities/launcher.ts forks it from the file next to its own chunk).
+      entryPoints: {
+        'infra-implementor': path.join(PROJECT_ROOT, 'scripts/cli-entry.ts'),
+        'launcher-process': path.join(PROJECT_ROOT, 'activities/launcher-process.ts'),
+      },
       outdir: out,
       outExtension: { '.js': '.mjs' },
       bundle: true,

@@ -15,6 +15,8 @@ const Env = z.object({
   // The worker's own queue for worktree activities; by default `<queue>@<host>-<hash of the state
   // dir>`. Set it where the host name changes across restarts (containers) but the state dir stays.
   INFRA_IMPLEMENTOR_HOST_QUEUE: z.string().regex(/^\S+$/, 'must be a task queue name without spaces, e.g. infra-implementor@worker-0').optional(),
+  // Where git, kubectl, helm and sops start: a small helper process (the default), or the worker itself.
+  INFRA_IMPLEMENTOR_LAUNCHER: z.enum(['process', 'inline'], { message: 'must be process (the default) or inline' }).optional(),
   INFRA_IMPLEMENTOR_CODEC_KEYS: z
     .string()
     .superRefine((v, ctx) => {

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { launch } from '../launcher';
 import type { ValidationResult } from '../../core/schemas';
 import type { Toolbox } from './tools';
 
@@ -47,10 +47,10 @@ export function findCluster(tools: Toolbox): Promise<Cluster> {
 
 async function probeCluster(tools: Toolbox): Promise<Cluster> {
   if (!tools.kubectl) return { reachable: false, reason: tools.missing.kubectl };
-  const ctx = await execa('kubectl', ['config', 'current-context'], { reject: false, timeout: PROBE_TIMEOUT_MS });
+  const ctx = await launch('kubectl', ['config', 'current-context'], { timeout: PROBE_TIMEOUT_MS });
   if (ctx.exitCode !== 0) return { reachable: false, reason: 'no cluster context is configured (kubectl config current-context)' };
   const context = String(ctx.stdout).trim();
-  const version = await execa('kubectl', ['version', '--request-timeout=5s', '-o', 'json'], { reject: false, timeout: PROBE_TIMEOUT_MS });
+  const version = await launch('kubectl', ['version', '--request-timeout=5s', '-o', 'json'], { timeout: PROBE_TIMEOUT_MS });
   if (version.exitCode !== 0 || !String(version.stdout).includes('serverVersion')) {
     return { reachable: false, reason: `cluster context "${context}" is not reachable` };
   }
@@ -60,8 +60,8 @@ async function probeCluster(tools: Toolbox): Promise<Cluster> {
 export async function dryRun(target: string, manifests: string, cluster: Cluster, signal?: AbortSignal): Promise<ValidationResult> {
   if (!cluster.reachable) return { validator: 'kubectl', target, status: 'skipped', message: cluster.reason };
   if (!manifests.trim()) return { validator: 'kubectl', target, status: 'skipped', message: 'nothing rendered' };
-  const r = await execa('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], {
-    input: manifests, reject: false, timeout: 120_000, cancelSignal: signal,
+  const r = await launch('kubectl', ['apply', '--dry-run=server', '--validate=strict', '-f', '-'], {
+    input: manifests, timeout: 120_000, cancelSignal: signal,
   });
   return r.exitCode === 0
     ? { validator: 'kubectl', target, status: 'pass', message: `server-side dry run on ${cluster.context} accepted` }

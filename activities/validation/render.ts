@@ -1,7 +1,7 @@
 // Rendering a target with its real tool (kustomize build, helm lint + helm template), cached by the
 // content hash of its inputs. Plain manifest folders need no rendering.
 import path from 'node:path';
-import { execa } from 'execa';
+import { launch } from '../launcher';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
@@ -31,8 +31,8 @@ function tidy(out: string, root: string): string {
 }
 
 async function run(file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
-  const r = await execa(file, args, {
-    reject: false, timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
+  const r = await launch(file, args, {
+    timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
   });
   return { ok: r.exitCode === 0, out: String(r.stdout), err: String(r.stderr) };
 }

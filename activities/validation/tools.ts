@@ -2,7 +2,7 @@
 // installed, else kubectl's built-in one; helm on PATH or where `go install` puts it.
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { launch } from '../launcher';
 
 export interface Tool {
   file: string;
@@ -20,7 +20,7 @@ export interface Toolbox {
 }
 
 async function probe(file: string, args: string[]): Promise<string | undefined> {
-  const r = await execa(file, args, { reject: false, timeout: 15_000 }).catch(() => undefined);
+  const r = await launch(file, args, { timeout: 15_000 }).catch(() => undefined);
   return r && r.exitCode === 0 ? String(r.stdout).trim().split('\n')[0] : undefined;
 }
 
