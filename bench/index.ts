@@ -1,7 +1,7 @@
 // `npm run bench -- [--quick] [--json]`: what users pay for, side by side in one run, as ratios
 // (the machine is shared and noisy; ratios of runs taken together survive that better than times).
 // `--quick` shrinks repetitions and sizes to finish in a few minutes; `--json` prints one object;
-// `--only=overhead,fanout,throughput,replay,validation` runs a subset.
+// `--only=overhead,fanout,throughput,replay,validation,launcher` runs a subset.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { measureFanout, type FanoutFigures } from './fanout';
 import { measureThroughput, type ThroughputFigures } from './throughput';
 import { measureReplay, type ReplayFigures } from './replay';
 import { runValidationBench, type ValidationFigures } from './validation.bench';
+import { measureSpawn, type SpawnFigures } from './spawn';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
@@ -20,8 +21,8 @@ const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only
 const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
 
 const SIZES = quick
-  ? { overheadReps: 2, fanoutReps: 1, throughputRuns: 40, services: 20, replayReps: 3 }
-  : { overheadReps: 5, fanoutReps: 3, throughputRuns: 100, services: 200, replayReps: 10 };
+  ? { overheadReps: 2, fanoutReps: 1, throughputRuns: 40, services: 20, replayReps: 3, launcherRounds: 3 }
+  : { overheadReps: 5, fanoutReps: 3, throughputRuns: 100, services: 200, replayReps: 10, launcherRounds: 7 };
 
 function machine() {
   return {
@@ -65,9 +66,11 @@ async function main(): Promise<number> {
     await lab.env.teardown();
   }
   const validation: Outcome<ValidationFigures> = await attempt('validation', () => runValidationBench(SIZES.services));
+  // Last: it grows this process to a loaded worker's size. 350 MB: the production worker's peak at 100 runs.
+  const launcher: Outcome<SpawnFigures> = await attempt('launcher', () => measureSpawn({ rssMb: 350, commands: 40, rounds: SIZES.launcherRounds }));
   const after = machine();
 
-  const o = ok(overhead), f = ok(fanout), t = ok(throughput), r = ok(replay), v = ok(validation);
+  const o = ok(overhead), f = ok(fanout), t = ok(throughput), r = ok(replay), v = ok(validation), l = ok(launcher);
   const result = {
     mode: quick ? 'quick' : 'full',
     overheadRatio: o?.overheadRatio ?? null,
@@ -76,10 +79,11 @@ async function main(): Promise<number> {
     fullVsFluxRecipe: v?.fullVsFluxRatio ?? null,
     throughput: t ? { runs: t.runs, completed: t.completed, succeeded: t.succeeded, completionsPerMinute: t.completionsPerMinute, peakRssMb: Math.max(t.peakRssMb, t.hwmRssMb) } : throughput,
     replay: r ? { history: r.history, events: r.events, ms: r.medianMs, firstMs: r.firstMs } : replay,
-    details: { overhead, fanout, throughput, replay, validation },
+    launcherRatio: l?.launcherRatio ?? null,
+    details: { overhead, fanout, throughput, replay, validation, launcher },
     machine: { ...before, loadAverageAfter: after.loadAverage, finishedAt: after.date },
   };
-  const failed = [overhead, fanout, throughput, replay, validation].some((x) => 'error' in x);
+  const failed = [overhead, fanout, throughput, replay, validation, launcher].some((x) => 'error' in x && x.error !== 'skipped (--only)');
   if (json) {
     writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', `${JSON.stringify(result, null, 2)}\n`);
     return failed ? 1 : 0;
@@ -99,7 +103,9 @@ async function main(): Promise<number> {
     ['throughput', t ? `${t.completionsPerMinute}/min` : 'null', 'all complete', mark(t && t.succeeded === t.runs),
       t ? `${t.succeeded}/${t.runs} succeeded in ${t.wallMs} ms at ${t.latencyMs} ms latency, one worker process` : err(throughput)],
     ['worker peak RSS', t ? `${Math.max(t.peakRssMb, t.hwmRssMb)} MB` : 'null', '≤ 400 MB', mark(t && Math.max(t.peakRssMb, t.hwmRssMb) <= 400),
-      t ? `\`node dist/infra-implementor.mjs worker\` (production build): polled VmRSS max ${t.peakRssMb} MB, VmHWM ${t.hwmRssMb} MB, idle when ready ${t.startRssMb} MB; at peak anonymous ${t.atPeak.anonMb} MB, mapped files ${t.atPeak.fileMb} MB` : err(throughput)],
+      t ? `\`node dist/infra-implementor.mjs worker\` (production build) and its launcher process (worker VmRSS + launcher anonymous memory): polled max ${t.peakRssMb} MB (launcher ${t.launcher.atPeakAnonMb} MB anonymous of ${t.launcher.atPeakMb} MB resident), with VmHWM ${t.hwmRssMb} MB, idle when ready ${t.startRssMb} MB; at peak anonymous ${t.atPeak.anonMb} MB, mapped files ${t.atPeak.fileMb} MB; plain sum of both VmRSS at most ${t.launcher.peakSumOfRssMb} MB` : err(throughput)],
+    ['launcherRatio', String(result.launcherRatio), '(< 1 is cheaper)', 'n/a',
+      l ? `event loop blocked per command: launcher ${l.launcherBlockedMs} ms / in-process execa ${l.inlineBlockedMs} ms at ${l.rssMb} MB resident (git --version, ${l.commands} per round, median of ${SIZES.launcherRounds} rounds; wall ${l.launcherWallMs} vs ${l.inlineWallMs} ms per command)` : err(launcher)],
     ['replay', r ? `${r.medianMs} ms` : 'null', '—', 'n/a',
       r ? `${r.history} (${r.events} events), median of ${r.reps}; first ${r.firstMs} ms` : err(replay)],
   ];

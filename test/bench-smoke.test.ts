@@ -9,6 +9,7 @@ import { benchDeps, workspace } from '../bench/harness';
 import { startFixedLatencyLlm } from '../bench/llm';
 import { runDirect } from '../bench/overhead';
 import { measureReplay } from '../bench/replay';
+import { measureSpawn } from '../bench/spawn';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../worker/worker';
 import { isOlderRecording } from './helpers/histories';
@@ -39,5 +40,13 @@ describe('bench smoke', () => {
     assert.ok(!isOlderRecording(r.history), `${r.history} is a recording kept for older runs`);
     assert.ok(r.events > 100, `${r.history}: ${r.events} events`);
     assert.ok(r.medianMs > 0);
+  });
+
+  it('the launcher figure measures both ways of starting a command', async () => {
+    const r = await measureSpawn({ rssMb: 0, commands: 3, rounds: 1 });
+    assert.ok(r.inlineBlockedMs > 0 && r.launcherBlockedMs > 0, JSON.stringify(r));
+    assert.ok(r.inlineWallMs > 0 && r.launcherWallMs > 0);
+    // The ratio is of the unrounded medians; the figures beside it are rounded to 0.01 ms.
+    assert.ok(Math.abs(r.launcherRatio - r.launcherBlockedMs / r.inlineBlockedMs) < 0.01 / r.inlineBlockedMs + 0.002, JSON.stringify(r));
   });
 });
