@@ -162,9 +162,12 @@ const inline = () => process.env.INFRA_IMPLEMENTOR_LAUNCHER === 'inline';
 
 /** The running helper, started (again) on first use; undefined when it cannot start (commands then run inline). */
 async function currentHelper(): Promise<Helper | undefined> {
-  const h = helper ? await helper : undefined;
+  const seen = helper;
+  const h = seen ? await seen : undefined;
   if (h?.alive) return h;
   if (startFailure) return undefined;
+  // Another caller may have started the replacement while this one waited.
+  if (helper !== seen) return currentHelper();
   helper = Helper.start().then((h) => (ready = h), (err: Error) => {
     startFailure = err.message;
     process.emitWarning(`infra-implementor: commands run in the worker process: ${err.message}`);
