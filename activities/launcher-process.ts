@@ -2,8 +2,7 @@
 // is sent with execa and sends back the result. It stays small, so starting a process from here
 // costs ~2 ms where the worker, at a few hundred MB, would block its event loop ~25 ms per start.
 // It exits when the worker that started it goes away (the IPC channel closes).
-import { execa } from 'execa';
-import { toLaunched, type LaunchReply, type LaunchRequest } from './launcher-wire';
+import { execaLaunched, type LaunchReply, type LaunchRequest } from './launcher-wire';
 
 const running = new Map<number, AbortController>();
 
@@ -15,9 +14,7 @@ async function runOne(req: Extract<LaunchRequest, { type: 'run' }>): Promise<voi
   const abort = new AbortController();
   running.set(req.id, abort);
   try {
-    // Never a shell; reject: false makes every outcome (exit code, spawn error, timeout, cancel) a result.
-    const r = await execa(req.file, req.args, { ...req.options, extendEnv: false, reject: false, cancelSignal: abort.signal });
-    send({ type: 'result', id: req.id, result: toLaunched(r) });
+    send({ type: 'result', id: req.id, result: await execaLaunched(req.file, req.args, req.options, abort.signal) });
   } catch (err) {
     send({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
   } finally {

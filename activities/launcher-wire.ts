@@ -1,6 +1,6 @@
 // What the launcher (activities/launcher.ts) and its process (activities/launcher-process.ts) say to
-// each other, and the one way an execa result becomes a Launched on either side.
-import type { Result } from 'execa';
+// each other, and the one way either side runs a command with execa.
+import { execa, type Result } from 'execa';
 
 export interface LaunchOptions {
   cwd?: string;
@@ -42,8 +42,13 @@ export type LaunchReply =
   | { type: 'result'; id: number; result: Launched<string | Uint8Array> }
   | { type: 'error'; id: number; message: string };
 
+/** Run a command with execa, never through a shell, every outcome (exit code, spawn error, timeout, cancel) a result. */
+export async function execaLaunched(file: string, args: string[], options: WireOptions, cancelSignal?: AbortSignal): Promise<Launched<string | Uint8Array>> {
+  return toLaunched(await execa(file, args, { ...options, extendEnv: false, reject: false, ...(cancelSignal ? { cancelSignal } : {}) }));
+}
+
 /** An execa result (reject: false) as plain data. */
-export function toLaunched(r: Result): Launched<string | Uint8Array> {
+function toLaunched(r: Result): Launched<string | Uint8Array> {
   const { shortMessage, cause } = r as Result & { shortMessage?: string; cause?: unknown };
   return {
     command: r.command,

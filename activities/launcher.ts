@@ -13,8 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { toLaunched, type LaunchOptions, type LaunchReply, type LaunchRequest, type Launched, type WireOptions } from './launcher-wire';
+import { execaLaunched, type LaunchOptions, type LaunchReply, type LaunchRequest, type Launched, type WireOptions } from './launcher-wire';
 
 export type { LaunchOptions, Launched } from './launcher-wire';
 
@@ -188,7 +187,7 @@ export async function launch(file: string, args: string[], options: LaunchOption
   };
   const h = inline() ? undefined : await currentHelper();
   if (h) return h.run(file, args, wire, cancelSignal);
-  return toLaunched(await execa(file, args, { ...wire, extendEnv: false, reject: false, ...(cancelSignal ? { cancelSignal } : {}) }));
+  return execaLaunched(file, args, wire, cancelSignal);
 }
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {

@@ -117,16 +117,24 @@ export function cpuSeconds(): number {
 }
 
 /** A process's CPU seconds with those of its finished children (0 when it is gone). */
-export function processCpuSeconds(pid: number | 'self'): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0;
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  // utime, stime, cutime, cstime are fields 14–17 of proc(5); `fields` starts at field 3. Ticks of 1/100 s.
+function processCpuSeconds(pid: number | 'self'): number {
+  const fields = procStat(pid);
+  if (!fields) return 0;
+  // utime, stime, cutime, cstime are fields 14–17 of proc(5). Ticks of 1/100 s.
   return ((fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0)) / 100;
+}
+
+/**
+ * The numeric fields of /proc/<pid>/stat from field 3 (state) on, so field N of proc(5) is at index
+ * N - 3 (the command name, which may hold spaces, is cut off); undefined when the process is gone.
+ */
+export function procStat(pid: number | 'self'): number[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  } catch {
+    return undefined;
+  }
 }
 
 export function median(xs: number[]): number {

@@ -23,7 +23,7 @@ import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { buildApp } from '../test/helpers/build';
 import { freePort } from '../test/helpers/net';
 import { PROJECT_ROOT } from '../test/helpers/repo';
-import { BENCH_API_KEY, log, round, workspace, type Lab } from './harness';
+import { BENCH_API_KEY, log, procStat, round, workspace, type Lab } from './harness';
 import { startFixedLatencyLlm } from './llm';
 
 export interface ThroughputFigures {
@@ -79,10 +79,10 @@ export function imageNodeEnv(dockerfile = path.join(PROJECT_ROOT, 'Dockerfile'))
 function launcherOf(pid: number): number | undefined {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    // ppid is field 4 of proc(5).
+    if (procStat(Number(entry))?.[1] !== pid) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('launcher-process')) return Number(entry);
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('launcher-process')) return Number(entry);
     } catch {
       /* gone meanwhile */
     }
@@ -159,7 +159,8 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
   let poller: NodeJS.Timeout | undefined;
   try {
     await waitReady(healthPort, exited, () => stderr);
-    const startKb = status(pid).VmRSS + statusOrNone(launcherOf(pid)).RssAnon;
+    launcherPid = launcherOf(pid);
+    const startKb = status(pid).VmRSS + statusOrNone(launcherPid).RssAnon;
     poller = setInterval(sample, 100);
 
     const started = performance.now();

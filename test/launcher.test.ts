@@ -116,14 +116,14 @@ describe('launcher', () => {
       // With HOLD, stay alive (a ref'd timer) until killed.
       `if (process.env.HOLD) setInterval(() => {}, 1000);`,
     ].join('\n');
-    const run = (env: Record<string, string>) => execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env, timeout: 60_000, reject: false });
-    const finished = await run({});
+    const node = ['--import', 'tsx', '--input-type=module', '-e', script];
+    const finished = await execa(process.execPath, node, { cwd: PROJECT_ROOT, timeout: 60_000, reject: false });
     assert.equal(finished.exitCode, 0, finished.stderr);
     const [word, helperPid] = finished.stdout.split(' ');
     assert.equal(word, 'done');
     assert.ok(await gone(Number(helperPid), 5000), 'the helper left with its parent');
 
-    const held = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env: { HOLD: '1' }, reject: false, buffer: false });
+    const held = execa(process.execPath, node, { cwd: PROJECT_ROOT, env: { HOLD: '1' }, reject: false, buffer: false });
     const line = await new Promise<string>((resolve) => held.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())));
     const heldHelper = Number(line.split(' ')[1]);
     assert.ok(alive(heldHelper));
