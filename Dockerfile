@@ -32,6 +32,9 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY core ./core
 COPY activities ./activities
+COPY implementers ./implementers
+COPY runtime ./runtime
+COPY validation ./validation
 COPY workflows ./workflows
 COPY worker ./worker
 COPY client ./client

@@ -1,6 +1,7 @@
 // Lint as the Temporal SDK does: un-awaited promises are bugs, type-only imports stay type-only,
 // and workflow code may not reach for I/O or non-deterministic modules.
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
 
 const ioModules = [
   'fs', 'fs/promises', 'child_process', 'path', 'os', 'crypto', 'net', 'http', 'https', 'dns', 'url',
@@ -13,7 +14,15 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.mjs'] })],
+    },
     rules: {
+      // A cycle makes load order matter and hides which module owns an idea (type-only imports count).
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-floating-promises': ['error', {
         allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
       }],
@@ -31,7 +40,8 @@ export default tseslint.config(
             .map((name) => ({ name, message: 'Not allowed in the workflow sandbox: call an activity.' })),
         ],
         patterns: [{ group: ['../activities/*', '../activities'], allowTypeImports: true, message: 'Import activities as types only.' },
-                   { group: ['../worker/*', '../client/*'], message: 'Workflows may not import the worker or the client.' }],
+                   { group: ['../worker/*', '../client/*'], message: 'Workflows may not import the worker or the client.' },
+                   { group: ['../runtime/*', '../runtime', '../validation/*', '../validation', '../implementers/*', '../implementers'], allowTypeImports: true, message: 'I/O lives in runtime/, validation/ and implementers/: reach it through an activity.' }],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },

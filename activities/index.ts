@@ -2,30 +2,31 @@
 // dependencies (implementers, validation engine, state folder), so tests pass doubles without mocks.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../core/failures';
 import type { FixRequest, ImplementContext, Implementer, ScopeFile } from '../core/implementer';
 import type { Finding, Phase, ValidationResult } from '../core/schemas';
 import { ScaffoldError } from '../core/scaffold/plan';
-import { applyChangeSet, restoreChanges, type AppliedEntry, type ApplyRequest } from './changes';
-import { repoReader, realRoot } from './repo-fs';
-import { readScope } from './scope';
-import { surveyPatterns } from './patterns';
-import { createScaffoldImplementer } from './implementers/scaffold';
-import { validateRepository } from './validation';
-import { inValidationQueue } from './validation/pool';
-import { appendLearnedPattern, type LearnedEntry } from './learned-patterns';
+import { applyChangeSet, restoreChanges, type AppliedEntry, type ApplyRequest } from '../runtime/changes';
+import { repoReader, realRoot } from '../runtime/repo-fs';
+import { readScope } from '../runtime/scope';
+import { surveyPatterns } from '../runtime/patterns';
+import { createScaffoldImplementer } from '../implementers/scaffold';
+import { validateRepository } from '../validation';
+import { inValidationQueue } from '../validation/pool';
+import { appendLearnedPattern, type LearnedEntry } from '../runtime/learned-patterns';
 import type { Proposal } from '../core/implementer';
-import { BlobStore, type StoredChangeSet } from './blob-store';
-import { sealProposal } from './secrets';
+import { BlobStore, type StoredChangeSet } from '../runtime/blob-store';
+import { sealProposal } from '../runtime/secrets';
 
 /** A proposal as it travels through history: large contents by digest. */
 export type StoredProposal = Omit<Proposal, 'changeSet'> & { changeSet: StoredChangeSet };
 import {
   abortMerge, commitFeature, commitScope, continueMerge, createFeatureWorkspace, mergeScope, mergeScopes, removeFeatureWorkspace,
   type FeatureWorkspace, type MergeOutcome,
-} from './git';
+} from '../runtime/git';
 
-export type { AppliedEntry } from './changes';
-export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from './git';
+export type { AppliedEntry } from '../runtime/changes';
+export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from '../runtime/git';
 
 /** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */
 export interface ImplementerTools {
@@ -59,7 +60,7 @@ function tools(): ImplementerTools {
 function implementerFor(deps: ActivityDeps, name: string): Implementer {
   const make = deps.implementers[name];
   if (!make) {
-    throw ApplicationFailure.nonRetryable(`unknown implementer "${name}" (this worker has: ${Object.keys(deps.implementers).join(', ')})`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(`unknown implementer "${name}" (this worker has: ${Object.keys(deps.implementers).join(', ')})`, Failure.InvalidInput);
   }
   return make(tools());
 }
@@ -69,7 +70,7 @@ async function planning(fn: () => Promise<Proposal>): Promise<Proposal> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof ScaffoldError) throw ApplicationFailure.nonRetryable(e.message, 'ScaffoldError');
+    if (e instanceof ScaffoldError) throw ApplicationFailure.nonRetryable(e.message, Failure.ScaffoldError);
     throw e;
   }
 }
@@ -138,7 +139,7 @@ export const createActivities = (deps: ActivityDeps) => {
     return { findings: (await validate(req)).findings };
   },
 
-  // The feature workflow: where its worktrees live, and git on them (activities/git.ts).
+  // The feature workflow: where its worktrees live, and git on them (runtime/git.ts).
 
   /** The queue that reaches this very worker; falls back to the shared queue on a single-queue worker. */
   async workerTaskQueue(): Promise<string> {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
-import { runningLauncherPid } from '../activities/launcher';
+import { runningLauncherPid } from '../runtime/launcher';
 import { ImplementorInput } from '../core/schemas';
 import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
@@ -108,7 +108,7 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuS
 
 /**
  * CPU seconds used so far by this process and its finished children, and by the launcher process
- * and the commands it ran (git, kubectl, helm: activities/launcher.ts): on a shared machine with few
+ * and the commands it ran (git, kubectl, helm: runtime/launcher.ts): on a shared machine with few
  * cores, what a run costs in CPU tells more than its wall time alone.
  */
 export function cpuSeconds(): number {

@@ -4,7 +4,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../activities';
-import { clearValidationCache } from '../activities/validation';
+import { clearValidationCache } from '../validation';
 import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { benchDeps, benchWorker, log, median, round, series, timed, workspace, type Lab, type Workspace } from './harness';

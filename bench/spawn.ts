@@ -1,10 +1,10 @@
 // launcherRatio: what starting one external command costs the worker's event loop, through the
-// launcher process (activities/launcher.ts) divided by execa in the worker's own process. Node starts
+// launcher process (runtime/launcher.ts) divided by execa in the worker's own process. Node starts
 // a process by forking itself, and the fork copies the page tables of the whole process while the
 // event loop waits, so the cost grows with the worker's memory: this process is first grown to the
 // resident size of a worker under load, then both ways run alternately, one command at a time.
 import { execa } from 'execa';
-import { launch, launcherPid } from '../activities/launcher';
+import { launch, launcherPid } from '../runtime/launcher';
 import { log, median, round } from './harness';
 
 export interface SpawnFigures {

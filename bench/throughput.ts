@@ -7,7 +7,7 @@
 // endpoint says ready. Figures: completions per minute, and the worker's peak resident memory, polled
 // from /proc/<pid>/status (VmRSS, with RssAnon / RssFile) while the runs go and read once more as the
 // kernel's high-water mark (VmHWM) before the worker stops. The worker is two processes: the Node
-// worker and its launcher (activities/launcher.ts), which starts git and kubectl for it. The figures
+// worker and its launcher (runtime/launcher.ts), which starts git and kubectl for it. The figures
 // add the launcher's anonymous memory to the worker's resident memory: the launcher's mapped files are
 // the node binary and modules the worker maps too, pages the kernel holds once (the plain sum of both
 // VmRSS is reported beside, as an upper bound).

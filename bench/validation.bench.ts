@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { clearValidationCache, validateRepository } from '../activities/validation';
+import { clearValidationCache, validateRepository } from '../validation';
 
 const OVERLAYS = ['dev', 'staging', 'production'];
 

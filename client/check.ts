@@ -1,7 +1,7 @@
 // `infra-implementor check <dir>`: validators and compliance on a repository, no LLM, no Temporal.
 // Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation, 2 bad input.
 import { createRequire } from 'node:module';
-import { RepositoryNotFoundError, validateRepository } from '../activities/validation';
+import { RepositoryNotFoundError, validateRepository } from '../validation';
 import { renderSarif } from './check-sarif';
 import { renderText, type CheckReport } from './check-text';
 

@@ -1,5 +1,5 @@
 // The implementer contract: given the run's context, propose the change set of one phase, or a
-// fix for failed validations. Implementations live in activities/implementers/.
+// fix for failed validations. Implementations live in implementers/.
 import type { ChangeSet, ImplementorInput, LlmUsage, Phase, ValidationResult, Finding } from './schemas';
 import type { PatternProfile } from './patterns';
 

@@ -1,5 +1,5 @@
 // PatternProfile: what the repository already does, condensed so that every later step follows it.
-// Built by surveyPatterns (activities/) from the files on disk with the pure functions of core/survey.ts.
+// Built by surveyPatterns (activities/, with runtime/patterns.ts) from the files on disk with the pure functions of core/survey.ts.
 
 export interface ServiceLayout {
   /** Service name (the Deployment's name). */

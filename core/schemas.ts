@@ -2,7 +2,7 @@
 // Parsed with zod once at the edges (CLI, LLM replies, specs); trusted inside.
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
-import { ANSWER_ACTIONS, PHASES } from './phases';
+import { ANSWER_ACTIONS, PHASES, type UsageCounters } from './phases';
 
 /** The five implementation phases, in the order they run. */
 export { ANSWER_ACTIONS, PHASES, emptyUsage } from './phases';
@@ -161,6 +161,9 @@ export const LlmUsage = z.object({
   cacheWriteTokens: z.number().int(),
 });
 export type LlmUsage = z.infer<typeof LlmUsage>;
+// The sandbox-safe twin in phases.ts must keep the same shape.
+const _sameUsage: [UsageCounters, LlmUsage] = [{} as LlmUsage, {} as UsageCounters];
+void _sameUsage;
 
 export type RunStatus = 'succeeded' | 'failed' | 'accepted' | 'aborted' | 'partial';
 

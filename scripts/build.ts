@@ -3,7 +3,7 @@
 //                                               ESM; npm packages stay imports of node_modules (the
 //                                               Temporal core bridge is native), source maps beside
 //   dist/launcher-process.mjs                   the small process that starts git, kubectl, helm and sops
-//                                               for the worker (activities/launcher.ts)
+//                                               for the worker (runtime/launcher.ts)
 //   dist/workflow-bundle.js                     the workflow code bundled once by the Temporal SDK;
 //                                               a worker running from dist/ loads it (worker/worker.ts)
 //                                               instead of running webpack at every start
@@ -45,10 +45,10 @@ export async function build(outDir: string, opts: BuildOptions = {}): Promise<Bu
 
   const [cli, workflowCode] = await Promise.all([
     esbuild({
-      // The launcher's process (activities/launcher.ts forks it from the file next to its own chunk).
+      // The launcher's process (runtime/launcher.ts forks it from the file next to its own chunk).
       entryPoints: {
         'infra-implementor': path.join(PROJECT_ROOT, 'scripts/cli-entry.ts'),
-        'launcher-process': path.join(PROJECT_ROOT, 'activities/launcher-process.ts'),
+        'launcher-process': path.join(PROJECT_ROOT, 'runtime/launcher-process.ts'),
       },
       outdir: out,
       outExtension: { '.js': '.mjs' },

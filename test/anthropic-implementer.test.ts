@@ -8,15 +8,15 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FixRequest, ImplementContext, RepoReader } from '../core/implementer';
 import { ImplementorInput, type ChangeSet } from '../core/schemas';
-import { surveyPatterns } from '../activities/patterns';
-import { readScope } from '../activities/scope';
-import { repoReader, realRoot } from '../activities/repo-fs';
+import { surveyPatterns } from '../runtime/patterns';
+import { readScope } from '../runtime/scope';
+import { repoReader, realRoot } from '../runtime/repo-fs';
 import {
   anthropicImplementerFactory, createAnthropicImplementer, NON_RETRYABLE_ANTHROPIC_TYPES, ReplyTruncatedError, UnusableReplyError,
   type AnthropicImplementerOptions,
-} from '../activities/implementers/anthropic';
-import { retryAfterMs } from '../activities/implementers/anthropic/errors';
-import { proposeChangesTool } from '../activities/implementers/anthropic/tool';
+} from '../implementers/anthropic';
+import { retryAfterMs } from '../implementers/anthropic/errors';
+import { proposeChangesTool } from '../implementers/anthropic/tool';
 import {
   connectionReset, httpError, overloaded, rateLimited, rawToolReply, serverError, startFakeAnthropic, streamError, textReply,
   toolReply, unauthorized, type FakeAnthropic, type MessagesRequestBody,

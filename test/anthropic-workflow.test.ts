@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ImplementorInput, type ChangeSet, type ImplementorReport, type LlmUsage } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
-import { LEARNED_PATTERNS_FILE, readLearnedPatterns } from '../activities/learned-patterns';
+import { LEARNED_PATTERNS_FILE, readLearnedPatterns } from '../runtime/learned-patterns';
 import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
 import { rateLimited, rawToolReply, startFakeAnthropic, toolReply, unauthorized, type FakeAnthropic } from './helpers/fake-anthropic';

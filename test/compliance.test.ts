@@ -11,7 +11,7 @@ import { CHECKS, runCompliance, type CheckContext, type RenderedDoc } from '../c
 import { imageTag } from '../core/compliance/image-latest-or-untagged';
 import { selectorMatches } from '../core/compliance/k8s';
 import type { Finding } from '../core/schemas';
-import { validateRepository } from '../activities/validation';
+import { validateRepository } from '../validation';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'compliance');
 

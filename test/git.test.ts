@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { commitScope, createFeatureWorkspace, mergeScopes, removeFeatureWorkspace, type FeatureWorkspace } from '../activities/git';
+import { commitScope, createFeatureWorkspace, mergeScopes, removeFeatureWorkspace, type FeatureWorkspace } from '../runtime/git';
 import { EXAMPLES, branches, git, gitCopy } from './helpers/repo';
 
 const OVERLAY = 'infra/apps/staging/kustomization.yaml';

@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, defaultImplementers } from '../activities';
 import type { ChangeSet } from '../core/schemas';
 import { ImplementorInput, ServiceSpec } from '../core/schemas';
-import { createScaffoldImplementer } from '../activities/implementers/scaffold';
+import { createScaffoldImplementer } from '../implementers/scaffold';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { EXAMPLES, PROJECT_ROOT, git, gitCopy, snapshot } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';

@@ -1,4 +1,4 @@
-// The launcher runs every external command in its own small process (activities/launcher.ts): real
+// The launcher runs every external command in its own small process (runtime/launcher.ts): real
 // commands through the real helper, what they see (cwd, environment, stdin), every way they can end
 // (exit code, missing file, timeout, cancel), the helper dying under a command and coming back, the
 // helper ending with the worker, and the in-process fallback.
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { launch, launcherPid, stopLauncher } from '../activities/launcher';
+import { launch, launcherPid, stopLauncher } from '../runtime/launcher';
 import { PROJECT_ROOT } from './helpers/repo';
 import { ConfigError, loadConfig } from '../worker/config';
 
@@ -110,7 +110,7 @@ describe('launcher', () => {
 
   it('does not keep a finished process alive, and ends with the process that started it', async () => {
     const script = [
-      `const { launch, launcherPid } = await import(${JSON.stringify(path.join(PROJECT_ROOT, 'activities/launcher.ts'))});`,
+      `const { launch, launcherPid } = await import(${JSON.stringify(path.join(PROJECT_ROOT, 'runtime/launcher.ts'))});`,
       `const r = await launch('echo', ['done']);`,
       `console.log(r.stdout, await launcherPid());`,
       // With HOLD, stay alive (a ref'd timer) until killed.

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { LEARNED_PATTERNS_FILE, appendLearnedPattern, readLearnedPatterns } from '../activities/learned-patterns';
-import { readKnowledge } from '../activities/patterns';
+import { LEARNED_PATTERNS_FILE, appendLearnedPattern, readLearnedPatterns } from '../runtime/learned-patterns';
+import { readKnowledge } from '../runtime/patterns';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ii-learned-'));
 const lesson = {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { findSops, sealSecrets } from '../activities/secrets';
+import { findSops, sealSecrets } from '../runtime/secrets';
 import { ImplementorInput } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { scriptedImplementer, write } from './helpers/implementers';

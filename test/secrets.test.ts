@@ -8,8 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { findSops, sanitizeSopsError, sealProposal, sealSecrets } from '../activities/secrets';
-import { clearValidationCache, validateRepository } from '../activities/validation';
+import { findSops, sanitizeSopsError, sealProposal, sealSecrets } from '../runtime/secrets';
+import { clearValidationCache, validateRepository } from '../validation';
 import type { Proposal } from '../core/implementer';
 import type { ChangeSet, FileOperation } from '../core/schemas';
 

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { clearValidationCache, validateRepository, type ValidationReport } from '../activities/validation';
+import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import type { ValidationResult } from '../core/schemas';
-import { findCluster } from '../activities/validation/kubectl-validator';
-import { toolbox } from '../activities/validation/tools';
-import { inValidationQueue, validationQueue } from '../activities/validation/pool';
+import { findCluster } from '../validation/kubectl-validator';
+import { toolbox } from '../validation/tools';
+import { inValidationQueue, validationQueue } from '../validation/pool';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'validation');
 const REPO = path.join(FIXTURES, 'repo');

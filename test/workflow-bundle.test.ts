@@ -12,11 +12,11 @@ describe('workflow bundle', () => {
   it('holds the SDK and our pure workflow modules, and no schema or YAML library', async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
     const packages = new Set([...code.matchAll(/\.\/node_modules\/((?:@[^/]+\/)?[^/"'\s]+)\//g)].map((m) => m[1]));
-    const ours = new Set([...code.matchAll(/^\/\*\*\*\/ "\.\/((?:core|workflows|activities|client|worker)\/[^"]+)"/gm)].map((m) => m[1]));
+    const ours = new Set([...code.matchAll(/^\/\*\*\*\/ "\.\/((?:core|workflows|activities|runtime|validation|implementers|client|worker)\/[^"]+)"/gm)].map((m) => m[1]));
     assert.ok(packages.has('@temporalio/workflow'), 'the bundle should hold the workflow SDK');
     const allowed = /^(@temporalio\/(workflow|common)|nexus-rpc|long|ms)$/;
     assert.deepEqual([...packages].filter((p) => !allowed.test(p ?? '')), [], 'unexpected packages in the workflow bundle');
     assert.ok(ours.has('workflows/implementor.ts') && ours.has('workflows/feature.ts'), `workflow modules missing: ${[...ours].join(', ')}`);
-    assert.deepEqual([...ours].filter((m) => !/^(workflows\/|core\/(feature|phases|duration)\.ts$)/.test(m ?? '')), [], 'workflow code imports more than types from these modules');
+    assert.deepEqual([...ours].filter((m) => !/^(workflows\/|core\/(feature|phases|duration|failures)\.ts$)/.test(m ?? '')), [], 'workflow code imports more than types from these modules');
   });
 });

@@ -2,7 +2,7 @@
 // asking for it without ANTHROPIC_API_KEY fails with a message naming the variable.
 import type { ActivityDeps } from '../activities';
 import { defaultImplementers } from '../activities';
-import { anthropicImplementerFactory } from '../activities/implementers/anthropic';
+import { anthropicImplementerFactory } from '../implementers/anthropic';
 import type { Config } from './config';
 
 export function workerImplementers(config: Config): ActivityDeps['implementers'] {

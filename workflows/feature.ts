@@ -10,6 +10,7 @@ import type { Activities, FeatureWorkspace, MergeOutcome, ScopeWorktree } from '
 import {
   childWorkflowId, featureCommitMessage, featureStatus, slug, type FeatureAnswer, type FeatureChild, type FeatureInput, type FeatureReport,
 } from '../core/feature';
+import { NON_RETRYABLE } from '../core/failures';
 import type { Answer, Finding, ImplementorReport, ValidationResult } from '../core/schemas';
 import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
 import type { infrastructureImplementor } from './implementor';
@@ -28,13 +29,13 @@ const onHost = (taskQueue: string) => ({
     taskQueue,
     startToCloseTimeout: '5m',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['NotAGitRepository', 'BranchExists', 'InvalidInput'] },
+    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.git] },
   }),
   validators: proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '30m',
     heartbeatTimeout: '2m',
-    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot'] },
+    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
   }),
 });
 

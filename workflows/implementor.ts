@@ -6,6 +6,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, AppliedEntry } from '../activities';
 import type { FixRequest, ImplementContext } from '../core/implementer';
+import { ATTEMPT_FAILURES, NON_RETRYABLE } from '../core/failures';
 import { PHASES, emptyUsage } from '../core/phases';
 import type {
   Answer, Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, ValidationResult,
@@ -22,7 +23,7 @@ const proxies = (taskQueue?: string) => ({
   files: proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['PathOutsideRoot', 'InvalidInput'] },
+    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.files] },
   }),
   implementer: proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
@@ -31,20 +32,17 @@ const proxies = (taskQueue?: string) => ({
     heartbeatTimeout: '2m',
     retry: {
       initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
-      nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot', 'ScaffoldError', 'UnusableReply', 'AnthropicAuthError', 'AnthropicBadRequest', 'AnthropicNotFound', 'AnthropicPermissionDenied', 'AnthropicMaxTokens',
-        'AnthropicRequestTooLarge', 'AnthropicBilling', 'AnthropicRequestRejected'],
+      nonRetryableErrorTypes: [...NON_RETRYABLE.implementer],
     },
   }),
   validators: proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: '20m',
     heartbeatTimeout: '2m',
-    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput', 'PathOutsideRoot'] },
+    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
   }),
 });
 
-/** Failure types that mean "this proposal was unusable": a failed attempt, not a failed run. */
-const ATTEMPT_FAILURES = new Set(['UnusableReply', 'AnthropicMaxTokens']);
 
 /**
  * Version marker: the scope files are read while the repository is surveyed (two independent
@@ -336,7 +334,7 @@ function recomputeAction(before: AppliedEntry['before'], latest: AppliedEntry): 
 
 function isAttemptFailure(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && ATTEMPT_FAILURES.has(cause.type ?? '');
+  return cause instanceof ApplicationFailure && ATTEMPT_FAILURES.includes(cause.type ?? '');
 }
 
 function failureMessage(err: unknown): string {

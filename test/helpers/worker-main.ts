@@ -16,7 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { defaultImplementers } from '../../activities';
-import { createScaffoldImplementer } from '../../activities/implementers/scaffold';
+import { createScaffoldImplementer } from '../../implementers/scaffold';
 import { planPhase } from '../../core/scaffold/plan';
 import type { Implementer } from '../../core/implementer';
 import { installRuntime } from '../../worker/runtime';

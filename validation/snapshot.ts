@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { listFiles } from '../repo-fs';
+import { listFiles } from '../runtime/repo-fs';
 
 export interface RepoSnapshot {
   root: string;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../core/failures';
 import type { ChangeSet, FileOperation } from '../core/schemas';
 import { writeAtomic } from './repo-fs';
 
@@ -22,7 +23,7 @@ export class BlobStore {
 
   private file(ref: string): string {
     const m = /^sha256:([0-9a-f]{64})$/.exec(ref);
-    if (!m) throw ApplicationFailure.nonRetryable(`invalid content reference ${ref}`, 'InvalidInput');
+    if (!m) throw ApplicationFailure.nonRetryable(`invalid content reference ${ref}`, Failure.InvalidInput);
     return path.join(this.dir, 'blobs', (m[1] as string).slice(0, 2), m[1] as string);
   }
 
@@ -43,10 +44,10 @@ export class BlobStore {
       content = await fs.readFile(this.file(ref), 'utf8');
     } catch {
       // Only this worker's host has the blob: a run must stay on it (see the host task queue).
-      throw ApplicationFailure.nonRetryable(`content ${ref} is not in this worker's store (${this.dir})`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(`content ${ref} is not in this worker's store (${this.dir})`, Failure.InvalidInput);
     }
     if (`sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}` !== ref) {
-      throw ApplicationFailure.nonRetryable(`content ${ref} is corrupt in the store`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(`content ${ref} is corrupt in the store`, Failure.InvalidInput);
     }
     return content;
   }

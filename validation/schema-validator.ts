@@ -10,9 +10,9 @@
 // Their one weakness — no check of unknown fields (a fixture test proves it) — is closed by
 // ./unknown-fields, which probes the same compiled schemas. Kinds they do not know (other CRDs)
 // are reported `skipped`, never passed.
-import type { RenderedDoc } from '../../core/compliance';
-import type { ValidationResult } from '../../core/schemas';
-import { str } from '../../core/yaml-docs';
+import type { RenderedDoc } from '../core/compliance';
+import type { ValidationResult } from '../core/schemas';
+import { str } from '../core/yaml-docs';
 import { schemaFor, type SchemaError } from './schema-models';
 import { unknownFields } from './unknown-fields';
 

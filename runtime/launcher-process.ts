@@ -1,4 +1,4 @@
-// The launcher's own process (activities/launcher.ts starts it with `fork`): it runs each command it
+// The launcher's own process (runtime/launcher.ts starts it with `fork`): it runs each command it
 // is sent with execa and sends back the result. It stays small, so starting a process from here
 // costs ~2 ms where the worker, at a few hundred MB, would block its event loop ~25 ms per start.
 // It exits when the worker that started it goes away (the IPC channel closes).

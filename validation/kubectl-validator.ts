@@ -4,8 +4,8 @@
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launch } from '../launcher';
-import type { ValidationResult } from '../../core/schemas';
+import { launch } from '../runtime/launcher';
+import type { ValidationResult } from '../core/schemas';
 import type { Toolbox } from './tools';
 
 const PROBE_TIMEOUT_MS = 8_000;

@@ -4,9 +4,9 @@
 // sourceRef / HelmRelease chart source is defined in the repository.
 import {
   ARTIFACT_SOURCES, helmReleaseSource, isFluxKustomizationObject, isHelmRelease, repoPath, sourceDefined,
-} from '../../core/compliance/flux';
-import type { ValidationResult } from '../../core/schemas';
-import { get, str, type ManifestDoc } from '../../core/yaml-docs';
+} from '../core/compliance/flux';
+import type { ValidationResult } from '../core/schemas';
+import { get, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Rendering } from './render';
 import type { RepoSnapshot } from './snapshot';
 

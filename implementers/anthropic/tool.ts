@@ -2,7 +2,7 @@
 // exported to JSON Schema, so the prompt's contract and the parser can never drift apart.
 import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
-import { ChangeSet, type Phase } from '../../../core/schemas';
+import { ChangeSet, type Phase } from '../../core/schemas';
 
 export const TOOL_NAME = 'propose_changes';
 

@@ -4,11 +4,12 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../core/failures';
 import { RelativePath } from '../core/schemas';
 import type { RepoReader } from '../core/implementer';
 
-export const PATH_OUTSIDE_ROOT = 'PathOutsideRoot';
-export const INVALID_INPUT = 'InvalidInput';
+export const PATH_OUTSIDE_ROOT = Failure.PathOutsideRoot;
+export const INVALID_INPUT = Failure.InvalidInput;
 
 /** Files larger than this are not read into prompts or plans. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;

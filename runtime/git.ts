@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../core/failures';
 import { launch } from './launcher';
 import { resolveYamlConflict } from '../core/yaml-merge';
 
-export const NOT_A_GIT_REPOSITORY = 'NotAGitRepository';
-export const BRANCH_EXISTS = 'BranchExists';
+export const NOT_A_GIT_REPOSITORY = Failure.NotAGitRepository;
+export const BRANCH_EXISTS = Failure.BranchExists;
 
 // Intermediate commits are ours: no user hooks, no signing prompts, no pager, no editor.
 const GIT_FLAGS = ['-c', 'commit.gpgsign=false', '-c', 'merge.conflictStyle=diff3', '-c', 'core.hooksPath=/dev/null'];

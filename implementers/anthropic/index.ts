@@ -2,8 +2,8 @@
 // Every call is made from inside an activity; Temporal owns retries (the SDK's are off).
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Implementer, Proposal } from '../../../core/implementer';
-import type { Phase } from '../../../core/schemas';
+import type { Implementer, Proposal } from '../../core/implementer';
+import type { Phase } from '../../core/schemas';
 import { DEFAULT_BUDGETS, fixFiles, phaseFiles, repositoryContext, type Budgets } from './context';
 import { askForChangeSet } from './conversation';
 import { AnthropicFailure, toActivityFailure } from './errors';

@@ -2,7 +2,7 @@
 // installed, else kubectl's built-in one; helm on PATH or where `go install` puts it.
 import os from 'node:os';
 import path from 'node:path';
-import { launch } from '../launcher';
+import { launch } from '../runtime/launcher';
 
 export interface Tool {
   file: string;

@@ -4,8 +4,8 @@
 // namespace. Helm output names its template in a `# Source:` comment.
 import { posix } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import type { RenderedDoc } from '../../core/compliance';
-import { get, parseManifests, str, type ManifestDoc } from '../../core/yaml-docs';
+import type { RenderedDoc } from '../core/compliance';
+import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
 

@@ -1,7 +1,7 @@
 // What there is to validate: kustomization roots and every file each build reads (transitively),
 // Helm charts with their values files, and folders of plain manifests. Pure over a snapshot.
 import { posix } from 'node:path';
-import { arr, get, isYamlFile, parseManifests, str, type ManifestDoc } from '../../core/yaml-docs';
+import { arr, get, isYamlFile, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { RepoSnapshot } from './snapshot';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];

@@ -3,7 +3,7 @@
 // waits: ~2 ms for a 50 MB process, ~25 ms for a worker at 350 MB (bench/spawn.ts measures it). A
 // worker holding several runs at once starts hundreds of git and kubectl processes, and each one
 // stalled every workflow task, heartbeat and model reply of the process. So the commands start in a
-// small helper process (activities/launcher-process.ts, itself started once with `fork`), which runs
+// small helper process (runtime/launcher-process.ts, itself started once with `fork`), which runs
 // them with execa and sends back the result over IPC; the worker's event loop only sends a message.
 //
 // The helper gets each command's full environment and working directory from this process, so a
@@ -71,7 +71,7 @@ class Helper {
 
   static async start(): Promise<Helper> {
     const entry = helperEntry();
-    if (!entry) throw new Error('the launcher process has no entry file next to activities/launcher');
+    if (!entry) throw new Error('the launcher process has no entry file next to runtime/launcher');
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       serialization: 'advanced', // Uint8Array output and input cross as bytes

@@ -3,9 +3,9 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { definedSources, isFluxKustomizationObject, isHelmRelease, repoPath } from '../../core/compliance/flux';
-import type { Finding, ValidationResult } from '../../core/schemas';
-import { get, isYamlFile, str, type ManifestDoc } from '../../core/yaml-docs';
+import { definedSources, isFluxKustomizationObject, isHelmRelease, repoPath } from '../core/compliance/flux';
+import type { Finding, ValidationResult } from '../core/schemas';
+import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
 import { affectedTargets, discover, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
 import { dryRun, findCluster } from './kubectl-validator';

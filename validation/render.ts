@@ -1,7 +1,7 @@
 // Rendering a target with its real tool (kustomize build, helm lint + helm template), cached by the
 // content hash of its inputs. Plain manifest folders need no rendering.
 import path from 'node:path';
-import { launch } from '../launcher';
+import { launch } from '../runtime/launcher';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';

@@ -1,8 +1,8 @@
 // The words the model reads, in our own words: the agent's rules (system), the stable repository
 // context (cached), one message per phase, the fix message and the correction message. Pure text.
 import type Anthropic from '@anthropic-ai/sdk';
-import type { FixRequest, ImplementContext } from '../../../core/implementer';
-import type { Phase } from '../../../core/schemas';
+import type { FixRequest, ImplementContext } from '../../core/implementer';
+import type { Phase } from '../../core/schemas';
 import { TOOL_NAME } from './tool';
 
 /** A file as shown to the model; `content` is already cut to budget with a visible note. */

@@ -5,7 +5,7 @@
 // SyntaxError on input that is not valid JSON, losing the reply. We need that reply intact to send
 // the model its own mistake back, so we read the raw events (`create({ stream: true })`) ourselves.
 import Anthropic from '@anthropic-ai/sdk';
-import type { LlmUsage } from '../../../core/schemas';
+import type { LlmUsage } from '../../core/schemas';
 import { StreamInterruptedError } from './errors';
 
 export type ReplyBlock =

@@ -1,8 +1,8 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
-import { runCompliance, type CheckContext, type RenderedDoc } from '../../core/compliance';
-import type { Finding, ValidationResult } from '../../core/schemas';
-import type { ManifestDoc } from '../../core/yaml-docs';
+import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
+import type { Finding, ValidationResult } from '../core/schemas';
+import type { ManifestDoc } from '../core/yaml-docs';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { Rendering } from './render';

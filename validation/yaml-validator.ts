@@ -1,7 +1,7 @@
 // `yaml`: every YAML file parses, every document of it, duplicate keys included, reported at
 // file:line:column. Helm templates are Go templates, not YAML, and are left to helm.
-import { isYamlFile, parseManifests } from '../../core/yaml-docs';
-import type { ValidationResult } from '../../core/schemas';
+import { isYamlFile, parseManifests } from '../core/yaml-docs';
+import type { ValidationResult } from '../core/schemas';
 import type { RepoSnapshot } from './snapshot';
 
 /** `charts` are the chart folders: files under their templates/ are Go templates. */

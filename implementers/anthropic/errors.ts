@@ -3,31 +3,9 @@
 // retries are off, so every attempt is a Temporal activity attempt, visible in history.
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { AnthropicFailure } from '../../core/failures';
 
-/** Failure types, named so that retry policies and the workflow can list them. */
-export const AnthropicFailure = {
-  RateLimited: 'AnthropicRateLimited',
-  Overloaded: 'AnthropicOverloaded',
-  ServerError: 'AnthropicServerError',
-  Timeout: 'AnthropicTimeout',
-  ConnectionError: 'AnthropicConnectionError',
-  BadRequest: 'AnthropicBadRequest',
-  AuthError: 'AnthropicAuthError',
-  PermissionDenied: 'AnthropicPermissionDenied',
-  NotFound: 'AnthropicNotFound',
-  RequestTooLarge: 'AnthropicRequestTooLarge',
-  Billing: 'AnthropicBilling',
-  RequestRejected: 'AnthropicRequestRejected',
-  MaxTokens: 'AnthropicMaxTokens',
-  UnusableReply: 'UnusableReply',
-} as const;
-
-/** Types no retry can fix: list them in the LLM activities' `nonRetryableErrorTypes`. */
-export const NON_RETRYABLE_ANTHROPIC_TYPES: readonly string[] = [
-  AnthropicFailure.BadRequest, AnthropicFailure.AuthError, AnthropicFailure.PermissionDenied, AnthropicFailure.NotFound,
-  AnthropicFailure.RequestTooLarge, AnthropicFailure.Billing, AnthropicFailure.RequestRejected,
-  AnthropicFailure.MaxTokens, AnthropicFailure.UnusableReply,
-];
+export { AnthropicFailure, NON_RETRYABLE_ANTHROPIC_TYPES } from '../../core/failures';
 
 /**
  * The model's reply could not be used (no tool call, invalid JSON, schema errors) even after the

@@ -1,7 +1,7 @@
 // The scaffold implementer: deterministic, offline, no API key. It mirrors the repository's own
 // layout and conventions from a service spec (core/scaffold); it cannot repair a failed validation.
-import type { Implementer } from '../../core/implementer';
-import { planPhase } from '../../core/scaffold/plan';
+import type { Implementer } from '../core/implementer';
+import { planPhase } from '../core/scaffold/plan';
 
 export function createScaffoldImplementer(): Implementer {
   return {

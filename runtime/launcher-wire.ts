@@ -1,4 +1,4 @@
-// What the launcher (activities/launcher.ts) and its process (activities/launcher-process.ts) say to
+// What the launcher (runtime/launcher.ts) and its process (runtime/launcher-process.ts) say to
 // each other, and the one way either side runs a command with execa.
 import { execa, type Result } from 'execa';
 

@@ -1,8 +1,8 @@
 // One proposal as a short conversation: ask with the tool forced, parse the tool input with zod, and
 // send the model its own errors back for a bounded number of corrections. Usage is summed over turns.
 import type Anthropic from '@anthropic-ai/sdk';
-import type { Proposal } from '../../../core/implementer';
-import { emptyUsage, type LlmUsage, type Phase } from '../../../core/schemas';
+import type { Proposal } from '../../core/implementer';
+import { emptyUsage, type LlmUsage, type Phase } from '../../core/schemas';
 import { ReplyTruncatedError, UnusableReplyError } from './errors';
 import { correctionMessage } from './prompts';
 import { streamReply, type Reply, type StreamOptions } from './stream';

@@ -1,9 +1,9 @@
 // What the model is shown of the repository, read through the RepoReader and cut to budgets: a file
 // over budget keeps a visible note of what was cut, a file past the budget is named, never dropped.
 import { posix } from 'node:path';
-import type { FixRequest, ImplementContext, KnowledgeFile, RepoReader } from '../../../core/implementer';
-import type { PatternProfile, ServiceLayout } from '../../../core/patterns';
-import { cutToBudget } from '../../scope';
+import type { FixRequest, ImplementContext, KnowledgeFile, RepoReader } from '../../core/implementer';
+import type { PatternProfile, ServiceLayout } from '../../core/patterns';
+import { cutToBudget } from '../../runtime/scope';
 import type { PromptFile } from './prompts';
 
 export interface Budgets {

@@ -1,0 +1,51 @@
+// Failure type names, in one sandbox-safe module: the activities throw them, the workflows' retry
+// policies and decisions list them. A name here is part of recorded histories: rename none.
+
+/** Failures of our own activities. */
+export const Failure = {
+  /** A path that leaves the infrastructure root (traversal, absolute, symlink escape). */
+  PathOutsideRoot: 'PathOutsideRoot',
+  /** A request no retry can make valid (unknown implementer, bad reference, bad input). */
+  InvalidInput: 'InvalidInput',
+  /** The scaffold implementer cannot plan the change for this repository and spec. */
+  ScaffoldError: 'ScaffoldError',
+  NotAGitRepository: 'NotAGitRepository',
+  BranchExists: 'BranchExists',
+} as const;
+
+/** Failures of the Anthropic implementer, one per cause (implementers/anthropic/errors.ts maps them). */
+export const AnthropicFailure = {
+  RateLimited: 'AnthropicRateLimited',
+  Overloaded: 'AnthropicOverloaded',
+  ServerError: 'AnthropicServerError',
+  Timeout: 'AnthropicTimeout',
+  ConnectionError: 'AnthropicConnectionError',
+  BadRequest: 'AnthropicBadRequest',
+  AuthError: 'AnthropicAuthError',
+  PermissionDenied: 'AnthropicPermissionDenied',
+  NotFound: 'AnthropicNotFound',
+  RequestTooLarge: 'AnthropicRequestTooLarge',
+  Billing: 'AnthropicBilling',
+  RequestRejected: 'AnthropicRequestRejected',
+  MaxTokens: 'AnthropicMaxTokens',
+  /** The model's reply could not be used even after the bounded corrections. */
+  UnusableReply: 'UnusableReply',
+} as const;
+
+/** Anthropic failures no retry can fix. */
+export const NON_RETRYABLE_ANTHROPIC_TYPES: readonly string[] = [
+  AnthropicFailure.BadRequest, AnthropicFailure.AuthError, AnthropicFailure.PermissionDenied, AnthropicFailure.NotFound,
+  AnthropicFailure.RequestTooLarge, AnthropicFailure.Billing, AnthropicFailure.RequestRejected,
+  AnthropicFailure.MaxTokens, AnthropicFailure.UnusableReply,
+];
+
+/** What no retry fixes, per kind of work: listed in the workflows' retry policies. */
+export const NON_RETRYABLE = {
+  files: [Failure.PathOutsideRoot, Failure.InvalidInput],
+  implementer: [Failure.InvalidInput, Failure.PathOutsideRoot, Failure.ScaffoldError, ...NON_RETRYABLE_ANTHROPIC_TYPES],
+  validators: [Failure.InvalidInput, Failure.PathOutsideRoot],
+  git: [Failure.NotAGitRepository, Failure.BranchExists, Failure.InvalidInput],
+} as const;
+
+/** Failures that mean "this proposal was unusable": a failed attempt, not a failed run. */
+export const ATTEMPT_FAILURES: readonly string[] = [AnthropicFailure.UnusableReply, AnthropicFailure.MaxTokens];
