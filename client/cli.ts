@@ -1,5 +1,6 @@
 // The `infra-implementor` command line (DESIGN.md): check, implement, feature, status, answer,
 // result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
+import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
 import type { FeatureReport } from '../core/feature';
@@ -9,8 +10,17 @@ import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
-import { featureInput, implementInput, runTimeout, UsageError } from './inputs';
+import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
+
+/** Who answers, for the run's audit trail: the local user at this host. */
+function whoAnswers(): string {
+  try {
+    return `${os.userInfo().username}@${os.hostname()}`;
+  } catch {
+    return `unknown@${os.hostname()}`;
+  }
+}
 
 /** Exit codes of DESIGN.md. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -157,9 +167,17 @@ Examples:
     .addOption(new Option('--action <action>', 'what to do').choices([...ANSWER_ACTIONS]).makeOptionMandatory())
     .option('--guidance <text>', 'guidance for the next fix (with retry)')
     .option('--scope <scope>', 'for a feature: the scope whose question this answers (or "merge")')
+    .option('--question <id>', 'the question this answers (q1, q2, … as status shows it); refused when another one is pending')
+    .option('--budget-usd <n>', 'with retry on a budget question: the new budget in US dollars')
     .addHelpText('after', '\nExamples:\n  $ infra-implementor answer implement-orders-1a2b3c4d --action retry --guidance "use port 8080"\n  $ infra-implementor answer implement-orders-1a2b3c4d --action abort\n  $ infra-implementor answer feature-add-orders-1a2b3c4d --scope "payments service" --action accept')
     .action(async (id: string, flags) => {
-      const answer = FeatureAnswer.parse({ action: flags.action, ...(flags.guidance ? { guidance: flags.guidance } : {}), ...(flags.scope ? { scope: flags.scope } : {}) });
+      const parsed = FeatureAnswer.safeParse({
+        action: flags.action, by: whoAnswers(),
+        ...(flags.guidance ? { guidance: flags.guidance } : {}), ...(flags.scope ? { scope: flags.scope } : {}),
+        ...(flags.question ? { question: flags.question } : {}), ...(flags.budgetUsd !== undefined ? { budgetUsd: Number(flags.budgetUsd) } : {}),
+      });
+      if (!parsed.success) throw new UsageError(zodLine('answer', parsed.error));
+      const answer = parsed.data;
       await withClient(async (c) => {
         try {
           print(await c.answer(id, answer));

@@ -1,4 +1,5 @@
 // The `status` command's table for people.
+import { answerCommand } from '../core/questions';
 import type { FeatureStatus, ImplementorStatus } from '../workflows/messages';
 
 export function elapsed(from: string, now: Date): string {
@@ -18,10 +19,10 @@ export function formatStatus(s: ImplementorStatus, now: Date): string {
     ['files', s.filesTouched.length ? s.filesTouched.join(', ') : '-'],
   ];
   if (s.pending) {
-    rows.push(['pending', s.pending.question]);
+    rows.push(['pending', `${s.pending.id} ${s.pending.question}`]);
     for (const f of s.pending.failures.slice(0, 5)) rows.push(['  failed', `${f.validator} ${f.target}: ${f.message.split('\n')[0]}`]);
-    rows.push(['  answer', `infra-implementor answer ${s.workflowId} --action retry|accept|abort [--guidance TEXT]`]);
-    rows.push(['  deadline', s.pending.deadline]);
+    rows.push(['  answer', answerCommand(s.workflowId, s.pending)]);
+    rows.push(['  deadline', `${s.pending.deadline} (then: ${s.pending.atDeadline})`]);
   } else {
     rows.push(['pending', 'nothing']);
   }
@@ -47,9 +48,11 @@ export function formatFeatureStatus(s: FeatureStatus, now: Date): string {
   }
   if (!s.questions.length) rows.push(['pending', 'nothing']);
   for (const q of s.questions) {
-    rows.push(['pending', `${q.scope ? `[${q.scope}] ` : ''}${q.question}`]);
+    rows.push(['pending', `${q.id} ${q.scope ? `[${q.scope}] ` : ''}${q.question}`]);
+    for (const f of q.failures.slice(0, 5)) rows.push(['  failed', `${f.validator} ${f.target}: ${f.message.split('\n')[0]}`]);
     if (q.conflicts?.length) rows.push(['  conflicts', q.conflicts.join(', ')]);
-    rows.push(['  answer', `infra-implementor answer ${s.workflowId}${q.scope ? ` --scope "${q.scope}"` : ''} --action retry|accept|abort [--guidance TEXT]`]);
+    rows.push(['  answer', answerCommand(s.workflowId, q)]);
+    rows.push(['  deadline', `${q.deadline} (then: ${q.atDeadline})`]);
   }
   return table(rows);
 }

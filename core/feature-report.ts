@@ -1,6 +1,6 @@
 // Rendering a feature's report for people (Markdown); the JSON form is the report object itself.
 import type { FeatureReport } from './feature';
-import { findingLine, list, reviewSections, validationLine } from './report';
+import { auditSection, findingLine, list, reviewSections, validationLine } from './report';
 
 export function renderFeatureReportMarkdown(r: FeatureReport): string {
   const failed = r.validations.filter((v) => v.status === 'fail').length;
@@ -29,7 +29,8 @@ export function renderFeatureReportMarkdown(r: FeatureReport): string {
     '',
     '## Compliance',
     list(r.findings.map((f) => `\`${findingLine(f)}\``), '_no findings_'),
-    ...(r.humanAnswers.length ? ['', '## Human answers', list(r.humanAnswers.map((a) => `${a.action}${a.scope ? ` (${a.scope})` : ''}${a.guidance ? `: ${a.guidance}` : ''}`))] : []),
+    '',
+    ...auditSection(r.audit),
     '',
   ].join('\n');
 }

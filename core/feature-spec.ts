@@ -2,7 +2,7 @@
 // schemas for the client's edges. The workflow side (core/feature.ts) stays free of zod.
 import { z } from 'zod';
 import { slug, type FeatureAnswer as FeatureAnswerShape } from './feature';
-import { Answer, AnswerAction, ImplementorOptions, RelativePath, ServiceSpec } from './schemas';
+import { Answer, ImplementorOptions, RelativePath, ServiceSpec } from './schemas';
 
 export const FeatureScope = z
   .object({
@@ -63,6 +63,6 @@ export function scopeProblems(scopes: FeatureScope[], exists: (file: string) => 
 
 /** `answer` sent to a feature workflow: the child's answer plus the scope it is for. */
 export const FeatureAnswer = z
-  .object({ action: AnswerAction, guidance: Answer.shape.guidance, scope: z.string().min(1).optional() })
+  .object({ ...Answer.shape, scope: z.string().min(1).optional() })
   .strict() satisfies z.ZodType<FeatureAnswerShape>;
 export type FeatureAnswer = FeatureAnswerShape;

@@ -2,8 +2,9 @@
 // children's reports. Pure and sandbox-safe, and free of zod: the feature workflow imports it, and every
 // module a workflow imports is loaded again for each workflow run (the spec's schemas are in
 // feature-spec.ts).
+import type { AnswerInput, AuditEntry } from './questions';
 import type {
-  AnswerAction, Assumption, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
+  Assumption, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
 } from './schemas';
 
 /** A lower-case, dash-separated name for ids, branches and folders, cut at a word boundary when long. */
@@ -31,9 +32,7 @@ export interface FeatureInput {
 export const defaultBranch = (feature: string) => `infra/${slug(feature)}`;
 
 /** `answer` sent to a feature workflow: the child's answer plus the scope it is for (schema in feature-spec.ts). */
-export interface FeatureAnswer {
-  action: AnswerAction;
-  guidance?: string;
+export interface FeatureAnswer extends AnswerInput {
   scope?: string;
 }
 
@@ -72,6 +71,8 @@ export interface FeatureReport {
   dependencies: Dependency[];
   /** Answers people gave to the feature's own questions (merge conflict, failing merged tree). */
   humanAnswers: FeatureAnswer[];
+  /** The feature's own questions and how each ended (the scopes' are in their children's reports). */
+  audit: AuditEntry[];
   summary: string;
 }
 

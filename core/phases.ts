@@ -16,3 +16,5 @@ export interface UsageCounters {
 }
 
 export const emptyUsage = (): UsageCounters => ({ calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+
+export type AnswerAction = (typeof ANSWER_ACTIONS)[number];

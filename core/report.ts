@@ -1,4 +1,5 @@
 // Rendering a run's report for people (Markdown); the JSON form is the report object itself.
+import type { AuditEntry } from './questions';
 import type { Assumption, Dependency, ImplementorReport, ValidationResult, Finding } from './schemas';
 
 const STATUS_WORD: Record<ImplementorReport['status'], string> = {
@@ -33,6 +34,15 @@ export function reviewSections(r: { assumptions: Assumption[]; dependencies: Dep
   ];
 }
 
+/** The audit trail: every question, who answered what and when, or the deadline's default. */
+export function auditSection(audit: AuditEntry[] | undefined): string[] {
+  if (!audit?.length) return [];
+  const ended = (e: AuditEntry) => e.answer
+    ? `${e.answer.action} by ${e.answer.by ?? 'someone'} at ${e.answer.at}${e.answer.guidance ? `: ${e.answer.guidance}` : ''}`
+    : e.timedOut ? `no answer: ${e.timedOut.action} at the deadline (${e.timedOut.at})` : 'still open';
+  return ['## Questions and answers', list(audit.map((e) => `${e.id}${e.scope ? ` [${e.scope}]` : ''} asked ${e.askedAt}: ${e.question} — ${ended(e)}`)), ''];
+}
+
 export function renderReportMarkdown(r: ImplementorReport): string {
   const usage = r.llmUsage.calls
     ? `${r.llmUsage.calls} call(s), ${r.llmUsage.inputTokens} input / ${r.llmUsage.outputTokens} output tokens, cache read ${r.llmUsage.cacheReadTokens}, cache write ${r.llmUsage.cacheWriteTokens}`
@@ -61,7 +71,7 @@ export function renderReportMarkdown(r: ImplementorReport): string {
     '## Compliance',
     list(r.findings.map((f) => `\`${findingLine(f)}\``), '_no findings_'),
     '',
-    ...(r.humanAnswers.length ? ['## Human answers', list(r.humanAnswers.map((a) => `${a.action}${a.guidance ? `: ${a.guidance}` : ''}`)), ''] : []),
+    ...auditSection(r.audit),
     `LLM usage: ${usage}`,
     '',
   ].join('\n');

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
 import { ANSWER_ACTIONS, PHASES, type UsageCounters } from './phases';
+import type { AnswerInput, AuditEntry } from './questions';
 
 /** The five implementation phases, in the order they run. */
 export { ANSWER_ACTIONS, PHASES, emptyUsage } from './phases';
@@ -150,8 +151,19 @@ export type Finding = z.infer<typeof Finding>;
 
 export const AnswerAction = z.enum(ANSWER_ACTIONS);
 export type AnswerAction = z.infer<typeof AnswerAction>;
-export const Answer = z.object({ action: AnswerAction, guidance: z.string().max(20_000).optional() }).strict();
-export type Answer = z.infer<typeof Answer>;
+export const Answer = z
+  .object({
+    action: AnswerAction,
+    guidance: z.string().max(20_000).optional(),
+    /** The question it answers (`q2`); an answer to another one than the pending question is refused. */
+    question: z.string().regex(/^q\d+$/, 'must be a question id such as q1').optional(),
+    /** Who answers, for the audit trail. */
+    by: z.string().max(200).optional(),
+    /** With retry on a budget question: the new budget in US dollars. */
+    budgetUsd: z.number().positive().max(1_000_000).optional(),
+  })
+  .strict() satisfies z.ZodType<AnswerInput>;
+export type Answer = AnswerInput;
 
 export const LlmUsage = z.object({
   calls: z.number().int(),
@@ -183,6 +195,8 @@ export interface ImplementorReport {
   llmUsage: LlmUsage;
   /** Answers given by people, in order. */
   humanAnswers: Answer[];
+  /** Every question the run asked, and how it ended (who answered when, or the deadline). */
+  audit: AuditEntry[];
   /** Why the run ended as it did, in one or two sentences. */
   summary: string;
 }

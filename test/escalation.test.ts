@@ -154,3 +154,43 @@ describe('fix loop and escalation', () => {
     });
   });
 });
+
+describe('typed questions', () => {
+  let server: TestServer;
+  before(async () => { server = await startTestServer(); });
+  after(async () => { await server?.stop(); });
+
+  it('each question has an id, options and its deadline action; an answer to an earlier question is refused naming the current one; the audit trail holds both', async () => {
+    const { worker, start } = await setup(server, { phases: { config: write(FILE, BROKEN_1) }, fixes: [write(FILE, BROKEN_2), write(FILE, BROKEN_1)] }, { maxAttempts: 1 });
+    const report = await worker.runUntil(async () => {
+      const handle = await start();
+      const first = await waitForQuestion(handle);
+      assert.equal(first.pending?.id, 'q1');
+      assert.equal(first.pending?.kind, 'validation');
+      assert.equal(first.pending?.atDeadline, 'abort');
+      assert.deepEqual(first.pending?.options.map((o) => o.action), ['retry', 'accept', 'abort']);
+      await handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', question: 'q1', guidance: 'try again', by: 'alice@test' }] });
+      let second = await handle.query(statusQuery);
+      for (let i = 0; i < 300 && second.pending?.id !== 'q2'; i++) { await sleep(100); second = await handle.query(statusQuery); }
+      assert.equal(second.pending?.id, 'q2');
+      await assert.rejects(
+        handle.executeUpdate(answerUpdate, { args: [{ action: 'accept', question: 'q1' }] }),
+        (e: Error) => /question q1 is not pending \(answered or superseded\): the open question is q2/.test(String((e.cause as Error | undefined)?.message)),
+      );
+      await handle.executeUpdate(answerUpdate, { args: [{ action: 'abort', question: 'q2', by: 'bob@test' }] });
+      return handle.result();
+    });
+    assert.equal(report.status, 'aborted');
+    assert.deepEqual(report.audit.map((e) => [e.id, e.answer?.action, e.answer?.by, e.answer?.guidance]), [['q1', 'retry', 'alice@test', 'try again'], ['q2', 'abort', 'bob@test', undefined]]);
+    for (const e of report.audit) assert.ok(Date.parse(e.askedAt) <= Date.parse(e.answer?.at ?? ''), 'answered after it was asked');
+  });
+
+  it('a question nobody answers is in the audit trail with the deadline action', async () => {
+    const { worker, start } = await setup(server, { phases: { config: write(FILE, BROKEN_1) } }, { maxAttempts: 1, humanDeadline: '1s', deadlineAction: 'accept' });
+    const report = await worker.runUntil(async () => (await start()).result());
+    assert.equal(report.status, 'accepted');
+    assert.equal(report.audit.length, 1);
+    assert.equal(report.audit[0]?.timedOut?.action, 'accept');
+    assert.equal(report.audit[0]?.answer, undefined);
+  });
+});

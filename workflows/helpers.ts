@@ -1,5 +1,5 @@
 // Small helpers of the workflows (sandbox-safe: no I/O, no Node builtins).
-import { log } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure, log } from '@temporalio/workflow';
 import type { ValidationResult } from '../core/schemas';
 import { durationMs } from '../core/duration';
 import { ANSWER_ACTIONS } from '../core/phases';
@@ -40,4 +40,11 @@ export function summarizeFailures(results: ValidationResult[]): string {
   const failed = results.filter((r) => r.status === 'fail');
   if (!failed.length) return 'no failures';
   return failed.map((r) => `${r.validator} ${r.target}: ${r.message.split('\n')[0]}`).join('; ');
+}
+
+/** The innermost message of a failure: what an activity or a child really said. */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -1,21 +1,16 @@
 // infrastructureImplementor: scope → patterns → implement (five phases) → validate ⇄ fix (bounded)
-// → ask a human when stuck → compliance → report. Deterministic: all I/O is in activities.
-import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails,
-  setHandler, upsertSearchAttributes, workflowInfo, isCancellation, CancellationScope,
-} from '@temporalio/workflow';
-import type { Activities, AppliedEntry } from '../activities';
-import type { FixRequest, ImplementContext } from '../core/implementer';
+// → ask a human when stuck → compliance → report. A short driver: the decisions after the
+// implementation are core/run-machine.ts, the run's state implementor-run.ts, the human gate
+// human-gate.ts. Deterministic: all I/O is in activities.
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { ATTEMPT_FAILURES, NON_RETRYABLE } from '../core/failures';
-import { PHASES, emptyUsage } from '../core/phases';
-import type {
-  Answer, Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, ValidationResult,
-} from '../core/schemas';
-import {
-  answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ChildProgress,
-  type ImplementorStatus, type PendingQuestion,
-} from './messages';
-import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
+import type { FixRequest, ImplementContext } from '../core/implementer';
+import { PHASES } from '../core/phases';
+import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
+import type { Finding, ImplementorInput, ImplementorReport, ValidationResult } from '../core/schemas';
+import { failureMessage, isFailing, summarizeFailures } from './helpers';
+import { ImplementorRun } from './implementor-run';
 
 // One block per kind of work, so a reader sees each policy next to what it governs. Under a feature
 // workflow, `taskQueue` is the queue of the worker holding the child's worktree.
@@ -30,10 +25,7 @@ const proxies = (taskQueue?: string) => ({
     // Up to three streamed calls of long output per proposal; heartbeats catch a stalled one sooner.
     startToCloseTimeout: '30m',
     heartbeatTimeout: '2m',
-    retry: {
-      initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8,
-      nonRetryableErrorTypes: [...NON_RETRYABLE.implementer],
-    },
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
   }),
   validators: proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
@@ -42,7 +34,7 @@ const proxies = (taskQueue?: string) => ({
     retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
   }),
 });
-
+type Proxies = ReturnType<typeof proxies>;
 
 /**
  * Version marker: the scope files are read while the repository is surveyed (two independent
@@ -54,291 +46,161 @@ const proxies = (taskQueue?: string) => ({
 export const FEWER_STEPS = 'load-together-compliance-with-validation';
 
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
-  const info = workflowInfo();
   const fewerSteps = patched(FEWER_STEPS);
-  const { files, implementer, validators } = proxies(input.options.activityTaskQueue);
-  const state: ImplementorStatus = {
-    workflowId: info.workflowId,
-    feature: input.featureDescription,
-    scope: input.scope,
-    phase: 'scope',
-    attempt: 0,
-    maxAttempts: input.options.maxAttempts,
-    startedAt: new Date(info.startTime).toISOString(),
-    filesTouched: [],
-    lastValidations: [],
-    findings: [],
-    done: false,
-  };
-  let answer: Answer | undefined;
-  const humanAnswers: Answer[] = [];
+  const acts = proxies(input.options.activityTaskQueue);
+  const run = new ImplementorRun(input, acts.files);
+  run.registerHandlers();
+  return new Driver(run, acts, fewerSteps).execute();
+}
 
-  const validateAnswer = (a: Answer) => {
-    if (!state.pending) throw new Error('nothing is pending: this run is not waiting for an answer');
-    checkAction(a);
-  };
-  setHandler(statusQuery, () => state);
-  setHandler(answerSignal, validSignal(validateAnswer, (a) => { answer = a; }));
-  setHandler(
-    answerUpdate,
-    (a) => {
-      answer = a;
-      return `accepted: ${a.action}`;
-    },
-    { validator: validateAnswer },
-  );
-
-  const setPhase = (phase: string, details?: string) => {
-    state.phase = phase;
-    upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
-    setCurrentDetails(`**${input.scope}** — ${details ?? phase}${state.attempt ? ` (attempt ${state.attempt}/${state.maxAttempts})` : ''}`);
-    tellParent();
-  };
-
-  // A feature workflow cannot query its children: each tells its parent where it is instead.
-  let progressSeq = 0;
-  const tellParent = () => {
-    if (!info.parent) return;
-    const progress: ChildProgress = {
-      workflowId: info.workflowId, seq: ++progressSeq, phase: state.phase, attempt: state.attempt, maxAttempts: state.maxAttempts,
-      done: state.phase === 'done', ...(state.pending ? { pending: state.pending } : {}),
-    };
-    // Best effort: the run must not fail because its parent is gone.
-    void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(childProgressSignal, progress).catch(() => undefined);
-  };
-
-  // What this run wrote: the first "before" of each file, for the report and for abort.
-  const journal = new Map<string, AppliedEntry>();
-  const assumptions: Assumption[] = [];
-  const dependencies: Dependency[] = [];
-  const usage: LlmUsage = emptyUsage();
-  const tried: string[] = [];
-  // What the fixes changed and the last human guidance: the lesson recorded when validation passes.
-  const fixesApplied: string[] = [];
-  let lastGuidance: string | undefined;
-  let validations: ValidationResult[] = [];
+class Driver {
+  private ctx: ImplementContext | undefined;
   /** The checklist the last validation computed on the same tree (new path only). */
-  let findingsOfLastValidation: Finding[] | undefined;
-  let applyCount = 0;
-  let ctx: ImplementContext | undefined;
+  private findingsOfLastValidation: Finding[] | undefined;
 
-  const addUsage = (u?: LlmUsage) => {
-    if (!u) return;
-    for (const k of Object.keys(usage) as (keyof LlmUsage)[]) usage[k] += u[k];
-  };
-  const apply = async (changeSet: ChangeSet, step: string) => {
-    applyCount++;
-    for (const a of changeSet.assumptions) if (!assumptions.some((x) => x.text === a.text)) assumptions.push(a);
-    for (const d of changeSet.dependencies) if (!dependencies.some((x) => x.description === d.description)) dependencies.push(d);
-    if (!changeSet.operations.length) return 0;
-    const entries = await files.applyChangeSet({ infraRoot: input.infraRoot, changeSet, journalKey: `${info.workflowId}/${info.runId}/${applyCount}-${step}` });
-    for (const e of entries) {
-      const first = journal.get(e.path);
-      journal.set(e.path, first ? { ...first, action: recomputeAction(first.before, e) } : e);
+  constructor(private readonly run: ImplementorRun, private readonly acts: Proxies, private readonly fewerSteps: boolean) {}
+
+  private get input(): ImplementorInput {
+    return this.run.input;
+  }
+
+  async execute(): Promise<ImplementorReport> {
+    try {
+      await this.load();
+      return await this.loop(await this.implement());
+    } catch (err) {
+      await this.run.restore();
+      if (isCancellation(err)) throw err;
+      // A failure no retry can fix: leave the repository as it was and say why.
+      return await this.run.finish('failed', `Failed: ${failureMessage(err)}. The repository was restored.`);
     }
-    state.filesTouched = [...journal.keys()];
-    return entries.filter((e) => e.action !== 'unchanged').length;
-  };
+  }
 
-  const report = (status: ImplementorReport['status'], summary: string): ImplementorReport => {
-    const entries = [...journal.values()];
-    return {
-      workflowId: info.workflowId,
-      feature: input.featureDescription,
-      scope: input.scope,
-      status,
-      attempts: state.attempt,
-      filesCreated: entries.filter((e) => e.action === 'created').map((e) => e.path).sort(),
-      filesModified: entries.filter((e) => e.action === 'modified').map((e) => e.path).sort(),
-      filesDeleted: entries.filter((e) => e.action === 'deleted').map((e) => e.path).sort(),
-      assumptions,
-      dependencies,
-      validations,
-      findings: state.findings,
-      llmUsage: usage,
-      humanAnswers,
-      summary,
-    };
-  };
-
-  const restore = async () => {
-    const entries = [...journal.values()].map(({ path, before }) => ({ path, before }));
-    // Restoring must finish even when the run is being cancelled.
-    await CancellationScope.nonCancellable(() => files.restoreChanges({ infraRoot: input.infraRoot, entries }));
-    for (const e of journal.values()) e.action = 'unchanged';
-  };
-
-  const finish = async (status: ImplementorReport['status'], summary: string) => {
-    setPhase('done', summary);
-    upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
-    state.done = true;
-    await condition(allHandlersFinished);
-    return report(status, summary);
-  };
-
-  try {
-    const readScope = () => files.readScope({ infraRoot: input.infraRoot, files: input.files });
-    const survey = () => files.surveyPatterns({ infraRoot: input.infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
+  private async load(): Promise<void> {
+    const { files } = this.acts;
+    const readScope = () => files.readScope({ infraRoot: this.input.infraRoot, files: this.input.files });
+    const survey = () => files.surveyPatterns({ infraRoot: this.input.infraRoot, ...(this.input.reposRoot ? { reposRoot: this.input.reposRoot } : {}) });
     let loaded: [Awaited<ReturnType<typeof readScope>>, Awaited<ReturnType<typeof survey>>];
-    if (fewerSteps) {
-      setPhase('patterns', 'reading the scope files and learning the repository patterns');
+    if (this.fewerSteps) {
+      this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
       loaded = await Promise.all([readScope(), survey()]);
     } else {
-      setPhase('scope', 'reading the scope files');
+      this.run.setPhase('scope', 'reading the scope files');
       const scopeFiles = await readScope();
-      setPhase('patterns', 'learning the repository patterns');
+      this.run.setPhase('patterns', 'learning the repository patterns');
       loaded = [scopeFiles, await survey()];
     }
     const [scopeFiles, { profile, knowledge }] = loaded;
-    ctx = { input, profile, scopeFiles, knowledge };
+    this.ctx = { input: this.input, profile, scopeFiles, knowledge };
+  }
 
-    // A proposal the implementer could not make usable is a failed attempt, not a failed run.
-    let incomplete: string | undefined;
+  /** The five phases in order; a proposal the implementer could not make usable ends them as a failed attempt. */
+  private async implement(): Promise<string | undefined> {
     try {
       for (const phase of PHASES) {
-        setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
-        const proposal = await implementer.proposePhase({ ctx, phase });
-        addUsage(proposal.usage);
-        await apply(proposal.changeSet, phase);
+        this.run.setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
+        const proposal = await this.acts.implementer.proposePhase({ ctx: this.ctx as ImplementContext, phase });
+        this.run.addUsage(proposal.usage);
+        await this.run.apply(proposal.changeSet, phase);
       }
+      return undefined;
     } catch (err) {
       if (!isAttemptFailure(err)) throw err;
-      incomplete = `the implementation is incomplete: ${failureMessage(err)}`;
+      return `the implementation is incomplete: ${failureMessage(err)}`;
     }
-
-    for (;;) {
-      state.attempt++;
-      setPhase('validate', 'validating the change');
-      const validated = await validators.validateChanges({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] });
-      validations = validated.validations;
-      findingsOfLastValidation = fewerSteps ? validated.findings : undefined;
-      state.lastValidations = validations;
-      if (!isFailing(validations) && !incomplete) break;
-      tried.push(`attempt ${state.attempt}: ${incomplete ?? summarizeFailures(validations)}`);
-
-      if (state.attempt < state.maxAttempts) {
-        setPhase('fix', 'proposing a fix for the failed validations');
-        const fixed = await tryFix(validations, incomplete);
-        if (fixed.error === undefined) incomplete = undefined;
-        if (fixed.changed) continue;
-        tried.push(`fix after attempt ${state.attempt}: ${fixed.error ?? 'the implementer proposed no change'}`);
-      }
-
-      // Out of attempts, or the implementer has nothing more to try: ask a human.
-      const decision = await askHuman(validations);
-      if (decision.action === 'abort') {
-        await restore();
-        return await finish('aborted', decision.timedOut
-          ? `No answer before the deadline (${input.options.humanDeadline}): aborted and restored the repository.`
-          : 'Aborted by a human: every file this run wrote was restored.');
-      }
-      if (decision.action === 'accept') {
-        return await runCompliance(decision.timedOut
-          ? `No answer before the deadline (${input.options.humanDeadline}): accepted with failing validations.`
-          : 'Accepted by a human with failing validations.', 'accepted');
-      }
-      // retry: one more fix with the human's guidance, then one more validation.
-      lastGuidance = decision.guidance;
-      setPhase('fix', 'proposing a fix with human guidance');
-      const fixed = await tryFix(validations, incomplete, decision.guidance ?? '');
-      if (fixed.error === undefined) incomplete = undefined;
-      state.maxAttempts = state.attempt + 1;
-    }
-    if (state.attempt > 1 && fixesApplied.length) await recordLesson();
-    return await runCompliance(`Implemented and validated on attempt ${state.attempt}.`, 'succeeded', findingsOfLastValidation);
-  } catch (err) {
-    if (isCancellation(err)) {
-      await restore();
-      throw err;
-    }
-    // A failure no retry can fix: leave the repository as it was and say why.
-    await restore();
-    return await finish('failed', `Failed: ${failureMessage(err)}. The repository was restored.`);
   }
 
-  async function tryFix(current: ValidationResult[], incomplete: string | undefined, guidance?: string): Promise<{ changed: boolean; error?: string }> {
-    const failures = current.filter((v) => v.status === 'fail');
+  /** Validate ⇄ fix ⇄ ask, as core/run-machine.ts decides, until the run finishes or aborts. */
+  private async loop(incomplete: string | undefined): Promise<ImplementorReport> {
+    let t = nextStep(startLoop(this.run.state.maxAttempts), { on: 'implemented', ...(incomplete !== undefined ? { incomplete } : {}) });
+    for (;;) {
+      this.run.state.attempt = t.state.attempt;
+      this.run.state.maxAttempts = t.state.maxAttempts;
+      const step: LoopStep = t.step;
+      if (step.do === 'finish') return this.complete(step, t.state);
+      if (step.do === 'abort') {
+        await this.run.restore();
+        return this.run.finish('aborted', step.summary);
+      }
+      const event = step.do === 'validate' ? await this.validate() : step.do === 'fix' ? await this.fix(step, t.state) : await this.ask(t.state);
+      t = nextStep(t.state, event);
+    }
+  }
+
+  private async validate(): Promise<LoopEvent> {
+    this.run.setPhase('validate', 'validating the change');
+    const validated = await this.acts.validators.validateChanges({ infraRoot: this.input.infraRoot, changedFiles: this.run.touched() });
+    this.run.validations = validated.validations;
+    this.run.state.lastValidations = validated.validations;
+    this.findingsOfLastValidation = this.fewerSteps ? validated.findings : undefined;
+    return { on: 'validated', failing: isFailing(validated.validations), failures: summarizeFailures(validated.validations) };
+  }
+
+  private async fix(step: Extract<LoopStep, { do: 'fix' }>, s: LoopState): Promise<LoopEvent> {
+    if (step.byHuman) this.run.lastGuidance = step.guidance || undefined;
+    this.run.setPhase('fix', step.byHuman ? 'proposing a fix with human guidance' : 'proposing a fix for the failed validations');
+    const failures = this.run.validations.filter((v) => v.status === 'fail');
     const request: FixRequest = {
-      attempt: state.attempt,
-      failures: incomplete ? [...failures, { validator: 'yaml', target: '(implementer)', status: 'fail', message: incomplete }] : failures,
+      attempt: s.attempt,
+      failures: s.incomplete ? [...failures, { validator: 'yaml', target: '(implementer)', status: 'fail', message: s.incomplete }] : failures,
       findings: [],
-      touched: [...journal.keys()],
-      ...(guidance !== undefined ? { guidance } : {}),
+      touched: this.run.touched(),
+      ...(step.guidance !== undefined ? { guidance: step.guidance } : {}),
     };
     try {
-      const proposal = await implementer.proposeFix({ ctx: ctx as ImplementContext, request });
-      addUsage(proposal.usage);
-      fixesApplied.push(...proposal.changeSet.operations.map((o) => `${o.action} ${o.path}${o.reason ? ` (${o.reason})` : ''}`));
-      return { changed: (await apply(proposal.changeSet, `fix-${state.attempt}`)) > 0 };
+      const proposal = await this.acts.implementer.proposeFix({ ctx: this.ctx as ImplementContext, request });
+      this.run.addUsage(proposal.usage);
+      this.run.fixesApplied.push(...proposal.changeSet.operations.map((o) => `${o.action} ${o.path}${o.reason ? ` (${o.reason})` : ''}`));
+      return { on: 'fixed', byHuman: step.byHuman, changed: (await this.run.apply(proposal.changeSet, `fix-${s.attempt}`)) > 0 };
     } catch (err) {
       if (!isAttemptFailure(err)) throw err;
-      return { changed: false, error: failureMessage(err) };
+      return { on: 'fixed', byHuman: step.byHuman, changed: false, error: failureMessage(err) };
     }
   }
 
-  /** A resolved failure becomes knowledge for the next run (only under a repos root, never in the infra repo). */
-  async function recordLesson(): Promise<void> {
-    if (!input.reposRoot) return;
-    const entry = {
-      failed: tried.filter((t) => t.startsWith('attempt ')).join('\n'),
-      fixed: fixesApplied.join('\n'),
-      scope: input.scope,
-      ...(lastGuidance ? { guidance: lastGuidance } : {}),
-    };
-    // Losing a lesson must not fail a run that succeeded.
-    await files.recordLearnedPattern({ reposRoot: input.reposRoot, entry }).catch((err) => log.warn('could not record the learned pattern', { error: failureMessage(err) }));
-  }
-
-  async function askHuman(failures: ValidationResult[]): Promise<{ action: Answer['action']; guidance?: string; timedOut: boolean }> {
-    const now = new Date().getTime(); // workflow time: replay-safe inside the sandbox
-    const pending: PendingQuestion = {
-      question: `Validation still fails after ${state.attempt} attempt(s) for "${input.scope}". Retry with guidance, accept as is, or abort and restore the repository?`,
-      failures: failures.filter((v) => v.status === 'fail'),
-      tried: [...tried],
+  private async ask(s: LoopState): Promise<LoopEvent> {
+    const failures: ValidationResult[] = this.run.validations.filter((v) => v.status === 'fail');
+    const decision = await this.run.gate.ask({
+      kind: 'validation',
+      question: `Validation still fails after ${s.attempt} attempt(s) for "${this.input.scope}". Retry with guidance, accept as is, or abort and restore the repository?`,
+      failures,
+      tried: [...s.tried],
       options: [
         { action: 'retry', meaning: 'try one more fix, with your guidance in the prompt' },
         { action: 'accept', meaning: 'keep the change and finish, reporting the failures' },
         { action: 'abort', meaning: 'undo every file this run wrote' },
       ],
-      askedAt: new Date(now).toISOString(),
-      deadline: new Date(now + deadlineFrom(input.options.humanDeadline)).toISOString(),
+    }, { asked: () => this.run.setPhase('awaiting-human', 'waiting for a human answer') });
+    return { on: 'answered', action: decision.action, timedOut: decision.timedOut, deadline: this.input.options.humanDeadline, ...(decision.guidance !== undefined ? { guidance: decision.guidance } : {}) };
+  }
+
+  /** Succeeded or accepted: a lesson when a fix made it pass, then the checklist, then the report. */
+  private async complete(step: Extract<LoopStep, { do: 'finish' }>, s: LoopState): Promise<ImplementorReport> {
+    if (step.status === 'succeeded' && s.attempt > 1 && this.run.fixesApplied.length) await this.recordLesson(s);
+    this.run.setPhase('compliance', 'checking the compliance checklist');
+    // The checklist of the validation that just passed on the same tree, else a step of its own.
+    const fromValidation = step.status === 'succeeded' ? this.findingsOfLastValidation : undefined;
+    const findings = fromValidation ?? (await this.acts.validators.checkCompliance({ infraRoot: this.input.infraRoot, changedFiles: this.run.touched() })).findings;
+    this.run.setFindings(findings);
+    const errors = findings.filter((f) => f.severity === 'error' && !f.suppressed).length;
+    return this.run.finish(step.status, errors ? `${step.summary} ${errors} compliance finding(s) of severity error to review.` : step.summary);
+  }
+
+  /** A resolved failure becomes knowledge for the next run (only under a repos root, never in the infra repo). */
+  private async recordLesson(s: LoopState): Promise<void> {
+    if (!this.input.reposRoot) return;
+    const entry = {
+      failed: s.tried.filter((t) => t.startsWith('attempt ')).join('\n'),
+      fixed: this.run.fixesApplied.join('\n'),
+      scope: this.input.scope,
+      ...(this.run.lastGuidance ? { guidance: this.run.lastGuidance } : {}),
     };
-    state.pending = pending;
-    answer = undefined;
-    setPhase('awaiting-human', 'waiting for a human answer');
-    upsertSearchAttributes([{ key: AwaitingHumanKey, value: true }]);
-    const answered = await condition(() => answer !== undefined, input.options.humanDeadline);
-    state.pending = undefined;
-    upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
-    if (!answered || !answer) return { action: input.options.deadlineAction, timedOut: true };
-    const a: Answer = answer;
-    humanAnswers.push(a);
-    return { action: a.action, ...(a.guidance !== undefined ? { guidance: a.guidance } : {}), timedOut: false };
+    // Losing a lesson must not fail a run that succeeded.
+    await this.acts.files.recordLearnedPattern({ reposRoot: this.input.reposRoot, entry }).catch((err) => log.warn('could not record the learned pattern', { error: failureMessage(err) }));
   }
-
-  /** The checklist: from the validation that just passed on the same tree, else a step of its own. */
-  async function runCompliance(summary: string, status: 'succeeded' | 'accepted', fromValidation?: Finding[]): Promise<ImplementorReport> {
-    setPhase('compliance', 'checking the compliance checklist');
-    const findings = fromValidation ?? (await validators.checkCompliance({ infraRoot: input.infraRoot, changedFiles: [...journal.keys()] })).findings;
-    state.findings = findings;
-    const errors = findings.filter((f: Finding) => f.severity === 'error' && !f.suppressed).length;
-    return finish(status, errors ? `${summary} ${errors} compliance finding(s) of severity error to review.` : summary);
-  }
-
-}
-
-function recomputeAction(before: AppliedEntry['before'], latest: AppliedEntry): AppliedEntry['action'] {
-  if (latest.action === 'deleted') return before === null ? 'unchanged' : 'deleted';
-  return before === null ? 'created' : 'modified';
 }
 
 function isAttemptFailure(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && ATTEMPT_FAILURES.includes(cause.type ?? '');
-}
-
-function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof ActivityFailure && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
+import type { AuditEntry, Question } from '../core/questions';
 import type { FeatureAnswer } from '../core/feature';
 
 export const TASK_QUEUE = 'infra-implementor';
@@ -13,64 +14,47 @@ export const ImplementorPhaseKey = defineSearchAttributeKey('ImplementorPhase', 
 export const AwaitingHumanKey = defineSearchAttributeKey('AwaitingHuman', SearchAttributeType.BOOL);
 export const SEARCH_ATTRIBUTES = [ImplementorPhaseKey, AwaitingHumanKey];
 
-/** The question a stuck run asks a human. */
-export interface PendingQuestion {
-  question: string;
-  /** What failed, as the validators said it. */
-  failures: ValidationResult[];
-  /** What was tried: one line per attempt. */
-  tried: string[];
-  options: { action: Answer['action']; meaning: string }[];
-  askedAt: string;
-  deadline: string;
-  /** For feature workflows: the scope the question belongs to, or the merge conflict's files. */
-  scope?: string;
-  conflicts?: string[];
-}
+/** The question a stuck run asks a human (core/questions.ts). */
+export type PendingQuestion = Question;
 
-export interface ImplementorStatus {
+/**
+ * What a run is doing. A child sends it to its parent as is at every change (workflows cannot query
+ * each other), and the feature's status lists its children in this shape.
+ */
+export interface RunProgress {
   workflowId: string;
-  feature: string;
   scope: string;
   phase: string;
   attempt: number;
   maxAttempts: number;
+  pending?: Question;
+  done: boolean;
+  /** Set when the run has closed. */
+  status?: RunStatus;
+  /** Increases with every report, so a late signal never overwrites a newer one. */
+  seq: number;
+}
+
+/** The `status` query of an implementor run: its progress and the details people look at. */
+export interface ImplementorStatus extends RunProgress {
+  feature: string;
   startedAt: string;
-  pending?: PendingQuestion;
   filesTouched: string[];
   lastValidations: ValidationResult[];
   findings: Finding[];
-  done: boolean;
+  /** Every question asked so far and how it ended. */
+  audit: AuditEntry[];
 }
 
 export const answerSignal = defineSignal<[Answer]>('answer');
 export const answerUpdate = defineUpdate<string, [Answer]>('answer');
 export const statusQuery = defineQuery<ImplementorStatus>('status');
 
-/** What a child tells its parent feature workflow at every phase change (workflows cannot query each other). */
-export interface ChildProgress {
-  workflowId: string;
-  /** Increases with every report, so a late signal never overwrites a newer one. */
-  seq: number;
-  phase: string;
-  attempt: number;
-  maxAttempts: number;
-  pending?: PendingQuestion;
-  done: boolean;
-}
-export const childProgressSignal = defineSignal<[ChildProgress]>('childProgress');
+export const childProgressSignal = defineSignal<[RunProgress]>('childProgress');
 
-export interface FeatureChildStatus {
-  scope: string;
+/** A scope of a feature, as its status shows it: the child's progress and the scope's slug. */
+export interface FeatureChildStatus extends RunProgress {
   slug: string;
-  workflowId: string;
-  phase: string;
-  attempt: number;
-  maxAttempts: number;
-  pending?: PendingQuestion;
-  /** Set when the child has closed. */
-  status?: RunStatus;
-  done: boolean;
 }
 
 export interface FeatureStatus {
@@ -81,9 +65,10 @@ export interface FeatureStatus {
   startedAt: string;
   children: FeatureChildStatus[];
   /** The feature's own question (a merge conflict, a failing merged tree), with `scope` and `conflicts`. */
-  pending?: PendingQuestion;
-  /** Every open question: the children's (with `scope`) and the feature's own. */
-  questions: PendingQuestion[];
+  pending?: Question;
+  /** Every open question: the children's (with `scope` and `workflowId`) and the feature's own. */
+  questions: Question[];
+  audit: AuditEntry[];
   done: boolean;
 }
 

@@ -37,9 +37,12 @@ export async function waitForQuestion(handle: WorkflowHandle<Implementor>): Prom
   throw new Error('the run never asked a question');
 }
 
-/** The report with what differs between any two runs set aside: the workflow id and the repository's path. */
+/** The report with what differs between any two runs set aside: the workflow id, the repository's path, and when questions were asked and answered. */
 export function comparable(report: ImplementorReport, repo: string): unknown {
-  return JSON.parse(JSON.stringify({ ...report, workflowId: '<id>' }).replaceAll(repo, '<repo>'));
+  const audit = report.audit.map(({ askedAt: _asked, answer, timedOut, ...q }) => ({
+    ...q, ...(answer ? { answer: { ...answer, at: '<time>' } } : {}), ...(timedOut ? { timedOut: { ...timedOut, at: '<time>' } } : {}),
+  }));
+  return JSON.parse(JSON.stringify({ ...report, workflowId: '<id>', audit }).replaceAll(repo, '<repo>'));
 }
 
 /** For each file, the successive contents it was given (hashes; `deleted`), repeats of the same content folded. */

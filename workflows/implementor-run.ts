@@ -1,0 +1,163 @@
+// The state of one implementor run and what every step shares: the phase shown in the UI and sent
+// to a parent, the journal of what the run wrote (for the report and for abort), usage, and the report.
+import {
+  CancellationScope, allHandlersFinished, condition, getExternalWorkflowHandle, setCurrentDetails, setHandler,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, AppliedEntry } from '../activities';
+import { emptyUsage } from '../core/phases';
+import type {
+  Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, RunStatus, ValidationResult,
+} from '../core/schemas';
+import { validSignal } from './helpers';
+import { HumanGate } from './human-gate';
+import {
+  answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
+  type RunProgress,
+} from './messages';
+
+type Files = Pick<Activities, 'applyChangeSet' | 'restoreChanges'>;
+
+export class ImplementorRun {
+  readonly info = workflowInfo();
+  readonly state: ImplementorStatus;
+  readonly gate: HumanGate;
+  /** What this run wrote: the first "before" of each file, for the report and for abort. */
+  readonly journal = new Map<string, AppliedEntry>();
+  readonly assumptions: Assumption[] = [];
+  readonly dependencies: Dependency[] = [];
+  readonly usage: LlmUsage = emptyUsage();
+  /** What the fixes changed: the lesson recorded when validation passes after a fix. */
+  readonly fixesApplied: string[] = [];
+  lastGuidance: string | undefined;
+  validations: ValidationResult[] = [];
+  private applyCount = 0;
+
+  constructor(readonly input: ImplementorInput, private readonly files: Files) {
+    this.state = {
+      workflowId: this.info.workflowId,
+      feature: input.featureDescription,
+      scope: input.scope,
+      phase: 'scope',
+      attempt: 0,
+      maxAttempts: input.options.maxAttempts,
+      startedAt: new Date(this.info.startTime).toISOString(),
+      filesTouched: [],
+      lastValidations: [],
+      findings: [],
+      audit: [],
+      done: false,
+      seq: 0,
+    };
+    this.gate = new HumanGate({ deadline: input.options.humanDeadline, deadlineAction: input.options.deadlineAction });
+    this.state.audit = this.gate.audit;
+  }
+
+  /** Handlers first, before the first await: `status`, and `answer` as a signal and as an update. */
+  registerHandlers(): void {
+    setHandler(statusQuery, () => ({ ...this.state, pending: this.gate.pending }));
+    setHandler(answerSignal, validSignal((a) => this.gate.check(a), (a) => this.gate.receive(a)));
+    setHandler(answerUpdate, (a) => {
+      this.gate.receive(a);
+      return `accepted: ${a.action}`;
+    }, { validator: (a) => this.gate.check(a) });
+  }
+
+  setPhase(phase: string, details?: string): void {
+    this.state.phase = phase;
+    upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
+    const attempt = this.state.attempt ? ` (attempt ${this.state.attempt}/${this.state.maxAttempts})` : '';
+    setCurrentDetails(`**${this.input.scope}** — ${details ?? phase}${attempt}`);
+    this.tellParent();
+  }
+
+  /** The progress a parent sees: the run's status without its details, as is. */
+  progress(): RunProgress {
+    const { workflowId, scope, phase, attempt, maxAttempts, seq, status } = this.state;
+    const pending = this.gate.pending;
+    return { workflowId, scope, phase, attempt, maxAttempts, done: phase === 'done', seq, ...(pending ? { pending } : {}), ...(status ? { status } : {}) };
+  }
+
+  /** A feature workflow cannot query its children: each tells its parent where it is instead. */
+  private tellParent(): void {
+    const parent = this.info.parent;
+    if (!parent) return;
+    this.state.seq++;
+    // Best effort: the run must not fail because its parent is gone.
+    void getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childProgressSignal, this.progress()).catch(() => undefined);
+  }
+
+  addUsage(u?: LlmUsage): void {
+    if (!u) return;
+    for (const k of Object.keys(this.usage) as (keyof LlmUsage)[]) this.usage[k] += u[k];
+  }
+
+  /** Apply a change set; returns how many files it really changed. */
+  async apply(changeSet: ChangeSet, step: string): Promise<number> {
+    this.applyCount++;
+    for (const a of changeSet.assumptions) if (!this.assumptions.some((x) => x.text === a.text)) this.assumptions.push(a);
+    for (const d of changeSet.dependencies) if (!this.dependencies.some((x) => x.description === d.description)) this.dependencies.push(d);
+    if (!changeSet.operations.length) return 0;
+    const { workflowId, runId } = this.info;
+    const entries = await this.files.applyChangeSet({ infraRoot: this.input.infraRoot, changeSet, journalKey: `${workflowId}/${runId}/${this.applyCount}-${step}` });
+    for (const e of entries) {
+      const first = this.journal.get(e.path);
+      this.journal.set(e.path, first ? { ...first, action: recomputeAction(first.before, e) } : e);
+    }
+    this.state.filesTouched = [...this.journal.keys()];
+    return entries.filter((e) => e.action !== 'unchanged').length;
+  }
+
+  touched(): string[] {
+    return [...this.journal.keys()];
+  }
+
+  /** Put back every file this run wrote; finishes even when the run is being cancelled. */
+  async restore(): Promise<void> {
+    const entries = [...this.journal.values()].map(({ path, before }) => ({ path, before }));
+    await CancellationScope.nonCancellable(() => this.files.restoreChanges({ infraRoot: this.input.infraRoot, entries }));
+    for (const e of this.journal.values()) e.action = 'unchanged';
+  }
+
+  async finish(status: RunStatus, summary: string): Promise<ImplementorReport> {
+    this.state.status = status;
+    this.setPhase('done', summary);
+    // The final state is always written, whatever the gate last mirrored.
+    upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
+    this.state.done = true;
+    await condition(allHandlersFinished);
+    return this.report(status, summary);
+  }
+
+  report(status: RunStatus, summary: string): ImplementorReport {
+    const entries = [...this.journal.values()];
+    const files = (action: AppliedEntry['action']) => entries.filter((e) => e.action === action).map((e) => e.path).sort();
+    return {
+      workflowId: this.info.workflowId,
+      feature: this.input.featureDescription,
+      scope: this.input.scope,
+      status,
+      attempts: this.state.attempt,
+      filesCreated: files('created'),
+      filesModified: files('modified'),
+      filesDeleted: files('deleted'),
+      assumptions: this.assumptions,
+      dependencies: this.dependencies,
+      validations: this.validations,
+      findings: this.state.findings,
+      llmUsage: this.usage,
+      humanAnswers: this.gate.answers,
+      audit: this.gate.audit,
+      summary,
+    };
+  }
+
+  setFindings(findings: Finding[]): void {
+    this.state.findings = findings;
+  }
+}
+
+function recomputeAction(before: AppliedEntry['before'], latest: AppliedEntry): AppliedEntry['action'] {
+  if (latest.action === 'deleted') return before === null ? 'unchanged' : 'deleted';
+  return before === null ? 'created' : 'modified';
+}
