@@ -82,7 +82,15 @@ Examples:
     .description('start one implementor workflow for a scope')
     .requiredOption('--feature <text>', 'what the feature is, in a sentence')
     .requiredOption('--scope <text>', 'the part of the feature this run implements')
-    .requiredOption('--infra-root <dir>', 'the infrastructure repository (or a folder of it)')
+    .option('--infra-root <dir>', 'the infrastructure repository (or a folder of it), edited in place: one machine, or a path every worker mounts (--shared-path)')
+    .option('--repo <url>', 'a Git remote (https://, ssh://, git@host:org/repo.git, file://, a bare repository): the worker clones it, and the result is pushed on a branch')
+    .option('--base <branch>', 'with --repo: the branch to start from (default: the remote\'s HEAD)')
+    .option('--subdir <dir>', 'with --repo: the infrastructure folder inside the repository')
+    .option('--branch <name>', 'with --repo: the branch the result is committed and pushed on (default: infra/<service or scope>)')
+    .option('--no-push', 'with --repo: commit on the branch in the worker\'s workspace, push nothing')
+    .option('--keep-workspace', 'with --repo: keep the worker\'s workspace after the run (for inspection)')
+    .option('--shared-path', 'with --infra-root and a remote Temporal: the folder is at this path on every worker')
+    .option('--host-timeout <duration>', 'how long a step waits for the worker holding the workspace before the run moves to another worker (default 60s)')
     .option('--files <a,b>', 'files of the scope, relative to the infra root')
     .option('--repos-root <dir>', 'where knowledge/ lives (default: the infra root)')
     .option('--parent-id <id>', 'the feature workflow this run belongs to')
@@ -97,9 +105,12 @@ Examples:
 Examples:
   $ infra-implementor implement --feature "Add orders" --scope "orders service" \\
       --infra-root ./infra --spec orders.yaml --wait
+  $ infra-implementor implement --feature "Add orders" --scope "orders service" \\
+      --repo git@github.com:acme/infra.git --subdir clusters/prod --spec orders.yaml --wait
   $ infra-implementor implement --feature "Redis cache for checkout" --scope checkout \\
       --infra-root ./infra --files apps/base/checkout/deployment.yaml --implementer anthropic --json`)
     .action(async (flags) => {
+      loadConfig(); // a wrong environment is named before the flags that depend on it
       const input = implementInput(flags);
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
@@ -122,14 +133,23 @@ Examples:
     .requiredOption('--spec <file>', 'the feature spec (YAML: feature, infraRoot, scopes)')
     .option('--branch <name>', 'the branch to commit on (default: infra/<feature-slug>)')
     .option('--keep-branches', 'keep each scope\'s branch after the run, for inspection')
+    .option('--repo <url>', 'a Git remote instead of the spec\'s infraRoot: every scope runs on any worker, and the branch is pushed')
+    .option('--base <branch>', 'with --repo: the branch to start from (default: the remote\'s HEAD)')
+    .option('--subdir <dir>', 'with --repo: the infrastructure folder inside the repository')
+    .option('--no-push', 'with --repo: commit the branch on the worker, push nothing')
+    .option('--keep-workspace', 'with --repo: keep the worker\'s workspace after the run')
+    .option('--shared-path', 'with a remote Temporal: the spec\'s infraRoot is at this path on every worker')
+    .option('--host-timeout <duration>', 'how long a step waits for the worker holding the workspace before moving (default 60s)')
     .option('--run-timeout <duration>', 'the longest the feature may take (ended by the server); longer than the human deadline')
     .option('--wait', 'wait for the run to finish and print its report')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
   $ infra-implementor feature --spec examples/feature.example.yaml --wait
-  $ infra-implementor feature --spec feature.yaml --branch infra/orders-and-payments --json`)
+  $ infra-implementor feature --spec feature.yaml --branch infra/orders-and-payments --json
+  $ infra-implementor feature --spec feature.yaml --repo git@github.com:acme/infra.git --subdir clusters/prod --wait`)
     .action(async (flags) => {
+      loadConfig(); // a wrong environment is named before the flags that depend on it
       const input = featureInput(flags);
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {

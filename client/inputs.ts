@@ -1,39 +1,16 @@
 // Turning command-line flags and spec files into validated workflow inputs, before anything starts.
 // Every problem becomes one UsageError line naming the flag or field and the fix.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { type z } from 'zod';
-import { defaultBranch, type FeatureInput } from '../core/feature';
+import { defaultBranch, slug, type FeatureInput } from '../core/feature';
+import { runSource, type SourceFlags } from './sources';
+import { UsageError, existingDir, readYamlFile, zodLine } from './usage';
 import { FeatureSpec, scopeProblems, scopeSlug } from '../core/feature-spec';
 import { durationMs } from '../core/duration';
 import { IMPLEMENTERS, ImplementorInput, ImplementorOptions, RelativePath, ServiceSpec } from '../core/schemas';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export function zodLine(where: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  const at = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${where}: ${at}${issue?.message ?? 'invalid'}`;
-}
-
-export function readYamlFile(file: string, flag: string): unknown {
-  if (!existsSync(file)) throw new UsageError(`${flag} ${file}: file not found`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${flag} ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return parse(text, { maxAliasCount: 100 });
-  } catch (e) {
-    throw new UsageError(`${flag} ${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-}
+export { UsageError, existingDir, readYamlFile, zodLine } from './usage';
 
 export function parseSpecFile(file: string): ServiceSpec {
   const parsed = ServiceSpec.safeParse(readYamlFile(file, '--spec'));
@@ -41,12 +18,13 @@ export function parseSpecFile(file: string): ServiceSpec {
   return parsed.data;
 }
 
-/** An existing folder, resolved; `flag` names it in the error. */
-export function existingDir(dir: string, flag: string): string {
-  const abs = path.resolve(dir);
-  if (!existsSync(abs)) throw new UsageError(`${flag} ${dir}: no such folder`);
-  if (!statSync(abs).isDirectory()) throw new UsageError(`${flag} ${dir}: not a folder`);
-  return realpathSync(abs);
+/** Scope files of a remote: the lexical rules here, the rest on the worker. */
+function lexicalFiles(files: string[]): string[] {
+  for (const f of files) {
+    const lexical = RelativePath.safeParse(f);
+    if (!lexical.success) throw new UsageError(`--files ${f}: ${lexical.error.issues[0]?.message}`);
+  }
+  return files;
 }
 
 /** Scope files: relative to the infra root and inside it (symlinks included). */
@@ -62,10 +40,9 @@ export function scopeFiles(infraRoot: string, files: string[]): string[] {
   });
 }
 
-export interface ImplementFlags {
+export interface ImplementFlags extends SourceFlags {
   feature?: string;
   scope?: string;
-  infraRoot?: string;
   files?: string;
   reposRoot?: string;
   parentId?: string;
@@ -73,10 +50,11 @@ export interface ImplementFlags {
   implementer?: string;
   maxAttempts?: string;
   humanDeadline?: string;
+  hostTimeout?: string;
 }
 
 export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = process.env): ImplementorInput {
-  for (const [flag, value] of [['--feature', flags.feature], ['--scope', flags.scope], ['--infra-root', flags.infraRoot]] as const) {
+  for (const [flag, value] of [['--feature', flags.feature], ['--scope', flags.scope]] as const) {
     if (!value || !value.trim()) throw new UsageError(`${flag} is required`);
   }
   const implementer = flags.implementer ?? 'scaffold';
@@ -84,19 +62,22 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   if (implementer === 'anthropic' && !env.ANTHROPIC_API_KEY) {
     throw new UsageError('--implementer anthropic needs ANTHROPIC_API_KEY in the environment of the worker and of this command');
   }
-  const infraRoot = existingDir(flags.infraRoot as string, '--infra-root');
-  const reposRoot = flags.reposRoot ? existingDir(flags.reposRoot, '--repos-root') : undefined;
-  const files = scopeFiles(infraRoot, (flags.files ?? '').split(',').map((f) => f.trim()).filter(Boolean));
   const spec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  const source = runSource(flags, `infra/${slug(spec?.service ?? (flags.scope as string))}`, env);
+  const reposRoot = flags.reposRoot ? existingDir(flags.reposRoot, '--repos-root') : undefined;
+  const listed = (flags.files ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  // A remote's files are checked by the worker that clones it; a folder's here, symlinks included.
+  const files = 'infraRoot' in source ? scopeFiles(source.infraRoot, listed) : lexicalFiles(listed);
   if (implementer === 'scaffold' && !spec) throw new UsageError('--implementer scaffold needs --spec FILE (a service spec); use --implementer anthropic for free-form features');
   const options: Record<string, unknown> = {};
   if (flags.maxAttempts !== undefined) options.maxAttempts = Number(flags.maxAttempts);
   if (flags.humanDeadline !== undefined) options.humanDeadline = flags.humanDeadline;
+  if (flags.hostTimeout !== undefined) options.hostTimeout = flags.hostTimeout;
   const parsed = ImplementorInput.safeParse({
     featureDescription: flags.feature,
     scope: flags.scope,
     files,
-    infraRoot,
+    ...source,
     ...(reposRoot ? { reposRoot } : {}),
     ...(flags.parentId ? { parentId: flags.parentId } : {}),
     ...(spec ? { spec } : {}),
@@ -131,32 +112,69 @@ function checkImplementer(implementer: string, where: string, env: NodeJS.Proces
  * `feature --spec FILE [--branch NAME]`: the spec parsed, its folders resolved against the spec's
  * folder, and every refusal (repeated service, a new file claimed twice, no git) as one line.
  */
-export function featureInput(flags: { spec?: string; branch?: string; keepBranches?: boolean }, env: NodeJS.ProcessEnv = process.env): FeatureInput {
+export interface FeatureFlags extends Omit<SourceFlags, 'infraRoot'> {
+  spec?: string;
+  keepBranches?: boolean;
+  hostTimeout?: string;
+}
+
+export function featureInput(flags: FeatureFlags, env: NodeJS.ProcessEnv = process.env): FeatureInput {
   if (!flags.spec) throw new UsageError('--spec is required');
   const where = `--spec ${flags.spec}`;
   const parsed = FeatureSpec.safeParse(readYamlFile(flags.spec, '--spec'));
   if (!parsed.success) throw new UsageError(zodLine(where, parsed.error));
   const spec = parsed.data;
   const dir = path.dirname(path.resolve(flags.spec));
+  const url = flags.repo ?? spec.repo?.url;
+  if (url) return remoteFeatureInput(spec, { ...flags, repo: url, base: flags.base ?? spec.repo?.base, subdir: flags.subdir ?? spec.repo?.subdir }, dir, env);
+  if (!spec.infraRoot) throw new UsageError(`${where}: infraRoot (a folder) or repo (a Git URL) is required`);
+  runSource({ infraRoot: path.resolve(dir, spec.infraRoot), ...(flags.sharedPath ? { sharedPath: true } : {}) }, '', env);
   const infraRoot = existingDir(path.resolve(dir, spec.infraRoot), `${where}: infraRoot`);
   const reposRoot = spec.reposRoot ? existingDir(path.resolve(dir, spec.reposRoot), `${where}: reposRoot`) : undefined;
   const gitRoot = gitRepositoryOf(infraRoot);
   const problems = scopeProblems(spec.scopes, (f) => existsSync(path.join(infraRoot, f)));
   if (problems.length) throw new UsageError(`${where}: ${problems[0]}`);
-  const scopes = spec.scopes.map((s, i) => {
-    const implementer = s.implementer ?? spec.implementer;
-    checkImplementer(implementer, `${where}: scopes[${i}]`, env);
-    if (implementer === 'scaffold' && !s.spec) throw new UsageError(`${where}: scopes[${i}] (${s.scope}): the scaffold implementer needs a spec; use implementer: anthropic for free-form scopes`);
-    return { scope: s.scope, slug: scopeSlug(s), files: scopeFiles(infraRoot, s.files), implementer, ...(s.spec ? { spec: s.spec } : {}) };
-  });
+  const scopes = featureScopes(spec, where, env, (listed) => scopeFiles(infraRoot, listed));
   const branch = flags.branch ?? spec.branch ?? defaultBranch(spec.feature);
   if (!gitIn(gitRoot, 'check-ref-format', '--branch', branch).ok) throw new UsageError(`--branch ${branch}: not a valid branch name`);
   if (gitIn(gitRoot, 'rev-parse', '--verify', '-q', `refs/heads/${branch}`).ok) throw new UsageError(`--branch ${branch}: the branch already exists in ${gitRoot}; choose another with --branch`);
-  const options = ImplementorOptions.safeParse(spec.options ?? {});
-  if (!options.success) throw new UsageError(zodLine(`${where}: options`, options.error));
   return {
-    feature: spec.feature, infraRoot, branch, scopes, options: options.data,
+    feature: spec.feature, infraRoot, branch, scopes, options: featureOptions(spec, flags, where),
     ...(reposRoot ? { reposRoot } : {}), ...(flags.keepBranches ? { keepBranches: true } : {}),
+  };
+}
+
+function featureOptions(spec: FeatureSpec, flags: FeatureFlags, where: string) {
+  const options = ImplementorOptions.safeParse({ ...spec.options, ...(flags.hostTimeout ? { hostTimeout: flags.hostTimeout } : {}) });
+  if (!options.success) throw new UsageError(zodLine(`${where}: options`, options.error));
+  return options.data;
+}
+
+function featureScopes(spec: FeatureSpec, where: string, env: NodeJS.ProcessEnv, files: (listed: string[]) => string[]): FeatureInput['scopes'] {
+  return spec.scopes.map((s, i) => {
+    const implementer = s.implementer ?? spec.implementer;
+    checkImplementer(implementer, `${where}: scopes[${i}]`, env);
+    if (implementer === 'scaffold' && !s.spec) throw new UsageError(`${where}: scopes[${i}] (${s.scope}): the scaffold implementer needs a spec; use implementer: anthropic for free-form scopes`);
+    return { scope: s.scope, slug: scopeSlug(s), files: files(s.files), implementer, ...(s.spec ? { spec: s.spec } : {}) };
+  });
+}
+
+/** A feature from a Git remote: checked here as far as this machine can (the workers fetch it). */
+function remoteFeatureInput(spec: FeatureSpec, flags: FeatureFlags & { repo: string }, dir: string, env: NodeJS.ProcessEnv): FeatureInput {
+  const where = `--spec ${flags.spec}`;
+  if (spec.infraRoot && !flags.repo) throw new UsageError(`${where}: give either infraRoot or repo, not both`);
+  const branch = flags.branch ?? spec.branch ?? defaultBranch(spec.feature);
+  const source = runSource({ ...flags, branch }, branch, env);
+  if (!('repo' in source)) throw new UsageError(`${where}: repo is required`);
+  // Several scopes may well change one shared file (a kustomization): the merge settles it.
+  const problems = scopeProblems(spec.scopes, () => true);
+  if (problems.length) throw new UsageError(`${where}: ${problems[0]}`);
+  const reposRoot = spec.reposRoot ? existingDir(path.resolve(dir, spec.reposRoot), `${where}: reposRoot`) : undefined;
+  const { url, base, subdir, push, keepWorkspace } = source.repo;
+  return {
+    feature: spec.feature, branch, scopes: featureScopes(spec, where, env, lexicalFiles), options: featureOptions(spec, flags, where),
+    repo: { url, subdir, push, keepWorkspace, ...(base ? { base } : {}) },
+    ...(reposRoot ? { reposRoot } : {}),
   };
 }
 

@@ -11,6 +11,20 @@ export const Failure = {
   ScaffoldError: 'ScaffoldError',
   NotAGitRepository: 'NotAGitRepository',
   BranchExists: 'BranchExists',
+  /** The run's context is not in this worker's store (the run moved here, or the store was wiped). */
+  ContextMissing: 'ContextMissing',
+  /** This worker cannot hold the run's workspace (the folder is not here); another worker may. */
+  WorkspaceUnavailable: 'WorkspaceUnavailable',
+  /** The remote repository cannot be fetched (retryable when the cause may pass). */
+  RemoteUnavailable: 'RemoteUnavailable',
+  /** The remote has no such base branch. */
+  BaseNotFound: 'BaseNotFound',
+  /** The repository has no such infrastructure folder at the base. */
+  SubdirNotFound: 'SubdirNotFound',
+  /** The run's branch on the remote holds someone else's work: never forced. */
+  BranchMoved: 'BranchMoved',
+  /** The remote refused the push (a hook, a protected branch). */
+  PushRejected: 'PushRejected',
 } as const;
 
 /** Failures of the Anthropic implementer, one per cause (implementers/anthropic/errors.ts maps them). */
@@ -42,9 +56,13 @@ export const NON_RETRYABLE_ANTHROPIC_TYPES: readonly string[] = [
 /** What no retry fixes, per kind of work: listed in the workflows' retry policies. */
 export const NON_RETRYABLE = {
   files: [Failure.PathOutsideRoot, Failure.InvalidInput],
-  implementer: [Failure.InvalidInput, Failure.PathOutsideRoot, Failure.ScaffoldError, ...NON_RETRYABLE_ANTHROPIC_TYPES],
+  implementer: [Failure.InvalidInput, Failure.PathOutsideRoot, Failure.ScaffoldError, Failure.ContextMissing, ...NON_RETRYABLE_ANTHROPIC_TYPES],
   validators: [Failure.InvalidInput, Failure.PathOutsideRoot],
   git: [Failure.NotAGitRepository, Failure.BranchExists, Failure.InvalidInput],
+  /** Opening a workspace from a remote: what retrying on another worker cannot fix. */
+  workspace: [Failure.PathOutsideRoot, Failure.InvalidInput, Failure.BaseNotFound, Failure.SubdirNotFound],
+  /** Delivering the result: a moved branch and a refused push become a question, not a retry. */
+  delivery: [Failure.BranchMoved, Failure.PushRejected, Failure.InvalidInput],
 } as const;
 
 /** Failures that mean "this proposal was unusable": a failed attempt, not a failed run. */

@@ -19,8 +19,10 @@ export type FeatureScope = z.infer<typeof FeatureScope>;
 export const FeatureSpec = z
   .object({
     feature: z.string().trim().min(1, 'must not be empty'),
-    /** Relative to the spec file's folder; inside a git repository. */
-    infraRoot: z.string().min(1),
+    /** Relative to the spec file's folder; inside a git repository… */
+    infraRoot: z.string().min(1).optional(),
+    /** …or a Git remote (the result is pushed on the feature's branch). */
+    repo: z.object({ url: z.string().min(1), base: z.string().min(1).optional(), subdir: z.string().optional() }).strict().optional(),
     reposRoot: z.string().min(1).optional(),
     branch: z.string().min(1).optional(),
     implementer: z.string().min(1).default('scaffold'),

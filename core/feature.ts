@@ -18,8 +18,10 @@ export function slug(text: string, max = 40): string {
 /** Input of the parent workflow `featureImplementor`. */
 export interface FeatureInput {
   feature: string;
-  /** Absolute; a folder of a git repository (possibly its top level). */
-  infraRoot: string;
+  /** Absolute; a folder of a git repository (possibly its top level)… */
+  infraRoot?: string;
+  /** …or a Git remote: every scope is a run of its own on any worker, and the branch is pushed. */
+  repo?: { url: string; base?: string; subdir: string; push: boolean; keepWorkspace: boolean };
   reposRoot?: string;
   /** The branch the result is committed on; `infra/<feature-slug>` by default. */
   branch: string;
@@ -73,6 +75,10 @@ export interface FeatureReport {
   humanAnswers: FeatureAnswer[];
   /** The feature's own questions and how each ended (the scopes' are in their children's reports). */
   audit: AuditEntry[];
+  /** Features from a Git remote: where the branch went, whether it was pushed, how to see it. */
+  remote?: string;
+  pushed?: boolean;
+  compare?: string;
   summary: string;
 }
 

@@ -4,7 +4,7 @@ import type { AnswerAction } from './phases';
 
 
 /** What a question is about. */
-export type QuestionKind = 'validation' | 'budget' | 'merge-conflict' | 'merged-tree';
+export type QuestionKind = 'validation' | 'budget' | 'merge-conflict' | 'merged-tree' | 'delivery';
 
 /** A question a run asks a human, with everything needed to answer it. */
 export interface Question {

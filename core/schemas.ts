@@ -63,11 +63,43 @@ export const ImplementorOptions = z
     deadlineAction: z.enum(['abort', 'accept']).default('abort'),
     /** Set by a feature workflow: the queue of the worker that holds this run's worktree. */
     activityTaskQueue: z.string().min(1).optional(),
+    /**
+     * How long a step may wait for the worker holding the run's workspace before the run counts that
+     * worker as lost and rebuilds the workspace on another one (runs from a Git remote, or a shared folder).
+     */
+    hostTimeout: durationString.default('60s'),
   })
   .strict();
 export type ImplementorOptions = z.infer<typeof ImplementorOptions>;
 
 export const IMPLEMENTERS = ['scaffold', 'anthropic'] as const;
+
+/** A Git URL without credentials: those come from the worker's environment, never from a run's input. */
+export const GitUrl = z.string().min(1).max(2048).superRefine((url, ctx) => {
+  if (/\s/.test(url)) ctx.addIssue({ code: 'custom', message: 'must not contain spaces' });
+  const http = /^https?:\/\/([^/@]*)@/i.exec(url);
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]*@/i.test(url);
+  if (http || password) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials: give the worker INFRA_IMPLEMENTOR_GIT_TOKEN or an SSH key (GIT_SSH_COMMAND) instead' });
+  }
+  if (url.startsWith('-')) ctx.addIssue({ code: 'custom', message: 'must not start with "-"' });
+});
+
+/** A run that starts from a Git remote: its workspace is cloned by the worker that takes it. */
+export const RepoSource = z
+  .object({
+    url: GitUrl,
+    /** A branch of the remote (or a commit); the remote's default branch when absent. */
+    base: z.string().min(1).regex(/^[^\s~^:?*[\\]+$/, 'must be a branch name or a commit').optional(),
+    /** The infrastructure folder inside the repository; its top when empty. */
+    subdir: z.union([z.literal(''), RelativePath]).default(''),
+    /** The branch the result is committed on (and pushed to). */
+    branch: z.string().min(1).regex(/^(?!-)[A-Za-z0-9._/-]+$/, 'must be a branch name'),
+    push: z.boolean().default(true),
+    keepWorkspace: z.boolean().default(false),
+  })
+  .strict();
+export type RepoSource = z.infer<typeof RepoSource>;
 
 /** Input of the child workflow `infrastructureImplementor`: the seed's six fields plus spec and implementer. */
 export const ImplementorInput = z
@@ -75,7 +107,12 @@ export const ImplementorInput = z
     featureDescription: z.string().trim().min(1, 'must not be empty'),
     scope: z.string().trim().min(1, 'must not be empty'),
     files: z.array(RelativePath).default([]),
-    infraRoot: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path'),
+    /** A folder every worker that may take the run can reach (one machine, or a shared volume)… */
+    infraRoot: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
+    /** …or a Git remote the worker that takes the run clones. */
+    repo: RepoSource.optional(),
+    /** Set by a feature workflow on a remote: return what the run wrote instead of pushing it. */
+    returnChanges: z.boolean().optional(),
     reposRoot: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
     parentId: z.string().min(1).optional(),
     spec: ServiceSpec.optional(),
@@ -83,7 +120,8 @@ export const ImplementorInput = z
     implementer: z.string().min(1).default('scaffold'),
     options: ImplementorOptions.default(ImplementorOptions.parse({})),
   })
-  .strict();
+  .strict()
+  .refine((i) => (i.infraRoot === undefined) !== (i.repo === undefined), { message: 'give either infraRoot (a folder) or repo (a Git URL), not both', path: ['infraRoot'] });
 export type ImplementorInput = z.infer<typeof ImplementorInput>;
 export type ImplementorInputArg = z.input<typeof ImplementorInput>;
 
@@ -199,4 +237,13 @@ export interface ImplementorReport {
   audit: AuditEntry[];
   /** Why the run ended as it did, in one or two sentences. */
   summary: string;
+  /** Runs from a Git remote: where the result went (the commit is null when the run changed nothing). */
+  remote?: string;
+  branch?: string;
+  commit?: string | null;
+  pushed?: boolean;
+  /** How to see the change: a compare page for known hosts, else the git command. */
+  compare?: string;
+  /** With `returnChanges` (a feature's child on a remote): each file the run wrote, as it left it. */
+  changes?: { path: string; content: string | null }[];
 }

@@ -38,6 +38,10 @@ export class BlobStore {
     return ref;
   }
 
+  async has(ref: string): Promise<boolean> {
+    return fs.access(this.file(ref)).then(() => true, () => false);
+  }
+
   async get(ref: string): Promise<string> {
     let content: string;
     try {

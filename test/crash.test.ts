@@ -27,7 +27,16 @@ interface Outcome {
   report: ImplementorReport;
   tree: Record<string, string>;
   events: string[];
+  /** From the run's start to its result, milliseconds (worker restarts included). */
+  ms: number;
 }
+
+/**
+ * What a kill may cost a run with the production worker options: generous (the suite runs beside
+ * other suites on a shared 2-core machine); the median measured is reported as a diagnostic and in
+ * the closing notes, against issue 15's target of 10 s.
+ */
+const KILL_COST_BOUND_MS = 30_000;
 
 describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, () => {
   let server: TestServer;
@@ -51,6 +60,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
     const spawnHolding = (point?: string) => startWorkerProcess({ ...common, ...(point ? { holdAt: point } : {}) });
     const input = scenarioInput(scenario, infraRoot);
     let worker: WorkerProcess = await spawnHolding(kills[0]);
+    const started = performance.now();
     try {
       const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `crash-${scenario}-${randomUUID()}`, args: [input],
@@ -73,7 +83,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
         await handle.executeUpdate(answerUpdate, { args: [answer] });
       }
       const report = await handle.result();
-      return { repo, report, tree: snapshot(repo), events };
+      return { repo, report, tree: snapshot(repo), events, ms: performance.now() - started };
     } finally {
       await worker.kill();
     }
@@ -97,8 +107,8 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
   });
 
   const cases: { name: string; scenario: Scenario; kills: (ref: Outcome) => string[] }[] = [
-    { name: 'scope: killed as readScope starts, then after it read the files', scenario: 'scaffold', kills: (r) => around(r, 'readScope') },
-    { name: 'patterns: killed as surveyPatterns starts, then after the survey', scenario: 'scaffold', kills: (r) => around(r, 'surveyPatterns') },
+    { name: 'workspace: killed as openWorkspace starts, then after the workspace was opened', scenario: 'scaffold', kills: (r) => around(r, 'openWorkspace') },
+    { name: 'scope and patterns: killed as loadContext starts, then after the context was read and stored', scenario: 'scaffold', kills: (r) => around(r, 'loadContext') },
     ...PHASES.map((phase) => ({
       name: `implement:${phase}: killed as the phase starts, after the proposal, with its change set ${phase === 'base' ? 'torn mid-file, ' : ''}half written and fully written`,
       scenario: 'scaffold' as const,
@@ -117,13 +127,23 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
     },
   ];
 
+  const costs: number[] = [];
+  after(() => {
+    const sorted = [...costs].sort((a, b) => a - b);
+    if (sorted.length) process.stderr.write(`# kill cost with the production worker options: median ${(sorted[Math.floor(sorted.length / 2)] as number / 1000).toFixed(1)} s, max ${(sorted.at(-1) as number / 1000).toFixed(1)} s over ${sorted.length} cases\n`);
+  });
+
   for (const c of cases) {
-    it(c.name, { timeout: 180_000 }, async () => {
+    it(c.name, { timeout: 180_000 }, async (t) => {
       const ref = reference[c.scenario];
       const kills = c.kills(ref);
       assert.ok(kills.length >= 2, `kill points found in the reference trace: ${kills.join(', ')}`);
       const crashed = await run(c.scenario, kills);
       const trace = `\nkills: ${kills.join(', ')}\nevents:\n${crashed.events.join('\n')}`;
+      const perKill = Math.max(0, crashed.ms - ref.ms) / kills.length;
+      costs.push(perKill);
+      t.diagnostic(`${kills.length} kills cost ${((crashed.ms - ref.ms) / 1000).toFixed(1)} s: ${(perKill / 1000).toFixed(1)} s per kill`);
+      assert.ok(perKill <= KILL_COST_BOUND_MS, `a kill cost ${(perKill / 1000).toFixed(1)} s with the production options${trace}`);
       assert.deepEqual(comparable(crashed.report, crashed.repo), comparable(ref.report, ref.repo), `the report equals the undisturbed run's${trace}`);
       assert.deepEqual(crashed.tree, ref.tree, `the tree equals the undisturbed run's byte for byte${trace}`);
       assert.deepEqual(contents(crashed.events), contents(ref.events), `each file went through the same contents as in the undisturbed run${trace}`);

@@ -7,12 +7,12 @@ import type { Question } from '../core/questions';
 import { childQuestions, routeAnswer, scopeRecords, takeProgress } from '../workflows/feature-scopes';
 
 const input = {
-  feature: 'f', infraRoot: '/r', branch: 'infra/f', options: { maxAttempts: 3, humanDeadline: '24h', deadlineAction: 'abort' },
+  feature: 'f', infraRoot: '/r', branch: 'infra/f', options: { maxAttempts: 3, humanDeadline: '24h', deadlineAction: 'abort', hostTimeout: '60s' },
   scopes: [{ scope: 'orders service', slug: 'orders', files: [], implementer: 'scaffold' }, { scope: 'payments service', slug: 'payments', files: [], implementer: 'scaffold' }],
 } as FeatureInput;
 
 const question = (id: string, extra: Partial<Question> = {}): Question => ({
-  id, kind: 'validation', question: 'stuck?', failures: [], tried: [], options: [{ action: 'retry', meaning: '' }],
+  id, kind: 'validation', question: 'stuck?', failures: [], tried: [], options: [{ action: 'retry', meaning: '' }, { action: 'accept', meaning: '' }, { action: 'abort', meaning: '' }],
   askedAt: '2026-12-01T00:00:00Z', deadline: '2026-12-02T00:00:00Z', atDeadline: 'abort', ...extra,
 });
 

@@ -6,6 +6,11 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { ConfigError, loadConfig } from '../worker/config';
 import { activityDeps, hostTaskQueueFor } from '../worker/worker';
+import path from 'node:path';
+import { ImplementorInput, ServiceSpec, type ImplementorReport } from '../core/schemas';
+import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import { EXAMPLES, gitCopy } from './helpers/repo';
+import { startTestServer } from './helpers/temporal';
 
 describe('host task queue', () => {
   it('is <queue>@<host>-<hash of the resolved state dir>, stable across restarts', () => {
@@ -21,5 +26,40 @@ describe('host task queue', () => {
     assert.equal(activityDeps(config).hostTaskQueue, 'infra-implementor@worker-0');
     assert.equal(activityDeps(loadConfig({})).hostTaskQueue, undefined, 'unset: derived from the state dir by createWorkers');
     assert.throws(() => loadConfig({ INFRA_IMPLEMENTOR_HOST_QUEUE: 'a queue' }), (e) => e instanceof ConfigError && /^INFRA_IMPLEMENTOR_HOST_QUEUE: must be a task queue name without spaces/.test(e.message));
+  });
+});
+
+describe('a single run is pinned to the worker that opens its workspace', () => {
+  it('openWorkspace runs on the shared queue; every later step touching files runs on that worker\'s own queue; the report is the scaffold\'s', async () => {
+    const server = await startTestServer();
+    try {
+      const repo = await gitCopy(EXAMPLES);
+      const { workers, taskQueue } = await server.workers();
+      const spec = ServiceSpec.parse({ service: 'orders', image: 'ghcr.io/acme/orders:1.0.0', port: 8080 });
+      const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot: path.join(repo, 'infra'), spec });
+      const { report, events } = await workers.runUntil(async () => {
+        const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `pinned-${Date.now()}`, args: [input] });
+        const r = (await handle.result()) as ImplementorReport;
+        return { report: r, events: (await handle.fetchHistory()).events ?? [] };
+      });
+      assert.equal(report.status, 'succeeded', report.summary);
+      const scheduled = events.flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
+      });
+      assert.deepEqual(scheduled[0], { type: 'openWorkspace', queue: taskQueue });
+      const rest = scheduled.slice(1);
+      assert.ok(rest.some((s) => s.type === 'loadContext') && rest.some((s) => s.type === 'applyChangeSet') && rest.some((s) => s.type === 'validateChanges'));
+      assert.deepEqual([...new Set(rest.map((s) => s.queue))], [workers.hostTaskQueue], 'every later step on the host queue');
+      assert.ok(!rest.some((s) => s.type === 'readScope' || s.type === 'surveyPatterns'), 'the context is loaded in one step');
+      const inputs = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'proposePhase' ? [e.activityTaskScheduledEventAttributes.input?.payloads?.[0]?.data] : []);
+      for (const data of inputs) {
+        const arg = JSON.parse(Buffer.from(data ?? new Uint8Array()).toString('utf8'));
+        assert.match(arg.ctx.ref, /^sha256:[0-9a-f]{64}$/, 'proposals get the context by reference');
+        assert.equal(arg.ctx.profile, undefined, 'not the profile itself');
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
-import { FEWER_STEPS } from '../workflows/implementor';
+import { FEWER_STEPS, RUN_WORKSPACE } from '../workflows/implementor';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
@@ -34,6 +34,12 @@ const REQUIRED = [
   'implementor-escalate-accept@v1',
   'implementor-escalate-abort@v1',
   'implementor-deadline@v1',
+  'implementor-happy@v2',
+  'implementor-fix-on-attempt-2@v2',
+  'implementor-escalate-retry@v2',
+  'implementor-escalate-accept@v2',
+  'implementor-escalate-abort@v2',
+  'implementor-deadline@v2',
 ];
 
 function histories() {
@@ -83,7 +89,8 @@ describe('replay of recorded histories', () => {
       ['feature-fanout@v1', []], ['feature-merge-conflict@v1', []],
       ['feature-fanout', [SCOPE_COMMITS_ON_CLOSE]], ['feature-merge-conflict', [SCOPE_COMMITS_ON_CLOSE]],
       ...implementor.map((n): [string, string[]] => [`${n}@v1`, []]),
-      ...implementor.map((n): [string, string[]] => [n, [FEWER_STEPS]]),
+      ...implementor.map((n): [string, string[]] => [`${n}@v2`, [FEWER_STEPS]]),
+      ...implementor.map((n): [string, string[]] => [n, [FEWER_STEPS, RUN_WORKSPACE]]),
     ];
     for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);
   });
@@ -104,7 +111,7 @@ describe('replay of recorded histories', () => {
       .replaceAll("from './", `from '${PROJECT_ROOT}/workflows/`);
     mkdirSync(tmp, { recursive: true });
     writeFileSync(path.join(tmp, 'index.ts'), broken);
-    const failures = await replayAll(path.join(tmp, 'index.ts'), histories().filter((h) => h.name === 'implementor-happy'));
+    const failures = await replayAll(path.join(tmp, 'index.ts'), histories().filter((h) => h.name === 'implementor-happy@v2'));
     assert.equal(failures.length, 1);
     assert.match(failures[0] ?? '', /[Nn]ondetermin/);
   });

@@ -4,7 +4,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
 import { installRuntime } from './runtime';
 import { startDevServer, type DevServerOptions } from './temporal-server';
-import { activityDeps, createWorkers } from './worker';
+import { activityDeps, createWorkers, defaultStateDir } from './worker';
+import { sweepStaleWorkspaces } from './sweep';
+import { Connection } from '@temporalio/client';
 import { workerImplementers } from './implementers';
 import { healthPortFromEnv, startHealthServer } from './health';
 
@@ -18,6 +20,7 @@ export async function runWorker(config: Config): Promise<void> {
     deps: activityDeps(config, { implementers: workerImplementers(config) }),
   });
   process.stderr.write(`worker polling task queues ${config.TEMPORAL_TASK_QUEUE} and ${worker.hostTaskQueue} at ${config.TEMPORAL_ADDRESS}\n`);
+  await sweepAtStart(connectConfig, connectConfig.namespace ?? config.TEMPORAL_NAMESPACE, defaultStateDir(config));
   // Probes see the worse of the two workers' states (worker/health.ts).
   const healthPort = healthPortFromEnv();
   const health = healthPort
@@ -28,6 +31,21 @@ export async function runWorker(config: Config): Promise<void> {
   } finally {
     await health?.close();
     await connection.close();
+  }
+}
+
+/** Workspaces of runs that closed while no worker could clean up; a failed sweep never stops the worker. */
+async function sweepAtStart(connectConfig: ReturnType<typeof loadClientConnectConfig>, namespace: string, stateDir: string): Promise<void> {
+  try {
+    const connection = await Connection.connect(connectConfig.connectionOptions as Parameters<typeof Connection.connect>[0]);
+    try {
+      const swept = await sweepStaleWorkspaces(connection, namespace, stateDir);
+      if (swept.length) process.stderr.write(`removed ${swept.length} workspace(s) of closed runs: ${swept.join(', ')}\n`);
+    } finally {
+      await connection.close();
+    }
+  } catch (e) {
+    process.stderr.write(`warning: could not sweep stale workspaces in ${stateDir}: ${(e as Error).message.split('\n')[0]}\n`);
   }
 }
 

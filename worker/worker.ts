@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, defaultImplementers, type ActivityDeps } from '../activities';
 import type { Config } from './config';
+import { livenessInterceptor, PRODUCTION_WORKER_OPTIONS } from './liveness';
 import { dataConverterFromEnv } from '../core/payload-codec';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,6 +55,15 @@ export interface CreateWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/** Production options first (worker/liveness.ts), then the caller's; the liveness beat always runs. */
+function withLiveness(extra: Partial<WorkerOptions> = {}): Partial<WorkerOptions> {
+  return {
+    ...PRODUCTION_WORKER_OPTIONS,
+    ...extra,
+    interceptors: { ...extra.interceptors, activity: [livenessInterceptor, ...(extra.interceptors?.activity ?? [])] },
+  };
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -63,7 +73,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode()),
     activities: createActivities(opts.deps),
     ...withCodec(),
-    ...opts.workerOptions,
+    ...withLiveness(opts.workerOptions),
   });
 }
 
@@ -104,7 +114,7 @@ export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSe
     taskQueue: hostTaskQueue,
     activities: createActivities(deps),
     ...withCodec(),
-    ...activityOptions,
+    ...withLiveness(activityOptions),
   });
   return {
     shared,

@@ -2,6 +2,7 @@
 // scope records, the gate, and the small rules both the driver and the merge use.
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { LIVENESS_TIMEOUT } from './liveness';
 import { NON_RETRYABLE } from '../core/failures';
 import type { FeatureInput } from '../core/feature';
 import type { ScopeRecord } from './feature-scopes';
@@ -14,33 +15,38 @@ export const onHost = (taskQueue: string) => ({
   git: proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '5m',
+    heartbeatTimeout: LIVENESS_TIMEOUT,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.git] },
   }),
   validators: proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '30m',
-    heartbeatTimeout: '2m',
-    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
+    heartbeatTimeout: LIVENESS_TIMEOUT,
+    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
   }),
 });
 export type HostActivities = ReturnType<typeof onHost>;
 
 export const lands = (status: string | undefined) => status === 'succeeded' || status === 'accepted';
 
-/** What the steps of a feature run share. */
-export interface FeatureRun {
+/** What the steps of any feature run share. */
+export interface FeatureCore {
   input: FeatureInput;
   records: ScopeRecord[];
   state: FeatureStatus;
   gate: HumanGate;
-  host: HostActivities;
-  /** The queue of the worker holding the worktrees. */
-  hostQueue: string;
   /** Set when a human accepted a conflict or a failing tree. */
   accepted: boolean;
   setPhase(phase: string, details: string): void;
   askOwn(q: QuestionDraft): Promise<Decision>;
+}
+
+/** A feature on one machine: its worktrees on one worker, reached through that worker's queue. */
+export interface FeatureRun extends FeatureCore {
+  host: HostActivities;
+  /** The queue of the worker holding the worktrees. */
+  hostQueue: string;
 }
 
 export const scopeCommitMessage = (o: { scope: string; summary?: string; workflowId: string }) => `${o.scope}\n\n${o.summary ?? ''}\n\nInfra-Implementor-Workflow: ${o.workflowId}\n`;

@@ -6,6 +6,7 @@ import type { Question } from '../core/questions';
 import { staleAnswerProblem } from '../core/questions';
 import type { ScopeWorktree } from '../activities';
 import { checkAction } from './helpers';
+import { checkOption } from './human-gate';
 import type { FeatureChildStatus, RunProgress } from './messages';
 
 export interface ScopeRecord {
@@ -56,6 +57,7 @@ export function routeAnswer(a: FeatureAnswer, records: ScopeRecord[], own: Quest
   if (!open.length) throw new Error('nothing is pending: this run is not waiting for an answer');
   const route = a.scope === undefined ? routeWithoutScope(a, records, own, open) : routeToScope(a.scope, records, own, open);
   const target = route.own ? own : route.record.status.pending;
+  if (target) checkOption(a, target);
   const stale = staleAnswerProblem(a, target ? [{ id: target.id, ...(route.own ? {} : { scope: route.record.status.scope }) }] : []);
   if (stale) throw new Error(stale);
   return route;

@@ -2,26 +2,27 @@
 // all at once → commit each scope on its branch → merge them (conflicts go to a human) → validate
 // the merged tree once → one commit on the feature branch. Worktrees go at the end, whatever happens.
 import {
-  CancellationScope, ParentClosePolicy, allHandlersFinished, condition, executeChild,
-  getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  CancellationScope, allHandlersFinished, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities,
+  setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, FeatureWorkspace } from '../activities';
 import { featureCommitMessage, featureStatus, type FeatureAnswer, type FeatureInput, type FeatureReport } from '../core/feature';
-import type { Answer, Finding, ImplementorReport, RunStatus, ValidationResult } from '../core/schemas';
-import { failureMessage, isFailing, validSignal } from './helpers';
+import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
+import { failureMessage, validSignal } from './helpers';
 import { HumanGate } from './human-gate';
-import type { infrastructureImplementor } from './implementor';
+import { LIVENESS_TIMEOUT } from './liveness';
 import { childQuestions, routeAnswer, scopeRecords, takeProgress, type ScopeRecord } from './feature-scopes';
 import { mergeLanded, validateMerged } from './feature-merge';
-import { lands, onHost, scopeCommitMessage, type FeatureRun } from './feature-run';
+import { lands, onHost, scopeCommitMessage, type FeatureCore, type FeatureRun } from './feature-run';
+import { remoteFeature } from './feature-remote';
+import type { Delivery } from '../runtime/remote';
+import { committedSummary, featureReport, reportsOf, settleScope, startScope } from './feature-children';
 import {
-  answerSignal, AwaitingHumanKey, childProgressSignal, featureAnswerSignal, featureAnswerUpdate, featureStatusQuery,
-  IMPLEMENTOR_WORKFLOW, ImplementorPhaseKey, type FeatureStatus,
+  answerSignal, childProgressSignal, featureAnswerSignal, featureAnswerUpdate, featureStatusQuery, ImplementorPhaseKey, type FeatureStatus,
 } from './messages';
 
 // Asked on the shared queue: which worker takes this feature (its worktrees live on its disk).
-const shared = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
+const shared = proxyActivities<Activities>({ startToCloseTimeout: '1m', heartbeatTimeout: LIVENESS_TIMEOUT, retry: { initialInterval: '1s', maximumAttempts: 5 } });
 
 /**
  * Version marker: each scope is committed on its branch as soon as its child closes (while the others
@@ -46,30 +47,41 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     gate.mirror();
   };
   registerHandlers(records, gate, state);
-
-  setPhase('workspace', 'creating a git worktree per scope');
-  const hostQueue = await shared.workerTaskQueue();
-  const host = onHost(hostQueue);
-  const run: FeatureRun = {
-    input, records, state, gate, host, hostQueue, accepted: false, setPhase,
+  const core: FeatureCore = {
+    input, records, state, gate, accepted: false, setPhase,
     // The feature's own question, one at a time; the deadline applies the configured default.
     askOwn: (q) => {
       const previous = state.phase;
       return gate.ask(q, { asked: (asked) => setPhase('awaiting-human', asked.question), answered: () => setPhase(previous, `continuing ${previous}`) });
     },
   };
-  let ws: FeatureWorkspace | undefined;
-  let commit: string | null = null;
-  let validated: { validations: ValidationResult[]; findings: Finding[] } = { validations: [], findings: [] };
-  const finish = async (status: RunStatus, summary: string): Promise<FeatureReport> => {
+  const finish: Finish = async (status, summary, r) => {
     setPhase('done', summary);
     state.done = true;
     await condition(allHandlersFinished);
-    return featureReport(run, { status, summary, commit, base: ws?.base ?? '', ...validated });
+    return featureReport(core, { status, summary, ...r });
   };
+  return input.repo ? remoteFeature(core, finish) : localFeature(core, commitsOnClose, finish);
+}
+
+type Finish = (status: RunStatus, summary: string, r: { commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[]; delivery?: Delivery }) => Promise<FeatureReport>;
+
+/** One machine: worktrees of the user's repository on the worker that takes the feature, its children pinned there. */
+async function localFeature(core: FeatureCore, commitsOnClose: boolean, done: Finish): Promise<FeatureReport> {
+  const { input, records, setPhase } = core;
+  const info = workflowInfo();
+  const infraRoot = input.infraRoot as string;
+  setPhase('workspace', 'creating a git worktree per scope');
+  const hostQueue = await shared.workerTaskQueue();
+  const host = onHost(hostQueue);
+  const run: FeatureRun = Object.assign(core, { host, hostQueue });
+  let ws: FeatureWorkspace | undefined;
+  let commit: string | null = null;
+  let validated: { validations: ValidationResult[]; findings: Finding[] } = { validations: [], findings: [] };
+  const finish = (status: RunStatus, summary: string) => done(status, summary, { commit, base: ws?.base ?? '', ...validated });
 
   try {
-    ws = await host.git.createFeatureWorkspace({ infraRoot: input.infraRoot, workflowId: info.workflowId, slugs: input.scopes.map((s) => s.slug), branch: input.branch });
+    ws = await host.git.createFeatureWorkspace({ infraRoot, workflowId: info.workflowId, slugs: input.scopes.map((s) => s.slug), branch: input.branch });
     const workspace = ws;
     records.forEach((r, i) => { r.worktree = workspace.scopes[i]; r.outcome.branch = workspace.scopes[i]?.branch ?? ''; });
 
@@ -101,7 +113,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     // and a cancelled run takes its feature branch with it.
     const cancelled = CancellationScope.current().consideredCancelled;
     await CancellationScope.nonCancellable(() => host.git.removeFeatureWorkspace({
-      infraRoot: input.infraRoot, workflowId: info.workflowId, slugs: input.scopes.map((s) => s.slug),
+      infraRoot, workflowId: info.workflowId, slugs: input.scopes.map((s) => s.slug),
       deleteScopeBranches: !input.keepBranches, ...(cancelled && commit && !input.keepBranches ? { alsoDelete: [input.branch] } : {}),
     })).catch((e) => log.error('could not remove the feature worktrees', { error: failureMessage(e) }));
   }
@@ -132,64 +144,10 @@ function registerHandlers(records: ScopeRecord[], gate: HumanGate, state: Featur
 /** One scope: its child, then (new path) its commit while the other children still run. */
 async function runChild(run: FeatureRun, r: ScopeRecord, ws: FeatureWorkspace, commitsOnClose: boolean): Promise<void> {
   const o = r.outcome;
-  try {
-    const report = await startScope(run, r);
-    r.report = report;
-    Object.assign(o, { status: report.status, summary: report.summary, filesCreated: report.filesCreated, filesModified: report.filesModified, filesDeleted: report.filesDeleted });
-  } catch (err) {
-    Object.assign(o, { status: 'failed', summary: isCancellation(err) ? 'cancelled' : `the child failed: ${failureMessage(err)}` });
-  }
-  Object.assign(r.status, { status: o.status, done: true, phase: 'done', pending: undefined });
-  run.gate.mirror();
+  await settleScope(run, r, () => startScope(run, r, { infraRoot: r.worktree?.infraRoot ?? run.input.infraRoot, activityTaskQueue: run.hostQueue }));
   // commit-manager, per scope: what the child wrote becomes a commit on its own branch.
   if (commitsOnClose && lands(o.status) && r.worktree) {
     r.commit = await run.host.git.commitScope({ dir: r.worktree.dir, base: ws.base, message: scopeCommitMessage(o) });
   }
 }
 
-function startScope(run: FeatureRun, r: ScopeRecord): Promise<ImplementorReport> {
-  const { input } = run;
-  const info = workflowInfo();
-  const s = r.spec;
-  return executeChild<typeof infrastructureImplementor>(IMPLEMENTOR_WORKFLOW, {
-    workflowId: r.status.workflowId,
-    args: [{
-      featureDescription: input.feature, scope: s.scope, files: s.files, infraRoot: r.worktree?.infraRoot ?? input.infraRoot, parentId: info.workflowId,
-      implementer: s.implementer, options: { ...input.options, activityTaskQueue: run.hostQueue },
-      ...(s.spec ? { spec: s.spec } : {}), ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}),
-    }],
-    memo: { feature: input.feature, scope: s.scope, parentId: info.workflowId },
-    typedSearchAttributes: [{ key: ImplementorPhaseKey, value: 'queued' }, { key: AwaitingHumanKey, value: false }],
-    staticSummary: `${s.scope} — ${input.feature}`.slice(0, 200),
-    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-  });
-}
-
-const reportsOf = (records: ScopeRecord[]) => records.flatMap((r) => r.report ?? []);
-
-function committedSummary(run: FeatureRun, commit: string | null, v: { validations: ValidationResult[]; findings: Finding[] }): string {
-  const landed = run.records.filter((r) => r.outcome.merged).length;
-  const errors = v.findings.filter((f) => f.severity === 'error' && !f.suppressed).length;
-  return [
-    commit ? `${landed} of ${run.records.length} scope(s) committed on ${run.input.branch} (${commit.slice(0, 12)}); nothing was pushed.` : `${landed} of ${run.records.length} scope(s) merged, but they change nothing: no commit.`,
-    isFailing(v.validations) ? 'The merged tree fails validation (accepted).' : 'The merged tree validates.',
-    errors ? `${errors} compliance finding(s) of severity error to review.` : '',
-  ].filter(Boolean).join(' ');
-}
-
-function featureReport(run: FeatureRun, r: { status: RunStatus; summary: string; commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[] }): FeatureReport {
-  // Children finish in any order; reports follow the spec's scope order.
-  const all = reportsOf(run.records);
-  return {
-    workflowId: run.state.workflowId, feature: run.input.feature, status: r.status, branch: r.commit ? run.input.branch : null, commit: r.commit, base: r.base,
-    children: run.records.map((x) => x.outcome), validations: r.validations, findings: r.findings,
-    assumptions: dedupe(all.flatMap((x) => x.assumptions), (a) => `${a.file}:${a.text}`),
-    dependencies: dedupe(all.flatMap((x) => x.dependencies), (d) => d.description),
-    humanAnswers: run.gate.answers, audit: run.gate.audit, summary: r.summary,
-  };
-}
-
-function dedupe<T>(items: T[], key: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));
-}

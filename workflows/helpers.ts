@@ -1,5 +1,5 @@
 // Small helpers of the workflows (sandbox-safe: no I/O, no Node builtins).
-import { ActivityFailure, ChildWorkflowFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, log } from '@temporalio/workflow';
 import type { ValidationResult } from '../core/schemas';
 import { durationMs } from '../core/duration';
 import { ANSWER_ACTIONS } from '../core/phases';
@@ -47,4 +47,10 @@ export function failureMessage(err: unknown): string {
   let e: unknown = err;
   while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The type of the application failure an activity threw, if that is what failed. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
 }

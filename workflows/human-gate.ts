@@ -32,6 +32,13 @@ export interface AskHooks {
   answered?(): void;
 }
 
+/** An answer must be one of the question's options (a failed push cannot be accepted, say). */
+export function checkOption(a: AnswerInput, q: Question): void {
+  if (!q.options.some((o) => o.action === a.action)) {
+    throw new Error(`${a.action} is not an answer to ${q.id}: answer ${q.options.map((o) => o.action).join(', ').replace(/, (?=[^,]*$)/, ' or ')}`);
+  }
+}
+
 export class HumanGate {
   /** The run's own pending question. */
   pending: Question | undefined;
@@ -53,6 +60,7 @@ export class HumanGate {
   check(a: AnswerInput | undefined): void {
     if (!this.pending) throw new Error('nothing is pending: this run is not waiting for an answer');
     checkAction(a);
+    checkOption(a as AnswerInput, this.pending);
     const stale = staleAnswerProblem(a as AnswerInput, [this.pending]);
     if (stale) throw new Error(stale);
   }

@@ -4,7 +4,9 @@ import {
   CancellationScope, allHandlersFinished, condition, getExternalWorkflowHandle, setCurrentDetails, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, AppliedEntry } from '../activities';
+import type { AppliedEntry } from '../activities';
+import { RunWorkspace } from './run-workspace';
+import type { Delivery, FileChange } from '../runtime/remote';
 import { emptyUsage } from '../core/phases';
 import type {
   Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, RunStatus, ValidationResult,
@@ -15,8 +17,6 @@ import {
   answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
   type RunProgress,
 } from './messages';
-
-type Files = Pick<Activities, 'applyChangeSet' | 'restoreChanges'>;
 
 export class ImplementorRun {
   readonly info = workflowInfo();
@@ -31,9 +31,16 @@ export class ImplementorRun {
   readonly fixesApplied: string[] = [];
   lastGuidance: string | undefined;
   validations: ValidationResult[] = [];
+  /** Where the run's files are: the worker holding them, and the folder there. */
+  readonly ws: RunWorkspace;
+  /** Runs from a remote: where the result went. */
+  delivery: Delivery | undefined;
+  /** A feature's child on a remote: what it returns to its parent. */
+  changes: FileChange[] | undefined;
   private applyCount = 0;
 
-  constructor(readonly input: ImplementorInput, private readonly files: Files) {
+  constructor(readonly input: ImplementorInput) {
+    this.ws = new RunWorkspace(input, { workflowId: this.info.workflowId, runId: this.info.runId });
     this.state = {
       workflowId: this.info.workflowId,
       feature: input.featureDescription,
@@ -99,7 +106,9 @@ export class ImplementorRun {
     for (const d of changeSet.dependencies) if (!this.dependencies.some((x) => x.description === d.description)) this.dependencies.push(d);
     if (!changeSet.operations.length) return 0;
     const { workflowId, runId } = this.info;
-    const entries = await this.files.applyChangeSet({ infraRoot: this.input.infraRoot, changeSet, journalKey: `${workflowId}/${runId}/${this.applyCount}-${step}` });
+    const journalKey = `${workflowId}/${runId}/${this.applyCount}-${step}`;
+    const entries = await this.ws.call((a) => a.files.applyChangeSet({ infraRoot: this.ws.infraRoot, changeSet, journalKey }));
+    this.ws.applied.push({ changeSet, step });
     for (const e of entries) {
       const first = this.journal.get(e.path);
       this.journal.set(e.path, first ? { ...first, action: recomputeAction(first.before, e) } : e);
@@ -112,10 +121,13 @@ export class ImplementorRun {
     return [...this.journal.keys()];
   }
 
-  /** Put back every file this run wrote; finishes even when the run is being cancelled. */
+  /**
+   * Put back every file this run wrote; finishes even when the run is being cancelled. A workspace
+   * cloned from a remote is simply not delivered: nothing of it ever left the worker.
+   */
   async restore(): Promise<void> {
     const entries = [...this.journal.values()].map(({ path, before }) => ({ path, before }));
-    await CancellationScope.nonCancellable(() => this.files.restoreChanges({ infraRoot: this.input.infraRoot, entries }));
+    if (!this.input.repo) await CancellationScope.nonCancellable(() => this.ws.call((a) => a.files.restoreChanges({ infraRoot: this.ws.infraRoot, entries })));
     for (const e of this.journal.values()) e.action = 'unchanged';
   }
 
@@ -149,6 +161,8 @@ export class ImplementorRun {
       humanAnswers: this.gate.answers,
       audit: this.gate.audit,
       summary,
+      ...(this.delivery ? { ...this.delivery } : {}),
+      ...(this.changes ? { changes: this.changes } : {}),
     };
   }
 

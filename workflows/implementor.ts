@@ -2,39 +2,17 @@
 // → ask a human when stuck → compliance → report. A short driver: the decisions after the
 // implementation are core/run-machine.ts, the run's state implementor-run.ts, the human gate
 // human-gate.ts. Deterministic: all I/O is in activities.
-import { ActivityFailure, ApplicationFailure, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { ATTEMPT_FAILURES, NON_RETRYABLE } from '../core/failures';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import type { ContextRef, StoredProposal } from '../activities';
+import { ATTEMPT_FAILURES, Failure } from '../core/failures';
 import type { FixRequest, ImplementContext } from '../core/implementer';
 import { PHASES } from '../core/phases';
 import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
 import type { Finding, ImplementorInput, ImplementorReport, ValidationResult } from '../core/schemas';
+import type { HostActivities } from './run-activities';
 import { failureMessage, isFailing, summarizeFailures } from './helpers';
 import { ImplementorRun } from './implementor-run';
-
-// One block per kind of work, so a reader sees each policy next to what it governs. Under a feature
-// workflow, `taskQueue` is the queue of the worker holding the child's worktree.
-const proxies = (taskQueue?: string) => ({
-  files: proxyActivities<Activities>({
-    ...(taskQueue ? { taskQueue } : {}),
-    startToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.files] },
-  }),
-  implementer: proxyActivities<Activities>({
-    ...(taskQueue ? { taskQueue } : {}),
-    // Up to three streamed calls of long output per proposal; heartbeats catch a stalled one sooner.
-    startToCloseTimeout: '30m',
-    heartbeatTimeout: '2m',
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
-  }),
-  validators: proxyActivities<Activities>({
-    ...(taskQueue ? { taskQueue } : {}),
-    startToCloseTimeout: '20m',
-    heartbeatTimeout: '2m',
-    retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
-  }),
-});
-type Proxies = ReturnType<typeof proxies>;
+import { deliverResult } from './delivery';
 
 /**
  * Version marker: the scope files are read while the repository is surveyed (two independent
@@ -45,20 +23,36 @@ type Proxies = ReturnType<typeof proxies>;
  */
 export const FEWER_STEPS = 'load-together-compliance-with-validation';
 
+/**
+ * Version marker: the first step opens the run's workspace on the worker that takes it, and every
+ * later step touching the files goes to that worker's own queue (a single run too, not only a
+ * feature's children); the scope and the patterns are loaded in one step and stored on that worker,
+ * and proposals get the context by reference instead of whole through history.
+ */
+export const RUN_WORKSPACE = 'workspace-per-run';
+
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const fewerSteps = patched(FEWER_STEPS);
-  const acts = proxies(input.options.activityTaskQueue);
-  const run = new ImplementorRun(input, acts.files);
+  const pinned = patched(RUN_WORKSPACE);
+  const run = new ImplementorRun(input);
   run.registerHandlers();
-  return new Driver(run, acts, fewerSteps).execute();
+  return new Driver(run, { fewerSteps, pinned }).execute();
 }
 
 class Driver {
+  /** The whole context (older runs, which pass it to every proposal). */
   private ctx: ImplementContext | undefined;
   /** The checklist the last validation computed on the same tree (new path only). */
   private findingsOfLastValidation: Finding[] | undefined;
+  private readonly fewerSteps: boolean;
 
-  constructor(private readonly run: ImplementorRun, private readonly acts: Proxies, private readonly fewerSteps: boolean) {}
+  constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean }) {
+    this.fewerSteps = paths.fewerSteps;
+  }
+
+  private get ws() {
+    return this.run.ws;
+  }
 
   private get input(): ImplementorInput {
     return this.run.input;
@@ -72,14 +66,19 @@ class Driver {
       await this.run.restore();
       if (isCancellation(err)) throw err;
       // A failure no retry can fix: leave the repository as it was and say why.
-      return await this.run.finish('failed', `Failed: ${failureMessage(err)}. The repository was restored.`);
+      return await this.run.finish('failed', `Failed: ${failureMessage(err)}. ${this.ws.remote ? 'Nothing was pushed.' : 'The repository was restored.'}`);
+    } finally {
+      await CancellationScope.nonCancellable(() => this.ws.close()).catch((e) => log.error('could not remove the workspace', { error: failureMessage(e) }));
     }
   }
 
   private async load(): Promise<void> {
-    const { files } = this.acts;
-    const readScope = () => files.readScope({ infraRoot: this.input.infraRoot, files: this.input.files });
-    const survey = () => files.surveyPatterns({ infraRoot: this.input.infraRoot, ...(this.input.reposRoot ? { reposRoot: this.input.reposRoot } : {}) });
+    if (this.paths.pinned) return this.openAndLoad();
+    const { files } = this.ws.acts;
+    // Runs on this path started before runs could come from a remote: they always name a folder.
+    const infraRoot = this.input.infraRoot as string;
+    const readScope = () => files.readScope({ infraRoot, files: this.input.files });
+    const survey = () => files.surveyPatterns({ infraRoot, ...(this.input.reposRoot ? { reposRoot: this.input.reposRoot } : {}) });
     let loaded: [Awaited<ReturnType<typeof readScope>>, Awaited<ReturnType<typeof survey>>];
     if (this.fewerSteps) {
       this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
@@ -94,12 +93,39 @@ class Driver {
     this.ctx = { input: this.input, profile, scopeFiles, knowledge };
   }
 
+  /** The workspace on the worker that takes it (unless a parent pinned the run), then the context, stored there. */
+  private async openAndLoad(): Promise<void> {
+    const { input, ws } = this;
+    if (ws.movable) {
+      this.run.setPhase('workspace', input.repo ? `cloning ${input.repo.url} on a worker` : 'opening the workspace on a worker');
+      await ws.open();
+    }
+    this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
+    const loaded = await ws.call((a) => a.files.loadContext({ infraRoot: ws.infraRoot, files: input.files, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }));
+    ws.context = { stored: loaded.context, ref: loaded.ref };
+  }
+
+  /** A proposal with the context by reference (stored again when the worker no longer has it), or whole on the old path. */
+  private async propose(call: (acts: HostActivities, ctx: ImplementContext | ContextRef) => Promise<StoredProposal>): Promise<StoredProposal> {
+    const { ws } = this;
+    const context = ws.context;
+    if (!context) return ws.call((a) => call(a, this.ctx as ImplementContext));
+    const byRef = (): ContextRef => ({ input: { ...this.input, infraRoot: ws.infraRoot }, ref: context.ref });
+    try {
+      return await ws.call((a) => call(a, byRef()));
+    } catch (err) {
+      if (!isFailureOf(err, [Failure.ContextMissing])) throw err;
+      context.ref = (await ws.call((a) => a.files.storeContext({ context: context.stored }))).ref;
+      return ws.call((a) => call(a, byRef()));
+    }
+  }
+
   /** The five phases in order; a proposal the implementer could not make usable ends them as a failed attempt. */
   private async implement(): Promise<string | undefined> {
     try {
       for (const phase of PHASES) {
         this.run.setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
-        const proposal = await this.acts.implementer.proposePhase({ ctx: this.ctx as ImplementContext, phase });
+        const proposal = await this.propose((a, ctx) => a.implementer.proposePhase({ ctx, phase }));
         this.run.addUsage(proposal.usage);
         await this.run.apply(proposal.changeSet, phase);
       }
@@ -129,7 +155,7 @@ class Driver {
 
   private async validate(): Promise<LoopEvent> {
     this.run.setPhase('validate', 'validating the change');
-    const validated = await this.acts.validators.validateChanges({ infraRoot: this.input.infraRoot, changedFiles: this.run.touched() });
+    const validated = await this.ws.call((a) => a.validators.validateChanges({ infraRoot: this.ws.infraRoot, changedFiles: this.run.touched() }));
     this.run.validations = validated.validations;
     this.run.state.lastValidations = validated.validations;
     this.findingsOfLastValidation = this.fewerSteps ? validated.findings : undefined;
@@ -148,7 +174,7 @@ class Driver {
       ...(step.guidance !== undefined ? { guidance: step.guidance } : {}),
     };
     try {
-      const proposal = await this.acts.implementer.proposeFix({ ctx: this.ctx as ImplementContext, request });
+      const proposal = await this.propose((a, ctx) => a.implementer.proposeFix({ ctx, request }));
       this.run.addUsage(proposal.usage);
       this.run.fixesApplied.push(...proposal.changeSet.operations.map((o) => `${o.action} ${o.path}${o.reason ? ` (${o.reason})` : ''}`));
       return { on: 'fixed', byHuman: step.byHuman, changed: (await this.run.apply(proposal.changeSet, `fix-${s.attempt}`)) > 0 };
@@ -180,10 +206,13 @@ class Driver {
     this.run.setPhase('compliance', 'checking the compliance checklist');
     // The checklist of the validation that just passed on the same tree, else a step of its own.
     const fromValidation = step.status === 'succeeded' ? this.findingsOfLastValidation : undefined;
-    const findings = fromValidation ?? (await this.acts.validators.checkCompliance({ infraRoot: this.input.infraRoot, changedFiles: this.run.touched() })).findings;
+    const findings = fromValidation ?? (await this.ws.call((a) => a.validators.checkCompliance({ infraRoot: this.ws.infraRoot, changedFiles: this.run.touched() }))).findings;
     this.run.setFindings(findings);
     const errors = findings.filter((f) => f.severity === 'error' && !f.suppressed).length;
-    return this.run.finish(step.status, errors ? `${step.summary} ${errors} compliance finding(s) of severity error to review.` : step.summary);
+    const summary = errors ? `${step.summary} ${errors} compliance finding(s) of severity error to review.` : step.summary;
+    if (!this.ws.remote) return this.run.finish(step.status, summary);
+    const delivered = await deliverResult(this.run, step.status, summary);
+    return this.run.finish(delivered.status, delivered.summary);
   }
 
   /** A resolved failure becomes knowledge for the next run (only under a repos root, never in the infra repo). */
@@ -196,11 +225,13 @@ class Driver {
       ...(this.run.lastGuidance ? { guidance: this.run.lastGuidance } : {}),
     };
     // Losing a lesson must not fail a run that succeeded.
-    await this.acts.files.recordLearnedPattern({ reposRoot: this.input.reposRoot, entry }).catch((err) => log.warn('could not record the learned pattern', { error: failureMessage(err) }));
+    await this.ws.call((a) => a.files.recordLearnedPattern({ reposRoot: this.input.reposRoot as string, entry })).catch((err) => log.warn('could not record the learned pattern', { error: failureMessage(err) }));
   }
 }
 
-function isAttemptFailure(err: unknown): boolean {
+const isAttemptFailure = (err: unknown) => isFailureOf(err, ATTEMPT_FAILURES);
+
+function isFailureOf(err: unknown, types: readonly string[]): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && ATTEMPT_FAILURES.includes(cause.type ?? '');
+  return cause instanceof ApplicationFailure && types.includes(cause.type ?? '');
 }

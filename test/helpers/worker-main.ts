@@ -27,7 +27,7 @@ const Env = z.object({
   CRASH_NAMESPACE: z.string().min(1).default('default'),
   CRASH_TASK_QUEUE: z.string().min(1),
   CRASH_STATE_DIR: z.string().min(1),
-  /** A workflow bundle built with the crash workflow interceptors (worker-process.ts). */
+  /** The workflow bundle, built once for every worker process of a test (worker-process.ts). */
   CRASH_BUNDLE: z.string().min(1),
   CRASH_HOLD_AT: z.string().min(1).optional(),
   CRASH_WATCH_ROOT: z.string().min(1).optional(),
@@ -79,17 +79,12 @@ const crashInterceptors: ActivityInterceptorsFactory = (ctx) => ({
       emit(`start ${id} ${attempt} ${label}`.trimEnd());
       const holdsAt = (when: string) => env.CRASH_HOLD_AT === `${when}:${id}` || env.CRASH_HOLD_AT === `${when}:${activityType}`;
       if (holdsAt('start')) await holdForever(env.CRASH_HOLD_AT as string);
-      // Liveness: a live worker heartbeats every activity, so the short heartbeat timeout of the
-      // crash workflows (crash-workflow-interceptors.ts) fires only for a dead worker.
-      const beat = setInterval(() => ctx.heartbeat(), 300);
-      try {
-        const result = await next(input);
-        emit(`end ${id} ${attempt} ${label}`.trimEnd());
-        if (holdsAt('end')) await holdForever(env.CRASH_HOLD_AT as string);
-        return result;
-      } finally {
-        clearInterval(beat);
-      }
+      // A held worker keeps beating (the production liveness interceptor runs outside this one),
+      // exactly like a live worker in the middle of a step: only the SIGKILL stops the beat.
+      const result = await next(input);
+      emit(`end ${id} ${attempt} ${label}`.trimEnd());
+      if (holdsAt('end')) await holdForever(env.CRASH_HOLD_AT as string);
+      return result;
     },
   },
 });
@@ -120,7 +115,9 @@ function fixableImplementer(): Implementer {
 installRuntime('ERROR');
 const connection = await NativeConnection.connect({ address: env.CRASH_ADDRESS });
 // The production pair: the shared queue and the host queue derived from the state dir, which a
-// worker restarted with the same state dir polls again (feature worktrees live there).
+// worker restarted with the same state dir polls again (workspaces live there), with the production
+// worker options (worker/liveness.ts): no timing here differs from what users run. What this process
+// adds only observes (the `@@` events) and stops at a hold point.
 const worker = await createWorkers({
   connection,
   namespace: env.CRASH_NAMESPACE,
@@ -130,12 +127,6 @@ const worker = await createWorkers({
     workflowsPath: undefined,
     workflowBundle: { codePath: env.CRASH_BUNDLE },
     interceptors: { activity: [crashInterceptors] },
-    // Heartbeats reach the server at least every 300ms, well inside the 5s heartbeat timeout.
-    maxHeartbeatThrottleInterval: '300ms',
-    defaultHeartbeatThrottleInterval: '300ms',
-    // A dead worker's sticky queue is abandoned after 1s, so the next worker replays promptly.
-    stickyQueueScheduleToStartTimeout: '1s',
-    shutdownGraceTime: '1s',
   },
 });
 // The parent closes stdin when it goes away: never outlive it.

@@ -1,5 +1,5 @@
 // Workers in child processes (worker-main.ts) that a test can SIGKILL at a named point, and the
-// workflow bundle they share (built once, with the crash workflow interceptors).
+// workflow bundle they share (built once, as production does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,11 +12,10 @@ import { WORKFLOWS_PATH } from '../../worker/worker';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER_MAIN = path.join(here, 'worker-main.ts');
 
-/** Bundle the workflows with the crash interceptors once; every child loads the file. */
+/** Bundle the workflows once, as `npm run build` does for production; every child loads the file. */
 export async function bundleCrashWorkflows(): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [path.join(here, 'crash-workflow-interceptors.ts')],
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${m}\n`) },
   });
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bundle-')), 'workflows.js');

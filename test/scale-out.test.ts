@@ -1,0 +1,156 @@
+// Real scale-out: three worker processes with state dirs of their own (no shared path besides the
+// bare remote), one dev server, six `implement` runs and two two-scope features from the same remote
+// started at once. Every run must succeed, push exactly its change, build on every overlay, and keep
+// its files on one worker; then the same with the worker holding a workspace SIGKILLed for good.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ImplementorClient } from '../client/client';
+import type { FeatureInput, FeatureReport } from '../core/feature';
+import { ImplementorInput, ImplementorOptions, type ImplementorReport } from '../core/schemas';
+import { EXAMPLES, git, gitCopy } from './helpers/repo';
+import { startTestServer, type TestServer } from './helpers/temporal';
+import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+
+const SERVICES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+const FEATURES = [['golf', 'hotel'], ['india', 'juliet']];
+const spec = (service: string, i: number) => ({ service, image: `ghcr.io/acme/${service}:1.0.${i}`, port: 8000 + i });
+
+interface Outcome {
+  implement: ImplementorReport[];
+  features: FeatureReport[];
+  ms: number;
+  histories: Map<string, { type: string; queue: string }[]>;
+}
+
+describe('scale-out: runs from a remote spread over worker processes', { concurrency: 1 }, () => {
+  let server: TestServer;
+  let bundle: string;
+  let remote: { dir: string; url: string; main: string };
+  const workers: WorkerProcess[] = [];
+
+  before(async () => {
+    server = await startTestServer();
+    bundle = await bundleCrashWorkflows();
+    const work = await gitCopy(EXAMPLES);
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-remote-')), 'infra.git');
+    await git(path.dirname(dir), 'clone', '-q', '--bare', work, dir);
+    remote = { dir, url: `file://${dir}`, main: await git(dir, 'rev-parse', 'refs/heads/main') };
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.kill()));
+    await server?.stop();
+  });
+
+  /** Three workers on one queue, each with its own state dir; `holdAt` makes the first one stop dead there. */
+  async function spawn(taskQueue: string, holdAt?: string): Promise<WorkerProcess[]> {
+    const address = server.env.connection.options.address as string;
+    const started = await Promise.all([0, 1, 2].map((i) => startWorkerProcess({
+      address, taskQueue, bundle, stateDir: mkdtempSync(path.join(os.tmpdir(), `ii-worker${i}-`)), ...(i === 0 && holdAt ? { holdAt } : {}),
+    })));
+    workers.push(...started);
+    return started;
+  }
+
+  /** All eight runs at once; `suffix` keeps branches apart between the two tests. */
+  async function runAll(taskQueue: string, suffix: string, during?: () => Promise<void>): Promise<Outcome> {
+    const client = new ImplementorClient(server.env.client, taskQueue);
+    const options = ImplementorOptions.parse({});
+    const started = performance.now();
+    const implementIds = await Promise.all(SERVICES.map((s, i) => client.startImplementor(ImplementorInput.parse({
+      featureDescription: `Add ${s}`, scope: `${s} service`, spec: spec(s, i), options,
+      repo: { url: remote.url, subdir: 'infra', branch: `infra/${s}-${suffix}` },
+    }), `scale-${s}-${suffix}-${randomUUID().slice(0, 6)}`)));
+    const featureIds = await Promise.all(FEATURES.map((services, f) => client.startFeature({
+      feature: `Feature ${f}`, branch: `infra/feature-${f}-${suffix}`, options,
+      repo: { url: remote.url, subdir: 'infra', push: true, keepWorkspace: false },
+      scopes: services.map((s, i) => ({ scope: `${s} service`, slug: s, files: [], implementer: 'scaffold', spec: spec(s, 10 + 2 * f + i) })),
+    } satisfies FeatureInput, `scale-feature-${f}-${suffix}-${randomUUID().slice(0, 6)}`)));
+    await during?.();
+    const implement = await Promise.all(implementIds.map((id) => client.result<ImplementorReport>(id)));
+    const features = await Promise.all(featureIds.map((id) => client.result<FeatureReport>(id)));
+    const ms = performance.now() - started;
+    const histories = new Map<string, { type: string; queue: string }[]>();
+    const ids = [...implementIds, ...features.flatMap((f) => f.children.map((c) => c.workflowId)), ...featureIds];
+    for (const id of ids) {
+      const events = (await server.env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      histories.set(id, events.flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
+      }));
+    }
+    return { implement, features, ms, histories };
+  }
+
+  /** What a branch changed from main, and whether every overlay on it builds. */
+  async function checkBranch(branch: string, expected: string[]): Promise<void> {
+    const changed = (await git(remote.dir, 'diff', '--name-only', remote.main, `refs/heads/${branch}`)).split('\n').filter(Boolean).sort();
+    assert.deepEqual(changed, expected.map((f) => `infra/${f}`).sort(), `${branch} holds exactly its change`);
+    const checkout = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-check-')), 'c');
+    await git(path.dirname(checkout), 'clone', '-q', '-b', branch, remote.dir, checkout);
+    for (const overlay of ['infra/apps/staging', 'infra/apps/production']) {
+      const built = await execa('kubectl', ['kustomize', path.join(checkout, overlay)], { reject: false });
+      assert.equal(built.exitCode, 0, `${branch} ${overlay}: ${built.stderr}`);
+    }
+  }
+
+  const hostQueues = (steps: { type: string; queue: string }[], taskQueue: string) => [...new Set(steps.filter((s) => s.queue !== taskQueue).map((s) => s.queue))];
+  let reference: Outcome | undefined;
+
+  it('6 implement and 2 feature runs at once on three workers: all succeed, each branch holds exactly its change and builds, each run\'s files stay on one worker', { timeout: 600_000 }, async (t) => {
+    const taskQueue = `scale-${randomUUID()}`;
+    const procs = await spawn(taskQueue);
+    reference = await runAll(taskQueue, 'a');
+    t.diagnostic(`8 runs (10 workflows) on 3 worker processes: ${(reference.ms / 1000).toFixed(1)} s`);
+    for (const r of reference.implement) {
+      assert.equal(r.status, 'succeeded', r.summary);
+      assert.equal(r.pushed, true);
+      await checkBranch(r.branch as string, [...r.filesCreated, ...r.filesModified]);
+    }
+    for (const f of reference.features) {
+      assert.equal(f.status, 'succeeded', f.summary);
+      await checkBranch(f.branch as string, f.children.flatMap((c) => [...c.filesCreated, ...c.filesModified]).filter((x, i, all) => all.indexOf(x) === i));
+    }
+    const used = new Set<string>();
+    for (const [id, steps] of reference.histories) {
+      assert.equal(steps[0]?.type, 'openWorkspace', `${id} opens its workspace first`);
+      assert.equal(steps[0]?.queue, taskQueue, `${id}: on the shared queue`);
+      const hosts = hostQueues(steps, taskQueue);
+      assert.equal(hosts.length, 1, `${id}: every later file step on one worker's queue (${hosts.join(', ')})`);
+      used.add(hosts[0] as string);
+    }
+    t.diagnostic(`workspaces spread over ${used.size} of 3 workers`);
+    await Promise.all(procs.map((p) => p.kill()));
+  });
+
+  it('the worker holding workspaces is SIGKILLed for good mid-run: every run finishes on the others with the same pushed trees', { timeout: 900_000 }, async (t) => {
+    const taskQueue = `scale-kill-${randomUUID()}`;
+    // The first worker stops dead as its first proposal starts: runs whose workspace it holds are stuck there.
+    const [doomed] = await spawn(taskQueue, 'start:proposePhase');
+    let killedAt = 0;
+    const outcome = await runAll(taskQueue, 'b', async () => {
+      await doomed?.waitFor('hold start:proposePhase', 120_000);
+      await doomed?.kill();
+      killedAt = performance.now();
+    });
+    t.diagnostic(`all runs done ${((performance.now() - killedAt) / 1000).toFixed(1)} s after the kill (host timeout 60s, the production default)`);
+    const ref = reference as Outcome;
+    for (const [i, r] of outcome.implement.entries()) {
+      assert.equal(r.status, 'succeeded', r.summary);
+      const tree = await git(remote.dir, 'rev-parse', `refs/heads/${r.branch}^{tree}`);
+      assert.equal(tree, await git(remote.dir, 'rev-parse', `refs/heads/${ref.implement[i]?.branch}^{tree}`), `${r.branch}: the same tree as the undisturbed run`);
+    }
+    for (const [i, f] of outcome.features.entries()) {
+      assert.equal(f.status, 'succeeded', f.summary);
+      const tree = await git(remote.dir, 'rev-parse', `refs/heads/${f.branch}^{tree}`);
+      assert.equal(tree, await git(remote.dir, 'rev-parse', `refs/heads/${ref.features[i]?.branch}^{tree}`), `${f.branch}: the same tree as the undisturbed run`);
+    }
+    const moved = [...outcome.histories].filter(([, steps]) => hostQueues(steps, taskQueue).length > 1).map(([id]) => id);
+    assert.ok(moved.length >= 1, 'at least one run moved to another worker');
+    t.diagnostic(`${moved.length} run(s) rebuilt their workspace on another worker`);
+  });
+});

@@ -1,0 +1,56 @@
+// The implementor's activities, one block per kind of work, so a reader sees each policy next to
+// what it governs. Every block has a heartbeat timeout of seconds: the worker beats for every
+// activity it runs (worker/liveness.ts), so a beat goes missing only when the worker is gone, and
+// the activity is retried at once on a live one; start-to-close timeouts bound a step that hangs on
+// a live worker. `taskQueue` is the queue of the worker holding the run's workspace; with
+// `hostTimeout`, a step that no worker takes from that queue in time means the worker is lost for
+// good (run-workspace.ts rebuilds the workspace elsewhere).
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE } from '../core/failures';
+import { LIVENESS_TIMEOUT } from './liveness';
+
+export const hostActivities = (taskQueue?: string, hostTimeout?: string) => {
+  const where = { ...(taskQueue ? { taskQueue } : {}), ...(hostTimeout ? { scheduleToStartTimeout: hostTimeout } : {}) };
+  return {
+    files: proxyActivities<Activities>({
+      ...where,
+      startToCloseTimeout: '2m',
+      heartbeatTimeout: LIVENESS_TIMEOUT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.files] },
+    }),
+    implementer: proxyActivities<Activities>({
+      ...where,
+      // Up to three streamed calls of long output per proposal; the stream's own idle timeout catches a stall.
+      startToCloseTimeout: '30m',
+      heartbeatTimeout: LIVENESS_TIMEOUT,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
+    }),
+    validators: proxyActivities<Activities>({
+      ...where,
+      startToCloseTimeout: '20m',
+      heartbeatTimeout: LIVENESS_TIMEOUT,
+      retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE.validators] },
+    }),
+    git: proxyActivities<Activities>({
+      ...where,
+      startToCloseTimeout: '5m',
+      heartbeatTimeout: LIVENESS_TIMEOUT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.git] },
+    }),
+    delivery: proxyActivities<Activities>({
+      ...where,
+      startToCloseTimeout: '10m',
+      heartbeatTimeout: LIVENESS_TIMEOUT,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: [...NON_RETRYABLE.delivery] },
+    }),
+  };
+};
+export type HostActivities = ReturnType<typeof hostActivities>;
+
+/** Asked on the shared queue: which worker takes the run (its workspace lives on its disk), and opens it there. */
+export const sharedActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: LIVENESS_TIMEOUT,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE.workspace] },
+});
