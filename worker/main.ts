@@ -1,14 +1,15 @@
 // Long-running entry points: a worker against a Temporal service, and the embedded dev stack.
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
-import { installRuntime } from './runtime';
+import { startTelemetry } from './telemetry/start';
 import { startDevServer, type DevServerOptions } from './temporal-server';
 import { activityDeps, createWorkers } from './worker';
 import { workerImplementers } from './implementers';
 import { healthPortFromEnv, startHealthServer } from './health';
 
 export async function runWorker(config: Config): Promise<void> {
+  const telemetry = startTelemetry(config);
   const connectConfig = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectConfig.connectionOptions);
   const worker = await createWorkers({
@@ -17,7 +18,7 @@ export async function runWorker(config: Config): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, { implementers: workerImplementers(config) }),
   });
-  process.stderr.write(`worker polling task queues ${config.TEMPORAL_TASK_QUEUE} and ${worker.hostTaskQueue} at ${config.TEMPORAL_ADDRESS}\n`);
+  Runtime.instance().logger.info('worker polling', { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, hostTaskQueue: worker.hostTaskQueue });
   // Probes see the worse of the two workers' states (worker/health.ts).
   const healthPort = healthPortFromEnv();
   const health = healthPort
@@ -28,11 +29,12 @@ export async function runWorker(config: Config): Promise<void> {
   } finally {
     await health?.close();
     await connection.close();
+    await telemetry.stop();
   }
 }
 
 export async function runDev(config: Config, opts: DevServerOptions): Promise<void> {
-  installRuntime('WARN');
+  const telemetry = startTelemetry(config);
   const env = await startDevServer(opts);
   const address = env.connection.options.address;
   const worker = await createWorkers({
@@ -46,5 +48,6 @@ export async function runDev(config: Config, opts: DevServerOptions): Promise<vo
     await worker.run();
   } finally {
     await env.teardown();
+    await telemetry.stop();
   }
 }

@@ -9,10 +9,26 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, defaultImplementers, type ActivityDeps } from '../activities';
 import type { Config } from './config';
 import { dataConverterFromEnv } from '../core/payload-codec';
+import { activityTelemetry, telemetrySinks } from './telemetry/interceptors';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.resolve(here, '../workflows/index.ts');
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+/** The workflow interceptors of every bundle: tracing, ids on log lines, run metrics (workflows/interceptors.ts). */
+export const WORKFLOW_INTERCEPTORS_PATH = path.resolve(here, '../workflows/interceptors.ts');
+
+/**
+ * What every workflow bundle is made of, for `bundleWorkflowCode` (production build, benchmarks,
+ * tests) and replay: a bundle without the run's interceptors would not replay the run it recorded.
+ */
+export function workflowBundleOptions(extraInterceptors: string[] = []): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH, ...extraInterceptors] };
+}
+
+/** Replay with the same interceptors (and their sink) as the run: STYLE.md's rule for replay bundles. */
+export function replayOptions(workflowsPath = WORKFLOWS_PATH): Pick<WorkerOptions, 'workflowsPath' | 'interceptors' | 'sinks'> {
+  return { workflowsPath, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }, sinks: telemetrySinks() };
+}
 
 /**
  * The workflow code a worker loads when its caller names none. `npm run build` (scripts/build.ts)
@@ -54,16 +70,33 @@ export interface CreateWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
+/**
+ * Telemetry merged with the caller's options: activity interceptors and sinks added to theirs, and
+ * the workflow interceptors when the worker bundles sources (a prebuilt bundle already holds them).
+ */
+function withTelemetry(options: Partial<WorkerOptions>, bundlesSources = !options.workflowBundle): Partial<WorkerOptions> {
+  const { interceptors = {}, sinks = {}, ...rest } = options;
+  return {
+    ...rest,
+    interceptors: {
+      ...interceptors,
+      activity: [...activityTelemetry, ...(interceptors.activity ?? [])],
+      ...(bundlesSources ? { workflowModules: [WORKFLOW_INTERCEPTORS_PATH, ...(interceptors.workflowModules ?? [])] } : {}),
+    },
+    sinks: { ...telemetrySinks(), ...sinks },
+  };
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
+  const code = opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
-    ...(opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode()),
     activities: createActivities(opts.deps),
     ...withCodec(),
-    ...opts.workerOptions,
+    ...withTelemetry({ ...code, ...opts.workerOptions }),
   });
 }
 
@@ -104,7 +137,7 @@ export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSe
     taskQueue: hostTaskQueue,
     activities: createActivities(deps),
     ...withCodec(),
-    ...activityOptions,
+    ...withTelemetry(activityOptions, false),
   });
   return {
     shared,

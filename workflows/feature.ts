@@ -13,6 +13,7 @@ import {
 import { NON_RETRYABLE } from '../core/failures';
 import type { Answer, Finding, ImplementorReport, ValidationResult } from '../core/schemas';
 import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
+import { enterPhase } from './telemetry';
 import type { infrastructureImplementor } from './implementor';
 import {
   answerSignal, AwaitingHumanKey, childProgressSignal, featureAnswerSignal, featureAnswerUpdate, featureStatusQuery,
@@ -78,6 +79,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     awaiting = now;
   };
   const setPhase = (phase: string, details: string) => {
+    enterPhase(phase);
     state.phase = phase;
     upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
     setCurrentDetails(`**${input.feature}** — ${details}`);

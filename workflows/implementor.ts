@@ -16,6 +16,7 @@ import {
   type ImplementorStatus, type PendingQuestion,
 } from './messages';
 import { checkAction, deadlineFrom, isFailing, summarizeFailures, validSignal } from './helpers';
+import { enterPhase } from './telemetry';
 
 // One block per kind of work, so a reader sees each policy next to what it governs. Under a feature
 // workflow, `taskQueue` is the queue of the worker holding the child's worktree.
@@ -89,6 +90,7 @@ export async function infrastructureImplementor(input: ImplementorInput): Promis
   );
 
   const setPhase = (phase: string, details?: string) => {
+    enterPhase(phase);
     state.phase = phase;
     upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
     setCurrentDetails(`**${input.scope}** — ${details ?? phase}${state.attempt ? ` (attempt ${state.attempt}/${state.maxAttempts})` : ''}`);
