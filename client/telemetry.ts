@@ -3,7 +3,7 @@
 // any program using ImplementorClient) started it. Without a tracer provider it costs nothing.
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 // The client module alone: the package's index also loads its worker plugin.
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client/index.js';
 import type { Config } from '../worker/config';
 
 export const clientInterceptors = (): { workflow: WorkflowClientInterceptor[] } => ({ workflow: [new OpenTelemetryWorkflowClientInterceptor()] });
