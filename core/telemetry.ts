@@ -47,8 +47,10 @@ export const ATTR = {
 } as const;
 
 /**
- * Header a workflow puts on each activity it schedules: the run's parent, scope and phase, so that
- * the activity's log lines and spans carry them too (an activity's own info has only the workflow id).
+ * Header a workflow puts on each activity it schedules: the run's parent and phase, so that the
+ * activity's log lines and spans carry them too (an activity's own info has only the workflow id).
+ * Ids and phase names only, never the scope or any other text a user wrote: the SDK does not pass
+ * headers through the payload codec, so they sit in history in plain text.
  */
 export const RUN_CONTEXT_HEADER = 'infra-implementor-run';
 

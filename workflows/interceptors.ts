@@ -12,7 +12,7 @@ import {
 import {
   isCancellation, log, metricMeter, type WorkflowInboundCallsInterceptor, type WorkflowInterceptors, type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import { ATTR, METRIC, RUN_CONTEXT_HEADER } from '../core/telemetry';
+import { ATTR, METRIC, RUN_CONTEXT_HEADER, type RunContext } from '../core/telemetry';
 import { currentPhaseSpan, leavePhase, runContext } from './telemetry';
 
 /** Run `fn` with the current phase's span as the active one (unchanged before the first phase). */
@@ -57,10 +57,16 @@ const inbound: WorkflowInboundCallsInterceptor = {
   },
 };
 
+/** The header's part of the run context: ids only (see RUN_CONTEXT_HEADER). */
+function headerContext(): RunContext {
+  const { parentId, phase } = runContext();
+  return { ...(parentId ? { parentId } : {}), ...(phase ? { phase } : {}) };
+}
+
 const outbound: WorkflowOutboundCallsInterceptor = {
   scheduleActivity: (input, next) => inPhase(() => next({
     ...input,
-    headers: { ...input.headers, [RUN_CONTEXT_HEADER]: defaultPayloadConverter.toPayload(runContext()) },
+    headers: { ...input.headers, [RUN_CONTEXT_HEADER]: defaultPayloadConverter.toPayload(headerContext()) },
   })),
   startChildWorkflowExecution: (input, next) => inPhase(() => next(input)),
   getLogAttributes: (input, next) => next({ ...runContext(), ...input }),

@@ -17,7 +17,7 @@ function runContextOf(headers: Record<string, unknown>): RunContext {
   if (!payload) return {};
   try {
     const v = defaultPayloadConverter.fromPayload(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]) as RunContext;
-    return Object.fromEntries(Object.entries(v ?? {}).filter(([, x]) => typeof x === 'string')) as RunContext;
+    return Object.fromEntries(Object.entries(v ?? {}).filter(([k, x]) => (k === 'parentId' || k === 'phase') && typeof x === 'string')) as RunContext;
   } catch {
     return {}; // a header from another client: not ours to fail on
   }
@@ -31,7 +31,6 @@ const runContextInterceptors: ActivityInterceptorsFactory = () => {
         run = runContextOf(input.headers);
         otel.trace.getActiveSpan()?.setAttributes({
           ...(run.phase ? { [ATTR.phase]: run.phase } : {}),
-          ...(run.scope ? { [ATTR.scope]: run.scope } : {}),
           ...(run.parentId ? { [ATTR.parentId]: run.parentId } : {}),
         });
         return next(input);
