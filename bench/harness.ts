@@ -14,7 +14,7 @@ import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
-import { WORKFLOWS_PATH, createWorker, createWorkers, type WorkerSet } from '../worker/worker';
+import { createWorker, createWorkers, workflowBundleOptions, type WorkerSet } from '../worker/worker';
 import { EXAMPLES, gitCopy } from '../test/helpers/repo';
 
 export const BENCH_API_KEY = 'sk-ant-bench-not-a-real-key';
@@ -34,7 +34,7 @@ export async function startLab(): Promise<Lab> {
   const started = performance.now();
   const [env, bundle] = await Promise.all([
     startDevServer(),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') }),
   ]);
   log(`dev server and workflow bundle ready in ${Math.round(performance.now() - started)} ms`);
   return { env, address: env.connection.options.address, bundle };

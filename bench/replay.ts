@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { HISTORIES_DIR, isOlderRecording, recordedWorkflowId } from '../test/helpers/histories';
 import { median, round, timed, type Lab } from './harness';
+import { telemetrySinks } from '../worker/telemetry/interceptors';
 
 export interface ReplayFigures {
   history: string;
@@ -31,7 +32,7 @@ export async function measureReplay(lab: Pick<Lab, 'bundle'>, opts: { reps: numb
   const { name, history, events } = longestHistory();
   const times: number[] = [];
   for (let i = 0; i <= opts.reps; i++) {
-    times.push((await timed(() => Worker.runReplayHistory({ workflowBundle: lab.bundle }, history, recordedWorkflowId(name)))).ms);
+    times.push((await timed(() => Worker.runReplayHistory({ workflowBundle: lab.bundle, sinks: telemetrySinks() }, history, recordedWorkflowId(name)))).ms);
   }
   return { history: name, events, reps: opts.reps, firstMs: round(times[0] ?? NaN, 1), medianMs: round(median(times.slice(1)), 1) };
 }

@@ -10,6 +10,7 @@ import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
+import { withTracing } from './telemetry';
 import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
 
@@ -39,15 +40,17 @@ function reportExitCode(report: { status: ImplementorReport['status'] }): number
 }
 
 async function withClient<T>(fn: (c: ImplementorClient) => Promise<T>): Promise<T> {
-  loadConfig();
-  const client = await ImplementorClient.connect().catch((e: Error) => {
-    throw new Exit(EXIT.failed, `cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${e.message.split('\n')[0]} (hint: run \`infra-implementor dev\` or set TEMPORAL_ADDRESS)`);
+  const config = loadConfig();
+  return withTracing(config, async () => {
+    const client = await ImplementorClient.connect().catch((e: Error) => {
+      throw new Exit(EXIT.failed, `cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${e.message.split('\n')[0]} (hint: run \`infra-implementor dev\` or set TEMPORAL_ADDRESS)`);
+    });
+    try {
+      return await fn(client);
+    } finally {
+      await client.close();
+    }
   });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
 }
 
 function printReport(report: ImplementorReport | FeatureReport, json: boolean): void {

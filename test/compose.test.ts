@@ -131,6 +131,11 @@ describe('docker-compose.yml', () => {
     const [host, port] = config.TEMPORAL_ADDRESS.split(':');
     assert.ok(host && host in compose.services, `${config.TEMPORAL_ADDRESS} names a service`);
     assert.match(JSON.stringify(compose.services[host!]), new RegExp(`:${port}`), 'on the port that service publishes');
+    // Prometheus scrapes the port the worker serves its metrics on.
+    const scrape = parse(readFileSync(path.join(PROJECT_ROOT, 'docker/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    assert.deepEqual(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)), [`worker:${config.INFRA_IMPLEMENTOR_METRICS_PORT}`]);
+    assert.deepEqual(dependencies(compose.services.prometheus!), { worker: 'service_healthy' });
+    assert.ok(JSON.stringify(compose.services.prometheus!.volumes).includes('./docker/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro'));
     const healthPort = healthPortFromEnv(env);
     assert.ok(healthPort);
     assert.match(JSON.stringify(compose.services.worker!.healthcheck), new RegExp(`127\\.0\\.0\\.1:${healthPort}/healthz`));

@@ -74,7 +74,10 @@ for (const [overlay, expected] of [
       assert.ok(env.TEMPORAL_ADDRESS);
       assert.ok(mounted.has(env.INFRA_IMPLEMENTOR_STATE_DIR!), 'the state directory is a volume');
       const healthPort = healthPortFromEnv(env);
-      assert.deepEqual(container.ports, [{ name: 'health', containerPort: healthPort }]);
+      const metricsPort = loadConfig(env).INFRA_IMPLEMENTOR_METRICS_PORT;
+      assert.deepEqual(container.ports, [{ name: 'health', containerPort: healthPort }, { name: 'metrics', containerPort: metricsPort }]);
+      assert.deepEqual(one(objects, 'Deployment').spec?.template.metadata.annotations,
+        { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' }, 'Prometheus scrapes the port the worker serves');
       assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health' });
       assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health' });
     });
@@ -89,13 +92,17 @@ for (const [overlay, expected] of [
       assert.ok(!(container.env ?? []).some((e: { name: string }) => e.name === 'NODE_OPTIONS'), 'the manifests keep the image\'s NODE_OPTIONS');
     });
 
-    it('the NetworkPolicy selects the worker pods and allows no ingress', async () => {
+    it('the NetworkPolicy selects the worker pods and allows no ingress but Prometheus on the metrics port', async () => {
       const objects = await build(overlay);
       const policy = one(objects, 'NetworkPolicy');
       const podLabels: Record<string, string> = one(objects, 'Deployment').spec?.template.metadata.labels;
       for (const [k, v] of Object.entries(policy.spec?.podSelector.matchLabels as Record<string, string>)) assert.equal(podLabels[k], v, k);
       assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
-      assert.deepEqual(policy.spec?.ingress, []);
+      const metricsPort = loadConfig(one(objects, 'ConfigMap').data ?? {}).INFRA_IMPLEMENTOR_METRICS_PORT;
+      assert.deepEqual(policy.spec?.ingress, [{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ protocol: 'TCP', port: metricsPort }],
+      }]);
     });
   });
 }

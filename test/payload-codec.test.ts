@@ -8,10 +8,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { parse } from 'yaml';
 import { defaultImplementers } from '../activities';
 import { EncryptionCodec, parseCodecKeys, dataConverterFromEnv, CODEC_KEYS_ENV } from '../core/payload-codec';
 import { ImplementorInput, ServiceSpec } from '../core/schemas';
+import { RUN_CONTEXT_HEADER } from '../core/telemetry';
 import { startCodecServer } from '../client/codec-server';
 import { createWorker } from '../worker/worker';
 import { FEWER_STEPS } from '../workflows/implementor';
@@ -45,7 +47,7 @@ describe('payload encryption', () => {
 
     // Read the raw history with a client that has no key, and look inside every payload.
     const history = await server.env.client.workflow.getHandle(workflowId).fetchHistory();
-    const payloads: { encoding: string; text: string; searchAttribute: boolean; patchMarker: boolean }[] = [];
+    const payloads: { encoding: string; text: string; searchAttribute: boolean; patchMarker: boolean; header: boolean }[] = [];
     const walk = (v: unknown, key = '', patchMarker = false): void => {
       if (!v || typeof v !== 'object') return;
       const o = v as Record<string, unknown>;
@@ -57,6 +59,8 @@ describe('payload encryption', () => {
           // Search attributes are indexed, so plain: ours, and TemporalChangeVersion, which the SDK sets for patched().
           searchAttribute: key === 'ImplementorPhase' || key === 'AwaitingHuman' || key === 'TemporalChangeVersion',
           patchMarker,
+          // Headers: the SDK does not pass them through the codec. Ours hold trace context and ids.
+          header: key === TRACE_HEADER || key === RUN_CONTEXT_HEADER,
         });
         return;
       }
@@ -67,7 +71,13 @@ describe('payload encryption', () => {
     // holds the patch id and nothing of the run's.
     const markers = payloads.filter((p) => p.patchMarker);
     assert.deepEqual(markers.map((p) => JSON.parse(p.text)), [{ id: FEWER_STEPS, deprecated: false }]);
-    const data = payloads.filter((p) => !p.searchAttribute && !p.patchMarker);
+    const headers = payloads.filter((p) => p.header);
+    assert.ok(headers.length > 0, 'activities carry trace and run headers');
+    for (const h of headers) {
+      assert.deepEqual(Object.keys(JSON.parse(h.text) as object).filter((k) => !['traceparent', 'tracestate', 'parentId', 'phase'].includes(k)), [], `a header holds only ids: ${h.text}`);
+      assert.ok(!h.text.includes('orders'), `a header holds nothing the user wrote: ${h.text}`);
+    }
+    const data = payloads.filter((p) => !p.searchAttribute && !p.patchMarker && !p.header);
     assert.ok(data.length > 20, `found ${data.length} payloads`);
     for (const p of data) assert.equal(p.encoding, 'binary/encrypted', `a plain payload in history: ${p.text.slice(0, 120)}`);
     for (const plain of ['ghcr.io/acme/orders', 'Add orders', 'apps/base/orders', 'DATABASE_URL', 'kind: Deployment']) {

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { WORKFLOWS_PATH } from '../worker/worker';
+import { WORKFLOWS_PATH, replayOptions } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
 import { FEWER_STEPS, RUN_WORKSPACE } from '../workflows/implementor';
@@ -56,7 +56,7 @@ function histories() {
 async function replayAll(workflowsPath: string, list: ReturnType<typeof histories>) {
   const failures: string[] = [];
   for (const h of list) {
-    for await (const result of Worker.runReplayHistories({ workflowsPath }, [h])) {
+    for await (const result of Worker.runReplayHistories(replayOptions(workflowsPath), [h])) {
       if (result.error) failures.push(`${h.name}: ${result.error.message}`);
     }
   }

@@ -2,6 +2,7 @@
 // early on abort), and the process-wide queue that validations wait in.
 import os from 'node:os';
 import PQueue from 'p-queue';
+import { context } from '@opentelemetry/api';
 
 export const defaultPoolSize = (): number => Math.max(1, os.availableParallelism());
 
@@ -38,11 +39,13 @@ export async function inValidationQueue<T>(
 ): Promise<T> {
   const waiting = opts.onWait ? setInterval(opts.onWait, opts.waitBeatMs ?? 10_000) : undefined;
   try {
-    return await validationQueue.add(async () => {
+    // The queue starts a waiting job from whichever job just finished: bound to its caller's
+    // context, the job's spans stay under the activity that queued it, not under that other one.
+    return await validationQueue.add(context.bind(context.active(), async () => {
       clearInterval(waiting);
       opts.signal?.throwIfAborted();
       return fn();
-    }, opts.signal ? { signal: opts.signal } : {});
+    }), opts.signal ? { signal: opts.signal } : {});
   } finally {
     clearInterval(waiting);
   }

@@ -2,6 +2,7 @@
 // content hash of its inputs. Plain manifest folders need no rendering.
 import path from 'node:path';
 import { launch } from '../runtime/launcher';
+import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
@@ -30,10 +31,10 @@ function tidy(out: string, root: string): string {
   return lines.slice(-8).join('\n') || 'failed without a message';
 }
 
-async function run(file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
-  const r = await launch(file, args, {
+async function run(what: CommandInfo, file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await traceCommand(what, () => launch(file, args, {
     timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
-  });
+  }));
   return { ok: r.exitCode === 0, out: String(r.stdout), err: String(r.stderr) };
 }
 
@@ -43,7 +44,7 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   // Flux's kustomize-controller builds without the load restrictor; so do we, to agree with it.
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
-  const r = await run(tool.file, [...args, path.join(opts.snap.root, t.id)], opts);
+  const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, path.join(opts.snap.root, t.id)], opts);
   return r.ok ? { status: 'ok', text: r.out } : { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
 }
 
@@ -53,8 +54,8 @@ async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
   const chart = path.join(opts.snap.root, t.chart);
   const values = t.values ? ['-f', path.join(opts.snap.root, t.values)] : [];
   const [lint, template] = await Promise.all([
-    run(helm.file, ['lint', chart, ...values], opts),
-    run(helm.file, ['template', path.posix.basename(t.chart), chart, ...values], opts),
+    run({ tool: 'helm', command: 'lint', target: t.id }, helm.file, ['lint', chart, ...values], opts),
+    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart), chart, ...values], opts),
   ]);
   const lintText = lint.ok ? undefined : tidy(`${lint.out}\n${lint.err}`, opts.snap.root);
   if (!template.ok) return { status: 'failed', error: tidy(template.err || template.out, opts.snap.root), ...(lintText ? { lint: lintText } : {}) };

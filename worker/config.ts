@@ -2,6 +2,11 @@
 // program with a message naming the variable.
 import { z } from 'zod';
 import { parseCodecKeys } from '../core/payload-codec';
+import { parsePriceTable } from '../core/pricing';
+
+/** A `key=value,key=value` list, as OpenTelemetry's header and resource variables take. */
+const KeyValueList = z.string().regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, 'must be key=value pairs separated by commas, e.g. a=1,b=2');
+const OtlpProtocol = z.enum(['http/protobuf'], { message: 'only http/protobuf is supported (OTLP over HTTP); use a collector to reach a gRPC endpoint' });
 
 const Env = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233').default('localhost:7233'),
@@ -27,6 +32,35 @@ const Env = z.object({
       }
     })
     .optional(),
+  // Observability (worker/telemetry/): the Prometheus endpoint, log lines, LLM prices, and the
+  // standard OpenTelemetry variables we read (the OTel SDK reads the same ones: they are checked
+  // here so that a typo stops the program instead of silently disabling tracing).
+  INFRA_IMPLEMENTOR_METRICS_PORT: z.coerce.number({ message: 'must be a port number from 1 to 65535' }).int().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535').optional(),
+  INFRA_IMPLEMENTOR_LOG_FORMAT: z.enum(['json', 'text'], { message: 'must be json or text (default: text on a terminal, json otherwise)' }).optional(),
+  INFRA_IMPLEMENTOR_LOG_LEVEL: z.string().transform((v) => v.toUpperCase()).pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { message: 'must be debug, info, warn or error' })).optional(),
+  INFRA_IMPLEMENTOR_LLM_PRICES: z.string().transform((v, ctx) => {
+    try {
+      return parsePriceTable(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be the URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be the full URL traces go to, e.g. http://otel-collector:4318/v1/traces' }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: OtlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OtlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: KeyValueList.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: KeyValueList.optional(),
+  OTEL_EXPORTER_OTLP_TIMEOUT: z.coerce.number({ message: 'must be milliseconds, e.g. 10000' }).int().positive('must be milliseconds, e.g. 10000').optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: KeyValueList.optional(),
+  OTEL_SDK_DISABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none' }).optional(),
+  OTEL_TRACES_SAMPLER: z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], {
+    message: 'must be always_on, always_off, traceidratio or a parentbased_ variant',
+  }).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: 'must be a ratio from 0 to 1' }).min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1').optional(),
 });
 export type Config = z.infer<typeof Env>;
 

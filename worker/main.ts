@@ -1,8 +1,8 @@
 // Long-running entry points: a worker against a Temporal service, and the embedded dev stack.
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
-import { installRuntime } from './runtime';
+import { startTelemetry } from './telemetry/start';
 import { startDevServer, type DevServerOptions } from './temporal-server';
 import { activityDeps, createWorkers, defaultStateDir } from './worker';
 import { sweepStaleWorkspaces } from './sweep';
@@ -11,6 +11,7 @@ import { workerImplementers } from './implementers';
 import { healthPortFromEnv, startHealthServer } from './health';
 
 export async function runWorker(config: Config): Promise<void> {
+  const telemetry = startTelemetry(config);
   const connectConfig = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectConfig.connectionOptions);
   const worker = await createWorkers({
@@ -19,7 +20,7 @@ export async function runWorker(config: Config): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, { implementers: workerImplementers(config) }),
   });
-  process.stderr.write(`worker polling task queues ${config.TEMPORAL_TASK_QUEUE} and ${worker.hostTaskQueue} at ${config.TEMPORAL_ADDRESS}\n`);
+  Runtime.instance().logger.info('worker polling', { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, hostTaskQueue: worker.hostTaskQueue });
   await sweepAtStart(connectConfig, connectConfig.namespace ?? config.TEMPORAL_NAMESPACE, defaultStateDir(config));
   // Probes see the worse of the two workers' states (worker/health.ts).
   const healthPort = healthPortFromEnv();
@@ -31,6 +32,7 @@ export async function runWorker(config: Config): Promise<void> {
   } finally {
     await health?.close();
     await connection.close();
+    await telemetry.stop();
   }
 }
 
@@ -40,17 +42,17 @@ async function sweepAtStart(connectConfig: ReturnType<typeof loadClientConnectCo
     const connection = await Connection.connect(connectConfig.connectionOptions as Parameters<typeof Connection.connect>[0]);
     try {
       const swept = await sweepStaleWorkspaces(connection, namespace, stateDir);
-      if (swept.length) process.stderr.write(`removed ${swept.length} workspace(s) of closed runs: ${swept.join(', ')}\n`);
+      if (swept.length) Runtime.instance().logger.info('removed the workspaces of closed runs', { workflowIds: swept });
     } finally {
       await connection.close();
     }
   } catch (e) {
-    process.stderr.write(`warning: could not sweep stale workspaces in ${stateDir}: ${(e as Error).message.split('\n')[0]}\n`);
+    Runtime.instance().logger.warn('could not sweep stale workspaces', { stateDir, error: (e as Error).message.split('\n')[0] });
   }
 }
 
 export async function runDev(config: Config, opts: DevServerOptions): Promise<void> {
-  installRuntime('WARN');
+  const telemetry = startTelemetry(config);
   const env = await startDevServer(opts);
   const address = env.connection.options.address;
   const worker = await createWorkers({
@@ -64,5 +66,6 @@ export async function runDev(config: Config, opts: DevServerOptions): Promise<vo
     await worker.run();
   } finally {
     await env.teardown();
+    await telemetry.stop();
   }
 }

@@ -10,10 +10,26 @@ import { createActivities, defaultImplementers, type ActivityDeps } from '../act
 import type { Config } from './config';
 import { livenessInterceptor, PRODUCTION_WORKER_OPTIONS } from './liveness';
 import { dataConverterFromEnv } from '../core/payload-codec';
+import { activityTelemetry, telemetrySinks } from './telemetry/interceptors';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.resolve(here, '../workflows/index.ts');
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+/** The workflow interceptors of every bundle: tracing, ids on log lines, run metrics (workflows/interceptors.ts). */
+export const WORKFLOW_INTERCEPTORS_PATH = path.resolve(here, '../workflows/interceptors.ts');
+
+/**
+ * What every workflow bundle is made of, for `bundleWorkflowCode` (production build, benchmarks,
+ * tests) and replay: a bundle without the run's interceptors would not replay the run it recorded.
+ */
+export function workflowBundleOptions(extraInterceptors: string[] = []): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH, ...extraInterceptors] };
+}
+
+/** Replay with the same interceptors (and their sink) as the run: STYLE.md's rule for replay bundles. */
+export function replayOptions(workflowsPath = WORKFLOWS_PATH): Pick<WorkerOptions, 'workflowsPath' | 'interceptors' | 'sinks'> {
+  return { workflowsPath, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }, sinks: telemetrySinks() };
+}
 
 /**
  * The workflow code a worker loads when its caller names none. `npm run build` (scripts/build.ts)
@@ -55,25 +71,36 @@ export interface CreateWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
-/** Production options first (worker/liveness.ts), then the caller's; the liveness beat always runs. */
-function withLiveness(extra: Partial<WorkerOptions> = {}): Partial<WorkerOptions> {
+/**
+ * What every worker runs with: the production options (worker/liveness.ts) under the caller's, the
+ * liveness beat and the telemetry interceptors before the caller's activity interceptors, telemetry
+ * sinks, and the workflow interceptors when the worker bundles sources (a prebuilt bundle already
+ * holds them).
+ */
+function workerDefaults(options: Partial<WorkerOptions>, bundlesSources = !options.workflowBundle): Partial<WorkerOptions> {
+  const { interceptors = {}, sinks = {}, ...rest } = options;
   return {
     ...PRODUCTION_WORKER_OPTIONS,
-    ...extra,
-    interceptors: { ...extra.interceptors, activity: [livenessInterceptor, ...(extra.interceptors?.activity ?? [])] },
+    ...rest,
+    interceptors: {
+      ...interceptors,
+      activity: [livenessInterceptor, ...activityTelemetry, ...(interceptors.activity ?? [])],
+      ...(bundlesSources ? { workflowModules: [WORKFLOW_INTERCEPTORS_PATH, ...(interceptors.workflowModules ?? [])] } : {}),
+    },
+    sinks: { ...telemetrySinks(), ...sinks },
   };
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
+  const code = opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
-    ...(opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode()),
     activities: createActivities(opts.deps),
     ...withCodec(),
-    ...withLiveness(opts.workerOptions),
+    ...workerDefaults({ ...code, ...opts.workerOptions }),
   });
 }
 
@@ -114,7 +141,7 @@ export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSe
     taskQueue: hostTaskQueue,
     activities: createActivities(deps),
     ...withCodec(),
-    ...withLiveness(activityOptions),
+    ...workerDefaults(activityOptions, false),
   });
   return {
     shared,

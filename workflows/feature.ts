@@ -10,6 +10,7 @@ import { featureCommitMessage, featureStatus, type FeatureAnswer, type FeatureIn
 import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
 import { failureMessage, validSignal } from './helpers';
 import { HumanGate } from './human-gate';
+import { enterPhase } from './telemetry';
 import { LIVENESS_TIMEOUT } from './liveness';
 import { childQuestions, routeAnswer, scopeRecords, takeProgress, type ScopeRecord } from './feature-scopes';
 import { mergeLanded, validateMerged } from './feature-merge';
@@ -41,6 +42,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
     startedAt: new Date(info.startTime).toISOString(), children: records.map((r) => r.status), questions: [], audit: gate.audit, done: false,
   };
   const setPhase = (phase: string, details: string) => {
+    enterPhase(phase);
     state.phase = phase;
     upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
     setCurrentDetails(`**${input.feature}** — ${details}`);

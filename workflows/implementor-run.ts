@@ -6,6 +6,7 @@ import {
 } from '@temporalio/workflow';
 import type { AppliedEntry } from '../activities';
 import { RunWorkspace } from './run-workspace';
+import { enterPhase } from './telemetry';
 import type { Delivery, FileChange } from '../runtime/remote';
 import { emptyUsage } from '../core/phases';
 import type {
@@ -71,6 +72,7 @@ export class ImplementorRun {
   }
 
   setPhase(phase: string, details?: string): void {
+    enterPhase(phase);
     this.state.phase = phase;
     upsertSearchAttributes([{ key: ImplementorPhaseKey, value: phase }]);
     const attempt = this.state.attempt ? ` (attempt ${this.state.attempt}/${this.state.maxAttempts})` : '';

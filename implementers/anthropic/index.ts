@@ -40,6 +40,9 @@ export function createAnthropicImplementer(opts: AnthropicImplementerOptions): I
     ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
     maxRetries: 0,
     timeout: opts.timeoutMs ?? 5 * 60_000,
+    // The SDK's own span of each call, metadata only whatever ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE
+    // says: prompts and replies never go into a trace (a given option is complete: the environment is not read).
+    openTelemetry: { traces: { enabled: true, contentMode: 'metadata_only' } },
   });
   const budgets: Budgets = {
     ...DEFAULT_BUDGETS,

@@ -6,6 +6,7 @@
 // the model its own mistake back, so we read the raw events (`create({ stream: true })`) ourselves.
 import Anthropic from '@anthropic-ai/sdk';
 import type { LlmUsage } from '../../core/schemas';
+import { traceLlmCall } from '../../runtime/telemetry';
 import { StreamInterruptedError } from './errors';
 
 export type ReplyBlock =
@@ -28,7 +29,12 @@ export interface StreamOptions {
 
 export type StreamParams = Omit<Anthropic.MessageCreateParamsStreaming, 'stream'>;
 
-export async function streamReply(client: Anthropic, params: StreamParams, opts: StreamOptions): Promise<Reply> {
+/** One call, traced (model, tokens, cost: runtime/telemetry.ts). */
+export function streamReply(client: Anthropic, params: StreamParams, opts: StreamOptions): Promise<Reply> {
+  return traceLlmCall(params.model, () => readReply(client, params, opts));
+}
+
+async function readReply(client: Anthropic, params: StreamParams, opts: StreamOptions): Promise<Reply> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { workflowBundleOptions } from '../../worker/worker';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER_MAIN = path.join(here, 'worker-main.ts');
@@ -15,7 +15,7 @@ const WORKER_MAIN = path.join(here, 'worker-main.ts');
 /** Bundle the workflows once, as `npm run build` does for production; every child loads the file. */
 export async function bundleCrashWorkflows(): Promise<string> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowBundleOptions(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => process.stderr.write(`${m}\n`) },
   });
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bundle-')), 'workflows.js');
