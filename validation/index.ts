@@ -3,9 +3,10 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { definedSources, isFluxKustomizationObject, isHelmRelease, repoPath } from '../core/compliance/flux';
+import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
+import { remoteUrls } from './remotes';
 import { affectedTargets, discover, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
 import { dryRun, findCluster } from './kubectl-validator';
@@ -51,12 +52,9 @@ async function realFolder(root: string): Promise<string> {
   return fs.realpath(root);
 }
 
-const fluxPaths = (docs: ManifestDoc[]): string[] =>
-  docs.filter((d) => isFluxKustomizationObject(d.object)).flatMap((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') ?? []);
-
 /** Flux objects worth checking: all of them, or in incremental mode those the change touches. */
-function fluxDocsFor(sources: readonly ManifestDoc[], selected: readonly Target[], changed?: ReadonlySet<string>): ManifestDoc[] {
-  const flux = sources.filter((d) => isFluxKustomizationObject(d.object) || isHelmRelease(d.object));
+function fluxDocsFor(model: RepoModel, selected: readonly Target[], changed?: ReadonlySet<string>): ManifestDoc[] {
+  const flux = [...model.flux.kustomizations, ...model.flux.helmReleases].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
   if (!changed) return flux;
   const files = new Set([...changed, ...selected.flatMap((t) => t.inputs)]);
   const ids = new Set(selected.map((t) => t.id));
@@ -70,7 +68,8 @@ const byTarget = (a: ValidationResult, b: ValidationResult) =>
 export async function validateRepository(opts: ValidateOptions): Promise<ValidationReport> {
   const root = await realFolder(opts.root);
   const snap = await readSnapshot(root);
-  const { roots, targets, sourceDocs } = discover(snap, fluxPaths);
+  const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: await remoteUrls(root) });
+  const { roots, targets, sourceDocs } = discover(model);
   const changed = opts.changedFiles ? new Set(opts.changedFiles.map((f) => path.posix.normalize(f.split(path.sep).join('/')))) : undefined;
   const selected = changed ? affectedTargets(targets, [...changed]) : targets;
   const tools = await toolbox();
@@ -85,7 +84,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const ctx = {
     snap, sources: sourceDocs, index: indexByKind(sourceDocs),
     productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
-    definedSources: definedSources(sourceDocs.map((d) => d.object)),
+    model,
   };
   const validations: ValidationResult[] = [...yaml];
   const findings: Finding[] = [];
@@ -99,8 +98,8 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     opts.onProgress?.();
   }
 
-  validations.push(...validateFlux(fluxDocsFor(sourceDocs, selected, changed), {
-    snap, definedSources: ctx.definedSources, builds, kustomizationDirs: new Set(roots.keys()),
+  validations.push(...validateFlux(fluxDocsFor(model, selected, changed), {
+    snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));

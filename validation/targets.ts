@@ -2,6 +2,7 @@
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
 import type { Finding, ValidationResult } from '../core/schemas';
+import type { RepoModel } from '../core/repo-model';
 import type { ManifestDoc } from '../core/yaml-docs';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
@@ -15,7 +16,7 @@ export interface TargetContext {
   sources: readonly ManifestDoc[];
   index: SourceIndex;
   productionPattern: RegExp;
-  definedSources: ReadonlySet<string>;
+  model: RepoModel;
 }
 
 function toolResults(t: Target, r: Rendering, docs: number): ValidationResult[] {
@@ -48,7 +49,8 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     target: t.id,
     production: ctx.productionPattern.test(t.id),
     directories: ctx.snap.directories,
-    definedSources: ctx.definedSources,
+    definedSources: ctx.model.flux.defined,
+    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
   return { validations, findings: runCompliance(docs, checkCtx) };

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { ImplementContext, RepoReader } from '../implementer';
 import type { PatternProfile, ServiceLayout } from '../patterns';
 import type { Assumption, ChangeSet, Dependency, FileOperation, Phase, ServiceSpec } from '../schemas';
-import { kustomizationRefs, tokenRegExp } from '../survey';
+import { chooseExemplar, refPaths, tokenRegExp } from '../repo-model';
 import { get, kindOf, nameOf, parseManifests, rec } from '../yaml-docs';
 import { addToList, cloneListItemsNaming, editObject, renameInYaml, renderManifest } from './edits';
 import {
@@ -30,12 +30,8 @@ interface Layout {
 
 const DEFAULT_BASE = 'apps/base';
 
-function chooseExemplar(profile: PatternProfile): ServiceLayout | undefined {
-  return [...profile.services].sort((a, b) => b.overlays.length - a.overlays.length || a.name.localeCompare(b.name))[0];
-}
-
 export function layoutFor(spec: ServiceSpec, profile: PatternProfile): Layout {
-  const ex = chooseExemplar(profile);
+  const ex = chooseExemplar(profile.services);
   if (ex && ex.name === spec.service) throw new ScaffoldError(`service "${spec.service}" already exists in ${ex.deploymentFile}`);
   const mapPath = (p: string) => (ex ? p.replace(tokenRegExp(ex.name), spec.service) : p);
   const knownEnvs = ex ? [...new Set(ex.overlays.flatMap((o) => [o.env, o.name]))] : Object.keys(profile.environments);
@@ -135,7 +131,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
     await includeInKustomization(b, l.baseDir, depFile, `list ${spec.service} in the shared base`);
   } else if (exKfile && (await b.read(exKfile)) !== undefined && ex) {
     let text = renameInYaml(await b.mustRead(exKfile), ex.name, spec.service);
-    const listed = new Set(kustomizationRefs(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
+    const listed = new Set(refPaths(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
     text = text.replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
     text = addToList(text, 'resources', relRef(l.baseDir, depFile));
     // Namespaces the exemplar owns (named after it) come along.
@@ -214,7 +210,7 @@ async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): P
         const kfile = posix.join(dir, 'kustomization.yaml');
         const text = await b.read(kfile);
         if (!text) continue;
-        const refs = kustomizationRefs(dir, parseManifests(kfile, text).docs[0]?.object ?? {});
+        const refs = refPaths(dir, parseManifests(kfile, text).docs[0]?.object ?? {});
         if (!refs.includes(overlay.dir)) continue;
         const exRef = relRef(dir, overlay.dir);
         b.write(kfile, addToList(text, 'resources', exRef.replace(tokenRegExp(ex.name), spec.service), exRef), `deploy ${spec.service} in ${overlay.env}`);
