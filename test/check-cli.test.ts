@@ -37,10 +37,11 @@ describe('infra-implementor check', () => {
     const r = await check([REPO]);
     assert.equal(r.exitCode, 1);
     const out = String(r.stdout);
-    assert.match(out, /^apps\/production\n {2}error {2}plaintext-secret {2}Secret\/db-plain apps\/production\/secrets\.yaml:1: /m);
-    assert.match(out, /suppressed {2}image-latest-or-untagged .*\(suppressed: pinned by Flux image automation\)/);
+    assert.match(out, /^apps\/production\/secrets\.yaml\n {2}1:1 {2}error {2}plaintext-secret {2}Secret\/db-plain: .* \(in apps\/production\)$/m);
+    // A base rendered by two overlays: one finding, at the field, naming both targets.
+    assert.match(out, /^ {2}25:9 {2}suppressed {2}image-latest-or-untagged {2}Deployment\/api: .*\(in 2 targets: apps\/production, apps\/staging\) \(suppressed: pinned by Flux image automation\)$/m);
     assert.match(out, /^apps\/broken\n {2}FAIL {2}kustomize: kustomize build: /m);
-    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 2 suppressed$/);
+    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 1 suppressed$/);
   });
 
   it('json: exactly the contract object {validations, findings}', async () => {

@@ -3,6 +3,7 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { mergeByLocation } from '../core/compliance';
 import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
@@ -103,7 +104,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
-  return { validations: validations.sort(byTarget), findings };
+  return { validations: validations.sort(byTarget), findings: mergeByLocation(findings) };
 }
 
 async function kubectlResults(

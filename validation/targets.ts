@@ -41,7 +41,7 @@ async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<V
 }
 
 export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
-  const docs = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index) : [];
+  const docs = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
   const validations = t.kind === 'plain' ? [] : toolResults(t, r, docs.length);
   validations.push(...await schemaResults(t, docs));
   if (r.status === 'skipped') return { validations, findings: [] };
