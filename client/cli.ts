@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .description('validate a repository and run the compliance checklist: no LLM, no Temporal')
     .argument('<dir>', 'the repository (or a folder of it)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
     .addHelpText('after', `
 Exit codes: 0 clean, 1 findings of severity error or a failed validation, 2 bad input.
 Examples:
@@ -64,7 +65,7 @@ Examples:
   $ infra-implementor check ./infra --format sarif > results.sarif`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion }));
     });
 
   program

@@ -12,7 +12,8 @@ import { affectedTargets, discover, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
 import { dryRun, findCluster } from './kubectl-validator';
 import { defaultPoolSize, mapPool } from './pool';
-import { render, type Rendering } from './render';
+import { kubeVersionOf, render, type RenderOptions, type Rendering } from './render';
+export { DEFAULT_KUBE_VERSION, KUBE_VERSION } from './render';
 import { readSnapshot } from './snapshot';
 import { indexByKind } from './source-map';
 import { validateTarget } from './targets';
@@ -35,6 +36,8 @@ export interface ValidateOptions {
   /** Called for each target actually rebuilt (not served from the cache). */
   onBuild?: (target: string, kind: Target['kind']) => void;
   poolSize?: number;
+  /** Kubernetes version charts are rendered for (helm --kube-version); default DEFAULT_KUBE_VERSION. */
+  kubeVersion?: string;
 }
 
 export interface ValidationReport {
@@ -78,14 +81,16 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const yamlFiles = changed ? [...new Set([...changed, ...selected.flatMap((t) => t.inputs)])].filter((f) => isYamlFile(f)) : snap.files;
   const yaml = validateYaml(snap, yamlFiles, [...new Set(targets.flatMap((t) => t.chart ?? []))]);
 
-  const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(),
-    (t) => render(t, { snap, tools, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}) }),
+  const renderOpts: RenderOptions = {
+    snap, tools, kubeVersion: kubeVersionOf(opts), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
+  };
+  const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(), (t) => render(t, renderOpts),
     { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onDone: opts.onProgress } : {}) });
 
   const ctx = {
     snap, sources: sourceDocs, index: indexByKind(sourceDocs),
     productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
-    model,
+    model, kubeVersion: kubeVersionOf(opts), render: renderOpts,
   };
   const validations: ValidationResult[] = [...yaml];
   const findings: Finding[] = [];

@@ -58,17 +58,20 @@ function kindLine(text: string | undefined, kind: string, nth: number): number |
   return lines[Math.min(nth, lines.length - 1)];
 }
 
-function helmDocs(t: Target, text: string, snap: RepoSnapshot): RenderedDoc[] {
+/** Documents `helm template` rendered from the chart folder `chart`, placed in its templates. */
+export function chartDocs(chart: string | undefined, text: string, snap: RepoSnapshot): RenderedDoc[] {
   const out: RenderedDoc[] = [];
   const seen = new Map<string, number>();
   for (const doc of parseAllDocuments(text, { lineCounter: new LineCounter() })) {
     const object = doc.toJS() as unknown;
     if (!object || typeof object !== 'object' || Array.isArray(object)) continue;
     const o = object as Record<string, unknown>;
+    // `helm test` hooks run only on request (Flux: spec.test.enable), never on install: not part of the release.
+    if (/(^|,)\s*test(-success)?\s*(,|$)/.test(str(get(o, 'metadata', 'annotations', 'helm.sh/hook')) ?? '')) continue;
     const comments = `${doc.commentBefore ?? ''}\n${doc.contents?.commentBefore ?? ''}`;
     const source = /Source:\s*(\S+)/.exec(comments)?.[1];
     // `# Source: <chart name>/templates/x.yaml`: the first segment is the chart, i.e. t.chart.
-    const file = source && t.chart ? posix.join(t.chart, source.split('/').slice(1).join('/')) : undefined;
+    const file = source && chart ? posix.join(chart, source.split('/').slice(1).join('/')) : undefined;
     const nth = seen.get(`${file}|${str(o.kind)}`) ?? 0;
     seen.set(`${file}|${str(o.kind)}`, nth + 1);
     const line = file ? kindLine(snap.text(file), str(o.kind) ?? '', nth) : undefined;
@@ -85,5 +88,5 @@ export function renderedDocs(
     const inputs = new Set(t.inputs);
     return sources.filter((d) => inputs.has(d.file)).map((d) => placed(d.object, d));
   }
-  return t.kind === 'helm' ? helmDocs(t, text, snap) : kustomizeDocs(t, text, index, patchFiles);
+  return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles);
 }

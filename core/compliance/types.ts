@@ -34,7 +34,7 @@ export interface CheckContext {
 export interface RepoFacts {
   flux: Pick<FluxModel, 'defined' | 'runtime' | 'otherRepositories'>;
   argo: Pick<ArgoModel, 'self'>;
-  labels: Pick<LabelConvention, 'groups' | 'style'>;
+  labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
 }
 
 export type Severity = 'error' | 'warning';

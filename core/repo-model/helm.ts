@@ -45,6 +45,23 @@ function localChart(chart: string | undefined, version: string | undefined, sour
   return archive;
 }
 
+/** Where a HelmRelease object's chart can be rendered from offline, or why it cannot. */
+export function chartAvailability(o: Record<string, unknown>, helm: Pick<HelmModel, 'charts' | 'archives'>): { localChart: string } | { unavailable: string } {
+  const ref = helmReleaseSource(o);
+  const sourceKind = str(get(ref, 'kind')) ?? '';
+  const sourceName = str(get(ref, 'name')) ?? '';
+  const chart = str(get(o, 'spec', 'chart', 'spec', 'chart'));
+  const version = str(get(o, 'spec', 'chart', 'spec', 'version'));
+  const local = localChart(chart, version, sourceKind, sourceName, helm.charts, helm.archives);
+  if (local) return { localChart: local };
+  const shown = `${sourceKind || '?'}/${sourceName || '?'}`;
+  return {
+    unavailable: chart
+      ? `chart ${chart}${version ? ` ${version}` : ''} comes from ${shown} and is not vendored in the repository (no chart folder or .tgz): not rendered offline`
+      : `chart of ${shown} (chartRef) is an artifact fetched at run time: not rendered offline`,
+  };
+}
+
 export function helmModel(paths: readonly string[], releases: readonly ManifestDoc[]): HelmModel {
   const charts = paths.filter((f) => posix.basename(f) === 'Chart.yaml').map((f) => posix.dirname(f)).sort();
   const archives = paths.filter((f) => f.endsWith('.tgz')).sort();
@@ -58,12 +75,10 @@ export function helmModel(paths: readonly string[], releases: readonly ManifestD
       const sourceName = str(get(ref, 'name')) ?? '';
       const chart = str(get(o, 'spec', 'chart', 'spec', 'chart'));
       const version = str(get(o, 'spec', 'chart', 'spec', 'version'));
-      const local = localChart(chart, version, sourceKind, sourceName, charts, archives);
       const ns = str(get(o, 'metadata', 'namespace'));
       const valuesFrom = arr(get(o, 'spec', 'valuesFrom')).map((v) => ({
         kind: str(get(v, 'kind')) ?? 'ConfigMap', name: str(get(v, 'name')) ?? '', key: str(get(v, 'valuesKey')) ?? 'values.yaml',
       }));
-      const shown = `${sourceKind || '?'}/${sourceName || '?'}`;
       return {
         doc,
         name: str(get(o, 'metadata', 'name')) ?? '',
@@ -71,11 +86,7 @@ export function helmModel(paths: readonly string[], releases: readonly ManifestD
         ...(chart ? { chart } : {}),
         ...(version ? { version } : {}),
         ...(sourceKind ? { sourceRef: `${sourceKind}/${sourceName}` } : {}),
-        ...(local ? { localChart: local } : {
-          unavailable: chart
-            ? `chart ${chart}${version ? ` ${version}` : ''} comes from ${shown} and is not vendored in the repository (no chart folder or .tgz): not rendered offline`
-            : `chart of ${shown} (chartRef) is an artifact fetched at run time: not rendered offline`,
-        }),
+        ...chartAvailability(o, { charts, archives }),
         valuesFrom,
       };
     }),

@@ -57,8 +57,11 @@ export function buildRepoModel(input: RepoModelInput): RepoModel {
   const docs: ManifestDoc[] = [];
   const graph = new Map<string, KustomizationNode>();
   const byFile = new Map<string, ManifestDoc[]>();
+  const helmCharts = paths.filter((f) => posix.basename(f) === 'Chart.yaml').map((f) => posix.dirname(f));
+  // Chart templates are Go templates, not YAML: helm renders them.
+  const isTemplate = (f: string) => helmCharts.some((c) => f.startsWith(c === '.' ? 'templates/' : `${c}/templates/`));
   for (const f of paths) {
-    if (!isYamlFile(f) && !isKustomizationFile(f)) continue;
+    if ((!isYamlFile(f) && !isKustomizationFile(f)) || isTemplate(f)) continue;
     const text = input.text(f);
     if (text === undefined) continue;
     const parsed = parseManifests(f, text).docs;
@@ -68,7 +71,6 @@ export function buildRepoModel(input: RepoModelInput): RepoModel {
       graph.set(posix.dirname(f), kustomizationNode(f, parsed[0]?.object ?? {}, { files: paths, directories }, fileSet));
     }
   }
-  const helmCharts = paths.filter((f) => posix.basename(f) === 'Chart.yaml').map((f) => posix.dirname(f));
   const inChart = (f: string) => helmCharts.some((c) => f.startsWith(`${c}/`));
   const manifests = [...byFile].flatMap(([f, ds]) => (inChart(f) || isKustomizationFile(f) ? [] : ds.filter(isManifest)));
   const patchFiles = new Set([...graph.values()].flatMap((n) => n.patchFiles));

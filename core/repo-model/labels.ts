@@ -18,10 +18,20 @@ export interface LabelConvention {
   style: 'app' | 'app.kubernetes.io' | 'none';
   /** Label keys seen on workloads, most common first. */
   keys: string[];
-  /** The LABEL_GROUPS (by their short key) that at least half of the workloads carry; all of them when there are no workloads. */
+  /** The LABEL_GROUPS (by their short key) that at least half of the pod templates carry; all of them when there are no workloads. */
   groups: string[];
+  /** The same for the objects' own metadata.labels (workloads and Services): many repositories label only pods. */
+  objectGroups: string[];
   /** How many workloads it was learned from. */
   workloads: number;
+}
+
+/** Below this many workloads there is no convention to learn: the DESIGN.md groups apply, as warnings. */
+export const MIN_CONVENTION_SAMPLES = 3;
+
+function usedGroups(labelSets: readonly Record<string, unknown>[]): string[] {
+  if (labelSets.length === 0) return LABEL_GROUPS.map(([short]) => short);
+  return LABEL_GROUPS.filter((alts) => labelSets.filter((l) => alts.some((k) => k in l)).length * 2 >= labelSets.length).map(([short]) => short);
 }
 
 /** The labels that describe a workload: its pod template's, else its own. */
@@ -31,7 +41,6 @@ export const workloadLabels = (o: Record<string, unknown>): Record<string, unkno
 export function labelConvention(docs: readonly ManifestDoc[]): LabelConvention {
   const workloads = docs.filter((d) => CONVENTION_WORKLOAD_KINDS.has(kindOf(d.object)));
   const counts = new Map<string, number>();
-  const groupCounts = LABEL_GROUPS.map(() => 0);
   let io = 0;
   let plain = 0;
   for (const w of workloads) {
@@ -39,15 +48,14 @@ export function labelConvention(docs: readonly ManifestDoc[]): LabelConvention {
     for (const k of Object.keys(labels)) counts.set(k, (counts.get(k) ?? 0) + 1);
     if ('app.kubernetes.io/name' in labels) io++;
     else if ('app' in labels) plain++;
-    LABEL_GROUPS.forEach((alts, i) => { if (alts.some((k) => k in labels)) groupCounts[i] = (groupCounts[i] ?? 0) + 1; });
   }
-  const groups = workloads.length === 0
-    ? LABEL_GROUPS.map(([short]) => short)
-    : LABEL_GROUPS.filter((_, i) => (groupCounts[i] ?? 0) * 2 >= workloads.length).map(([short]) => short);
+  const objects = docs.filter((d) => CONVENTION_WORKLOAD_KINDS.has(kindOf(d.object)) || kindOf(d.object) === 'Service')
+    .map((d) => rec(get(d.object, 'metadata', 'labels')) ?? {});
   return {
     style: io === 0 && plain === 0 ? 'none' : io >= plain ? 'app.kubernetes.io' : 'app',
     keys: [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k),
-    groups,
+    groups: usedGroups(workloads.map((w) => workloadLabels(w.object))),
+    objectGroups: usedGroups(objects),
     workloads: workloads.length,
   };
 }
