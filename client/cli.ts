@@ -9,6 +9,7 @@ import { renderReportMarkdown } from '../core/report';
 import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
+import { refuseNewEnvironments } from './environments';
 import { featureInput, implementInput, runTimeout, UsageError } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
 
@@ -78,6 +79,7 @@ Examples:
     .option('--repos-root <dir>', 'where knowledge/ lives (default: the infra root)')
     .option('--parent-id <id>', 'the feature workflow this run belongs to')
     .option('--spec <file>', 'a service spec (YAML); required by the scaffold implementer')
+    .option('--allow-new-environment', 'let the spec name environments that have no overlay yet (created and reported); refused otherwise')
     .addOption(new Option('--implementer <name>', 'who writes the change').choices(['scaffold', 'anthropic']).default('scaffold'))
     .option('--max-attempts <n>', 'validation attempts before asking a human (default 3)')
     .option('--human-deadline <duration>', 'how long to wait for an answer, e.g. 30m, 24h (default 24h)')
@@ -92,6 +94,7 @@ Examples:
       --infra-root ./infra --files apps/base/checkout/deployment.yaml --implementer anthropic --json`)
     .action(async (flags) => {
       const input = implementInput(flags);
+      await refuseNewEnvironments(input.infraRoot, [{ where: `--spec ${String(flags.spec)}`, spec: input.spec }]);
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
         const workflowId = await c.startImplementor(input, undefined, timeout);
@@ -122,6 +125,7 @@ Examples:
   $ infra-implementor feature --spec feature.yaml --branch infra/orders-and-payments --json`)
     .action(async (flags) => {
       const input = featureInput(flags);
+      await refuseNewEnvironments(input.infraRoot, input.scopes.map((s, i) => ({ where: `--spec ${String(flags.spec)}: scopes[${i}] (${s.scope})`, ...(s.spec ? { spec: s.spec } : {}) })));
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
         const workflowId = await c.startFeature(input, undefined, timeout);

@@ -73,6 +73,7 @@ export interface ImplementFlags {
   implementer?: string;
   maxAttempts?: string;
   humanDeadline?: string;
+  allowNewEnvironment?: boolean;
 }
 
 export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = process.env): ImplementorInput {
@@ -87,7 +88,8 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   const infraRoot = existingDir(flags.infraRoot as string, '--infra-root');
   const reposRoot = flags.reposRoot ? existingDir(flags.reposRoot, '--repos-root') : undefined;
   const files = scopeFiles(infraRoot, (flags.files ?? '').split(',').map((f) => f.trim()).filter(Boolean));
-  const spec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  const parsedSpec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  const spec = parsedSpec && flags.allowNewEnvironment ? { ...parsedSpec, allowNewEnvironment: true } : parsedSpec;
   if (implementer === 'scaffold' && !spec) throw new UsageError('--implementer scaffold needs --spec FILE (a service spec); use --implementer anthropic for free-form features');
   const options: Record<string, unknown> = {};
   if (flags.maxAttempts !== undefined) options.maxAttempts = Number(flags.maxAttempts);
@@ -147,7 +149,8 @@ export function featureInput(flags: { spec?: string; branch?: string; keepBranch
     const implementer = s.implementer ?? spec.implementer;
     checkImplementer(implementer, `${where}: scopes[${i}]`, env);
     if (implementer === 'scaffold' && !s.spec) throw new UsageError(`${where}: scopes[${i}] (${s.scope}): the scaffold implementer needs a spec; use implementer: anthropic for free-form scopes`);
-    return { scope: s.scope, slug: scopeSlug(s), files: scopeFiles(infraRoot, s.files), implementer, ...(s.spec ? { spec: s.spec } : {}) };
+    const scopeSpec = s.spec && s.allowNewEnvironment ? { ...s.spec, allowNewEnvironment: true } : s.spec;
+    return { scope: s.scope, slug: scopeSlug(s), files: scopeFiles(infraRoot, s.files), implementer, ...(scopeSpec ? { spec: scopeSpec } : {}) };
   });
   const branch = flags.branch ?? spec.branch ?? defaultBranch(spec.feature);
   if (!gitIn(gitRoot, 'check-ref-format', '--branch', branch).ok) throw new UsageError(`--branch ${branch}: not a valid branch name`);

@@ -16,7 +16,7 @@ export interface ServiceLayout {
   /** Files of Flux objects (Kustomization / HelmRelease) that deploy this service's folders. */
   fluxFiles: string[];
   /** Set when the service is a Flux HelmRelease (then `deploymentFile` is the release's file). */
-  helmRelease?: { file: string; chart?: string; sourceRef?: string; sharedChart: boolean };
+  helmRelease?: { file: string; chart?: string; sourceRef?: string; sharedChart: boolean; releasesOfChart?: number };
 }
 
 export interface ProbeStyle {

@@ -45,6 +45,11 @@ export const ServiceSpec = z
       .strict()
       .optional(),
     sensitive: z.boolean().optional(),
+    /**
+     * Environments with no overlay yet may be created (set by `implement --allow-new-environment`
+     * or a feature scope's `allowNewEnvironment`); otherwise they are refused before the run starts.
+     */
+    allowNewEnvironment: z.boolean().optional(),
   })
   .strict();
 export type ServiceSpec = z.infer<typeof ServiceSpec>;

@@ -78,7 +78,7 @@ export function buildRepoModel(input: RepoModelInput): RepoModel {
   const whole = manifests.filter((d) => !patchFiles.has(d.file));
   const flux = fluxModel(whole, directories, input.selfUrls ?? []);
   const helm = helmModel(paths, flux.helmReleases);
-  const all = services(docs.filter((d) => !patchFiles.has(d.file)), helm, { paths, graph, fluxKustomizations: flux.kustomizations });
+  const all = services(docs.filter((d) => !patchFiles.has(d.file)), helm, { paths, graph, fluxKustomizations: flux.kustomizations, sources: flux.sources });
   const exemplar = chooseExemplar(all);
   const sops = fileSet.has('.sops.yaml') || docs.some((d) => d.object.kind === 'Secret' && (d.object.sops !== undefined || /ENC\[/.test(JSON.stringify(d.object))));
   return {

@@ -33,6 +33,19 @@ interface ServiceInput {
   paths: readonly string[];
   graph: KustomizeGraph;
   fluxKustomizations: readonly ManifestDoc[];
+  /** Flux sources, to tell one chart behind many per-release OCIRepositories. */
+  sources: readonly ManifestDoc[];
+}
+
+/**
+ * What chart a release installs, beyond the source's name: releases of an app-template chart often
+ * have an OCIRepository each, all pointing at the same chart and tag.
+ */
+function chartIdentity(r: HelmModel['releases'][number], sources: readonly ManifestDoc[]): string {
+  const [kind, name] = (r.sourceRef ?? '/').split('/');
+  const src = kind === 'OCIRepository' ? sources.find((s) => kindOf(s.object) === kind && nameOf(s.object) === name) : undefined;
+  if (src) return `oci|${str(get(src.object, 'spec', 'url')) ?? ''}|${JSON.stringify(get(src.object, 'spec', 'ref') ?? {})}`;
+  return `${r.sourceRef ?? ''}|${r.chart ?? ''}`;
 }
 
 function layoutOf(doc: ManifestDoc, name: string, input: ServiceInput): ServiceLayout {
@@ -62,7 +75,7 @@ export function services(docs: readonly ManifestDoc[], helm: HelmModel, input: S
   }
   // A chart several releases share (e.g. an app-template) is how this repository writes services.
   const chartUse = new Map<string, number>();
-  const chartKey = (r: HelmModel['releases'][number]) => `${r.sourceRef ?? ''}|${r.chart ?? ''}`;
+  const chartKey = (r: HelmModel['releases'][number]) => chartIdentity(r, input.sources);
   for (const r of helm.releases) chartUse.set(chartKey(r), (chartUse.get(chartKey(r)) ?? 0) + 1);
   for (const r of helm.releases) {
     if (!r.name) continue;
@@ -73,6 +86,7 @@ export function services(docs: readonly ManifestDoc[], helm: HelmModel, input: S
         ...(r.chart ? { chart: r.chart } : {}),
         ...(r.sourceRef ? { sourceRef: r.sourceRef } : {}),
         sharedChart: (chartUse.get(chartKey(r)) ?? 0) > 1,
+        releasesOfChart: chartUse.get(chartKey(r)) ?? 1,
       },
     });
   }
@@ -86,6 +100,12 @@ export function services(docs: readonly ManifestDoc[], helm: HelmModel, input: S
 export function chooseExemplar(all: readonly ServiceLayout[]): ServiceLayout | undefined {
   const releases = all.filter((s) => s.helmRelease);
   const deployments = all.filter((s) => !s.helmRelease);
-  const pool = releases.length > deployments.length ? releases : deployments;
-  return [...pool].sort((a, b) => b.overlays.length - a.overlays.length || a.name.localeCompare(b.name))[0];
+  if (releases.length > deployments.length) {
+    // Releases of the shared chart are how this repository writes a service; the plainest one reads best.
+    // A file path naming the service is what lets its layout be mirrored under another name.
+    const named = (s: ServiceLayout) => Number(tokenRegExp(s.name, '').test(s.deploymentFile));
+    return [...releases].sort((a, b) => named(b) - named(a) || (b.helmRelease?.releasesOfChart ?? 1) - (a.helmRelease?.releasesOfChart ?? 1)
+      || b.overlays.length - a.overlays.length || a.ownFiles.length - b.ownFiles.length || a.name.localeCompare(b.name))[0];
+  }
+  return [...deployments].sort((a, b) => b.overlays.length - a.overlays.length || a.name.localeCompare(b.name))[0];
 }
