@@ -33,7 +33,7 @@ const check = (args: string[], env?: NodeJS.ProcessEnv) =>
   execa(process.execPath, ['--import', 'tsx', 'client/check-main.ts', ...args], { cwd: ROOT, reject: false, ...(env ? { env, extendEnv: false } : {}) });
 
 describe('infra-implementor check', () => {
-  it('text: groups by target, shows suppression reasons and ends with a summary; exit 1 on errors', async () => {
+  it('text: groups by file at line:column with the targets, shows suppression reasons and ends with a summary; exit 1 on errors', async () => {
     const r = await check([REPO]);
     assert.equal(r.exitCode, 1);
     const out = String(r.stdout);
@@ -65,6 +65,9 @@ describe('infra-implementor check', () => {
       assert.ok((rules.find((x) => x.id === id)?.help.text.length ?? 0) > 20, `rule ${id} with help`);
     }
     assert.ok((sarif.runs[0]?.results.length ?? 0) > 5);
+    // Regions name the column of the offending field where it is known.
+    const regions = JSON.stringify(sarif.runs[0]?.results ?? []);
+    assert.match(regions, /"region":\{"startLine":\d+,"startColumn":\d+\}/);
   });
 
   it('the schema test can fail: a SARIF log without its version is rejected', async () => {
@@ -88,6 +91,9 @@ describe('infra-implementor check', () => {
     const code = await runCheckCommand(CLEAN, { format: 'yaml' as 'text', write: (t) => lines.push(t), writeError: (t) => lines.push(t) });
     assert.equal(code, 2);
     assert.match(lines.join(''), /--format must be one of text, json, sarif/);
+    const badVersion = await check([CLEAN, '--kube-version', 'latest']);
+    assert.equal(badVersion.exitCode, 2);
+    assert.match(String(badVersion.stderr), /--kube-version must be a Kubernetes version such as 1\.34\.0 \(got "latest"\)/);
   });
 
   it('reports kustomize and helm as skipped, never passed, when the tools are missing', async () => {
