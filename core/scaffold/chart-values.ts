@@ -77,6 +77,7 @@ function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: numbe
     values.service = { [sKey]: svc };
     if (s.type !== undefined || s.annotations !== undefined) reviews.push(`${exName}'s service type and annotations (addresses, DNS names) not copied: a ClusterIP Service`);
   }
+  if (spec.port && !sKey) reviews.push(`${exName} defines no service in its values: port ${spec.port} is on no Service; add one`);
   for (const kind of ['route', 'ingress'] as const) {
     const exRoutes = rec(ex[kind]);
     const rKey = firstKey(exRoutes);
@@ -86,6 +87,7 @@ function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: numbe
     else r.hosts = [{ host: spec.ingress.host, paths: [{ path: spec.ingress.path ?? '/', service: { identifier: sKey ?? 'app', port: firstKey(rec(rec(exService?.[sKey ?? ''])?.ports)) ?? 'http' } }] }];
     values[kind] = { [rKey]: r };
   }
+  if (spec.ingress && !values.route && !values.ingress) reviews.push(`${exName} has no route or ingress to mirror: ${spec.ingress.host} is not exposed; add one`);
   const left = Object.keys(ex).filter((k) => !['controllers', 'defaultPodOptions', 'service', 'route', 'ingress'].includes(k));
   if (left.length) reviews.push(`${exName}'s ${left.join(', ')} not copied (they were its own)`);
   return { values, reviews };

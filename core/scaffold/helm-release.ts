@@ -43,6 +43,10 @@ async function planReleaseBase(b: PlanBuilder, l: Layout): Promise<void> {
   b.write(file, renderManifest([release], [...leadingComments(text).map((c) => `@keep ${c}`), ...mapped.reviews]).replace(/^# REVIEW: @keep /gm, '# '), `HelmRelease of ${spec.service}`);
   b.dependencies.push({ kind: 'image', description: `image ${spec.image} must be built and pushed` });
   b.assume(`${spec.service} is a HelmRelease of the chart ${ex.helmRelease?.chart ?? ex.helmRelease?.sourceRef ?? ''} its siblings share, laid out like ${ex.name}`, file);
+  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service/.test(x))) b.assume(r, file);
+  if (spec.environments && !ex.overlays.length) {
+    b.assume(`services here are one release for every cluster that syncs them (no per-environment overlays): environments ${spec.environments.join(', ')} are not applied separately`, file);
+  }
   // The release's own chart source (an OCIRepository per release) and the app kustomization.
   const kfile = posix.join(ex.baseDir, 'kustomization.yaml');
   const listed = new Set(refPaths(ex.baseDir, parseManifests(kfile, (await b.read(kfile)) ?? '').docs[0]?.object ?? {}));
