@@ -48,7 +48,7 @@ describe('scaffold on a repository of HelmReleases of a shared chart (home-ops)'
     assert.deepEqual(release.spec.values.route.app.hostnames, ['orders.example.com']);
     assert.match(read(root, 'kubernetes/apps/default/kustomization.yaml'), /- \.\/orders\/ks\.yaml/);
     const assumptions = changeSets.flatMap((c) => c.assumptions.map((a) => a.text)).join('\n');
-    assert.match(assumptions, /HelmRelease of the chart .* its siblings share/);
+    assert.match(assumptions, /HelmRelease of the chart its siblings share \(oci:\/\/ghcr\.io\/bjw-s-labs\/helm\/app-template\)/);
     assert.match(assumptions, /replicas .* differ per environment/);
     for (const f of written) assert.doesNotMatch(read(root, f), /^\s*[\w-]+:\s*[&*][\w-]+/m, `${f} has no YAML anchors or aliases`);
     assert.equal((await kustomize(path.join(root, dir, 'app'))).exitCode, 0);

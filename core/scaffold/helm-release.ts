@@ -42,23 +42,26 @@ async function planReleaseBase(b: PlanBuilder, l: Layout): Promise<void> {
   (release.spec as Obj).values = mapped.values;
   b.write(file, renderManifest([release], [...leadingComments(text).map((c) => `@keep ${c}`), ...mapped.reviews]).replace(/^# REVIEW: @keep /gm, '# '), `HelmRelease of ${spec.service}`);
   b.dependencies.push({ kind: 'image', description: `image ${spec.image} must be built and pushed` });
-  b.assume(`${spec.service} is a HelmRelease of the chart ${ex.helmRelease?.chart ?? ex.helmRelease?.sourceRef ?? ''} its siblings share, laid out like ${ex.name}`, file);
-  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service/.test(x))) b.assume(r, file);
-  if (spec.environments && !ex.overlays.length) {
-    b.assume(`services here are one release for every cluster that syncs them (no per-environment overlays): environments ${spec.environments.join(', ')} are not applied separately`, file);
-  }
   // The release's own chart source (an OCIRepository per release) and the app kustomization.
   const kfile = posix.join(ex.baseDir, 'kustomization.yaml');
   const listed = new Set(refPaths(ex.baseDir, parseManifests(kfile, (await b.read(kfile)) ?? '').docs[0]?.object ?? {}));
   const keep = [file];
+  let chartUrl: string | undefined;
   for (const own of ex.ownFiles.filter((f) => listed.has(f) && f !== ex.deploymentFile)) {
     const docs = parseManifests(own, (await b.read(own)) ?? '').docs;
     if (docs.length && docs.every((d) => /^source\.toolkit\.fluxcd\.io\//.test(str(d.object.apiVersion) ?? '') && tokenRegExp(ex.name, '').test(nameOf(d.object)))) {
       b.write(l.mapPath(own), renameInYaml(await b.mustRead(own), ex.name, spec.service), `chart source of ${spec.service}`);
       keep.push(l.mapPath(own));
+      chartUrl ??= docs.map((d) => str(get(d.object, 'spec', 'url'))).find(Boolean);
     } else {
       b.assume(`${own} (${docs.map((d) => `${kindOf(d.object)}/${nameOf(d.object)}`).join(', ')}) belongs to ${ex.name}: not mirrored`);
     }
+  }
+  const chart = [ex.helmRelease?.chart, chartUrl].filter(Boolean).join(' from ') || ex.helmRelease?.sourceRef || '?';
+  b.assume(`${spec.service} is a HelmRelease of the chart its siblings share (${chart}), laid out like ${ex.name}`, file);
+  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service/.test(x))) b.assume(r, file);
+  if (spec.environments && !ex.overlays.length) {
+    b.assume(`services here are one release for every cluster that syncs them (no per-environment overlays): environments ${spec.environments.join(', ')} are not applied separately`, file);
   }
   const ktext = await b.read(kfile);
   if (ktext === undefined) {
