@@ -1,5 +1,5 @@
 // SARIF 2.1.0 for code-scanning UIs: one rule per compliance check (with its help text) and per
-// validator, one result per finding or non-passing validation, located at file:line when known.
+// validator, one result per finding or non-passing validation, located at file:line:column when known.
 import { CHECKS } from '../core/compliance';
 import { VALIDATORS } from '../core/schemas';
 import type { CheckReport } from './check-text';
@@ -33,8 +33,8 @@ function rules(): Rule[] {
   return [...checks, ...validators];
 }
 
-function location(file: string | undefined, line: number | undefined, target: string) {
-  const region = line ? { region: { startLine: line } } : {};
+function location(file: string | undefined, line: number | undefined, column: number | undefined, target: string) {
+  const region = line ? { region: { startLine: line, ...(column ? { startColumn: column } : {}) } } : {};
   return [{ physicalLocation: { artifactLocation: { uri: file ?? target, uriBaseId: 'SRCROOT' }, ...region } }];
 }
 
@@ -44,15 +44,15 @@ export function renderSarif(r: CheckReport, version: string): object {
   const ruleIndex = (id: string) => (index.has(id) ? { ruleIndex: index.get(id) } : {});
   const findings = r.findings.map((f) => ({
     ruleId: f.check, ...ruleIndex(f.check), level: f.severity,
-    message: { text: `${f.resource}: ${f.message} (target ${f.target})` },
-    locations: location(f.file, f.line, f.target),
+    message: { text: `${f.resource}: ${f.message} (${(f.targets ?? [f.target]).length > 1 ? `targets ${(f.targets ?? []).join(', ')}` : `target ${f.target}`})` },
+    locations: location(f.file, f.line, f.column, f.target),
     ...(f.suppressed !== undefined ? { suppressions: [{ kind: 'inSource', justification: f.suppressed }] } : {}),
   }));
   const validations = r.validations.filter((v) => v.status !== 'pass').map((v) => ({
     ruleId: `validation/${v.validator}`, ...ruleIndex(`validation/${v.validator}`),
     // SARIF: a result that is not a failure has level none; `skipped` is "not applicable here".
     level: v.status === 'fail' ? 'error' : 'none', kind: v.status === 'fail' ? 'fail' : 'notApplicable',
-    message: { text: v.message }, locations: location(v.file, v.line, v.target),
+    message: { text: v.message }, locations: location(v.file, v.line, v.column, v.target),
   }));
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

@@ -1,7 +1,7 @@
 // `infra-implementor check <dir>`: validators and compliance on a repository, no LLM, no Temporal.
 // Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation, 2 bad input.
 import { createRequire } from 'node:module';
-import { RepositoryNotFoundError, validateRepository } from '../validation';
+import { KUBE_VERSION, RepositoryNotFoundError, validateRepository } from '../validation';
 import { renderSarif } from './check-sarif';
 import { renderText, type CheckReport } from './check-text';
 
@@ -14,6 +14,8 @@ export interface CheckOptions {
   write?: (text: string) => void;
   /** Where usage errors go; stderr unless a test captures it. */
   writeError?: (text: string) => void;
+  /** Kubernetes version charts are rendered for. */
+  kubeVersion?: string;
 }
 
 export function exitCodeOf(r: CheckReport): 0 | 1 {
@@ -31,9 +33,13 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
     writeError(`check: --format must be one of ${CHECK_FORMATS.join(', ')} (got "${String(opts.format)}")\n`);
     return 2;
   }
+  if (opts.kubeVersion !== undefined && !KUBE_VERSION.test(opts.kubeVersion)) {
+    writeError(`check: --kube-version must be a Kubernetes version such as 1.34.0 (got "${opts.kubeVersion}")\n`);
+    return 2;
+  }
   let report: CheckReport;
   try {
-    report = await validateRepository({ root: dir });
+    report = await validateRepository({ root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}) });
   } catch (e) {
     if (e instanceof RepositoryNotFoundError) {
       writeError(`check: ${e.message}: give the folder of an infrastructure repository\n`);

@@ -11,6 +11,7 @@ import type { ImplementorReport } from '../core/schemas';
 import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
 import { withTracing } from './telemetry';
+import { refuseNewEnvironments } from './environments';
 import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
 
@@ -70,6 +71,7 @@ export function buildProgram(): Command {
     .description('validate a repository and run the compliance checklist: no LLM, no Temporal')
     .argument('<dir>', 'the repository (or a folder of it)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
     .addHelpText('after', `
 Exit codes: 0 clean, 1 findings of severity error or a failed validation, 2 bad input.
 Examples:
@@ -77,7 +79,7 @@ Examples:
   $ infra-implementor check ./infra --format sarif > results.sarif`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion }));
     });
 
   program
@@ -98,6 +100,7 @@ Examples:
     .option('--repos-root <dir>', 'where knowledge/ lives (default: the infra root)')
     .option('--parent-id <id>', 'the feature workflow this run belongs to')
     .option('--spec <file>', 'a service spec (YAML); required by the scaffold implementer')
+    .option('--allow-new-environment', 'let the spec name environments that have no overlay yet (created and reported); refused otherwise')
     .addOption(new Option('--implementer <name>', 'who writes the change').choices(['scaffold', 'anthropic']).default('scaffold'))
     .option('--max-attempts <n>', 'validation attempts before asking a human (default 3)')
     .option('--human-deadline <duration>', 'how long to wait for an answer, e.g. 30m, 24h (default 24h)')
@@ -115,6 +118,8 @@ Examples:
     .action(async (flags) => {
       loadConfig(); // a wrong environment is named before the flags that depend on it
       const input = implementInput(flags);
+      // A folder is surveyed here; a remote's new environments are refused by the worker's scaffold.
+      if (input.infraRoot) await refuseNewEnvironments(input.infraRoot, [{ where: `--spec ${String(flags.spec)}`, spec: input.spec }]);
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
         const workflowId = await c.startImplementor(input, undefined, timeout);
@@ -154,6 +159,7 @@ Examples:
     .action(async (flags) => {
       loadConfig(); // a wrong environment is named before the flags that depend on it
       const input = featureInput(flags);
+      if (input.infraRoot) await refuseNewEnvironments(input.infraRoot, input.scopes.map((s, i) => ({ where: `--spec ${String(flags.spec)}: scopes[${i}] (${s.scope})`, ...(s.spec ? { spec: s.spec } : {}) })));
       const timeout = runTimeout(flags.runTimeout, input.options.humanDeadline);
       await withClient(async (c) => {
         const workflowId = await c.startFeature(input, undefined, timeout);

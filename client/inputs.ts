@@ -51,6 +51,7 @@ export interface ImplementFlags extends SourceFlags {
   maxAttempts?: string;
   humanDeadline?: string;
   hostTimeout?: string;
+  allowNewEnvironment?: boolean;
 }
 
 export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = process.env): ImplementorInput {
@@ -62,7 +63,8 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   if (implementer === 'anthropic' && !env.ANTHROPIC_API_KEY) {
     throw new UsageError('--implementer anthropic needs ANTHROPIC_API_KEY in the environment of the worker and of this command');
   }
-  const spec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  const parsedSpec = flags.spec ? parseSpecFile(flags.spec) : undefined;
+  const spec = parsedSpec && flags.allowNewEnvironment ? { ...parsedSpec, allowNewEnvironment: true } : parsedSpec;
   const source = runSource(flags, `infra/${slug(spec?.service ?? (flags.scope as string))}`, env);
   const reposRoot = flags.reposRoot ? existingDir(flags.reposRoot, '--repos-root') : undefined;
   const listed = (flags.files ?? '').split(',').map((f) => f.trim()).filter(Boolean);
@@ -155,7 +157,8 @@ function featureScopes(spec: FeatureSpec, where: string, env: NodeJS.ProcessEnv,
     const implementer = s.implementer ?? spec.implementer;
     checkImplementer(implementer, `${where}: scopes[${i}]`, env);
     if (implementer === 'scaffold' && !s.spec) throw new UsageError(`${where}: scopes[${i}] (${s.scope}): the scaffold implementer needs a spec; use implementer: anthropic for free-form scopes`);
-    return { scope: s.scope, slug: scopeSlug(s), files: files(s.files), implementer, ...(s.spec ? { spec: s.spec } : {}) };
+    const scopeSpec = s.spec && s.allowNewEnvironment ? { ...s.spec, allowNewEnvironment: true } : s.spec;
+    return { scope: s.scope, slug: scopeSlug(s), files: files(s.files), implementer, ...(scopeSpec ? { spec: scopeSpec } : {}) };
   });
 }
 

@@ -11,6 +11,8 @@ export const FeatureScope = z
     spec: ServiceSpec.optional(),
     /** Overrides the feature's implementer for this scope. */
     implementer: z.string().min(1).optional(),
+    /** The scope's spec may name environments with no overlay yet: they are created (and reported). */
+    allowNewEnvironment: z.boolean().optional(),
   })
   .strict();
 export type FeatureScope = z.infer<typeof FeatureScope>;

@@ -15,6 +15,8 @@ export interface ServiceLayout {
   overlays: { dir: string; env: string; name: string; shared: boolean }[];
   /** Files of Flux objects (Kustomization / HelmRelease) that deploy this service's folders. */
   fluxFiles: string[];
+  /** Set when the service is a Flux HelmRelease (then `deploymentFile` is the release's file). */
+  helmRelease?: { file: string; chart?: string; sourceRef?: string; sharedChart: boolean; releasesOfChart?: number };
 }
 
 export interface ProbeStyle {
@@ -35,6 +37,8 @@ export interface PatternProfile {
   labelConvention: 'app' | 'app.kubernetes.io' | 'none';
   /** Label keys seen on workloads, most common first. */
   labelKeys: string[];
+  /** The app / version / component label groups most workloads carry (by short key). */
+  labelGroups?: string[];
   /** The most common container resources among existing workloads. */
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: ProbeStyle;

@@ -46,6 +46,11 @@ export const ServiceSpec = z
       .strict()
       .optional(),
     sensitive: z.boolean().optional(),
+    /**
+     * Environments with no overlay yet may be created (set by `implement --allow-new-environment`
+     * or a feature scope's `allowNewEnvironment`); otherwise they are refused before the run starts.
+     */
+    allowNewEnvironment: z.boolean().optional(),
   })
   .strict();
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
@@ -181,6 +186,10 @@ export const Finding = z.object({
   resource: z.string(),
   file: z.string().optional(),
   line: z.number().int().optional(),
+  /** Column (1-based) of the offending field, with `line`. */
+  column: z.number().int().optional(),
+  /** Every target (overlay, chart, folder) the finding appears in, when more than `target`. */
+  targets: z.array(z.string()).optional(),
   message: z.string(),
   /** Set when the resource silences the check; the finding is kept for the record, not counted. */
   suppressed: z.string().optional(),

@@ -1,6 +1,6 @@
 // Parsing manifests into plain objects with their source position; shared by the survey, the
 // scaffold and validation. Pure: takes text, returns data.
-import { parseAllDocuments, LineCounter } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseAllDocuments, LineCounter, type Document } from 'yaml';
 
 export interface ManifestDoc {
   file: string;
@@ -9,6 +9,45 @@ export interface ManifestDoc {
   /** Index of the document in its file. */
   index: number;
   object: Record<string, unknown>;
+  /** Column (1-based) of the document's first content line. */
+  column?: number;
+  /**
+   * Line and column of a field, given as a path into the object (`['spec', 'containers', 0, 'image']`):
+   * its key for a mapping entry, the item for a sequence entry; the nearest existing parent when the
+   * field is absent (a missing `resources` points at its container).
+   */
+  at?: (path: readonly (string | number)[]) => { line: number; column: number } | undefined;
+}
+
+export type Position = { line: number; column: number };
+
+/** The position finder of one parsed document (see ManifestDoc.at). */
+export function positionsOf(doc: Document, lineCounter: LineCounter): (path: readonly (string | number)[]) => Position | undefined {
+  const pos = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  return (path) => {
+    let node: unknown = doc.contents;
+    let found: Position | undefined = doc.contents?.range ? pos(doc.contents.range[0]) : undefined;
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
+        if (!pair) return found;
+        const k = pair.key as { range?: [number, number, number] } | null;
+        if (k?.range) found = pos(k.range[0]);
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === 'number') {
+        const item = node.items[key] as { range?: [number, number, number] } | undefined;
+        if (!item) return found;
+        if (item.range) found = pos(item.range[0]);
+        node = item;
+      } else {
+        return found;
+      }
+    }
+    return found;
+  };
 }
 
 export interface YamlProblem {
@@ -42,8 +81,8 @@ export function parseManifests(file: string, text: string): { docs: ManifestDoc[
       return;
     }
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const start = doc.contents?.range[0] ?? doc.range[0];
-      docs.push({ file, line: lineCounter.linePos(start).line, index, object: value as Record<string, unknown> });
+      const start = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]);
+      docs.push({ file, line: start.line, column: start.col, index, object: value as Record<string, unknown>, at: positionsOf(doc, lineCounter) });
     }
   });
   return { docs, problems };

@@ -33,14 +33,15 @@ const check = (args: string[], env?: NodeJS.ProcessEnv) =>
   execa(process.execPath, ['--import', 'tsx', 'client/check-main.ts', ...args], { cwd: ROOT, reject: false, ...(env ? { env, extendEnv: false } : {}) });
 
 describe('infra-implementor check', () => {
-  it('text: groups by target, shows suppression reasons and ends with a summary; exit 1 on errors', async () => {
+  it('text: groups by file at line:column with the targets, shows suppression reasons and ends with a summary; exit 1 on errors', async () => {
     const r = await check([REPO]);
     assert.equal(r.exitCode, 1);
     const out = String(r.stdout);
-    assert.match(out, /^apps\/production\n {2}error {2}plaintext-secret {2}Secret\/db-plain apps\/production\/secrets\.yaml:1: /m);
-    assert.match(out, /suppressed {2}image-latest-or-untagged .*\(suppressed: pinned by Flux image automation\)/);
+    assert.match(out, /^apps\/production\/secrets\.yaml\n {2}1:1 {2}error {2}plaintext-secret {2}Secret\/db-plain: .* \(in apps\/production\)$/m);
+    // A base rendered by two overlays: one finding, at the field, naming both targets.
+    assert.match(out, /^ {2}25:9 {2}suppressed {2}image-latest-or-untagged {2}Deployment\/api: .*\(in 2 targets: apps\/production, apps\/staging\) \(suppressed: pinned by Flux image automation\)$/m);
     assert.match(out, /^apps\/broken\n {2}FAIL {2}kustomize: kustomize build: /m);
-    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 2 suppressed$/);
+    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 1 suppressed$/);
   });
 
   it('json: exactly the contract object {validations, findings}', async () => {
@@ -64,6 +65,9 @@ describe('infra-implementor check', () => {
       assert.ok((rules.find((x) => x.id === id)?.help.text.length ?? 0) > 20, `rule ${id} with help`);
     }
     assert.ok((sarif.runs[0]?.results.length ?? 0) > 5);
+    // Regions name the column of the offending field where it is known.
+    const regions = JSON.stringify(sarif.runs[0]?.results ?? []);
+    assert.match(regions, /"region":\{"startLine":\d+,"startColumn":\d+\}/);
   });
 
   it('the schema test can fail: a SARIF log without its version is rejected', async () => {
@@ -87,6 +91,9 @@ describe('infra-implementor check', () => {
     const code = await runCheckCommand(CLEAN, { format: 'yaml' as 'text', write: (t) => lines.push(t), writeError: (t) => lines.push(t) });
     assert.equal(code, 2);
     assert.match(lines.join(''), /--format must be one of text, json, sarif/);
+    const badVersion = await check([CLEAN, '--kube-version', 'latest']);
+    assert.equal(badVersion.exitCode, 2);
+    assert.match(String(badVersion.stderr), /--kube-version must be a Kubernetes version such as 1\.34\.0 \(got "latest"\)/);
   });
 
   it('reports kustomize and helm as skipped, never passed, when the tools are missing', async () => {

@@ -85,13 +85,14 @@ describe('compliance specifics', () => {
     assert.match(by('fire-fake-sops-block')?.message ?? '', /no SOPS metadata/);
   });
 
-  it('findings point at the source document line', async () => {
+  it('findings point at the line and column of the offending field', async () => {
     const findings = await findingsOf('host-namespaces');
     const f = findings.find((x) => nameOf(x) === 'fire-host-pid-ipc');
     assert.equal(f?.file, 'manifests.yaml');
     const lines = readFileSync(path.join(FIXTURES, 'host-namespaces', 'manifests.yaml'), 'utf8').split('\n');
-    assert.equal(lines[(f?.line ?? 0) - 1], 'apiVersion: apps/v1');
-    assert.equal(lines[(f?.line ?? 0) + 2], '  name: fire-host-pid-ipc');
+    const line = lines[(f?.line ?? 0) - 1] ?? '';
+    assert.equal(line.trim(), 'hostPID: true');
+    assert.equal(f?.column, line.indexOf('hostPID') + 1);
     assert.match(f?.message ?? '', /hostPID, hostIPC/);
   });
 
@@ -127,7 +128,10 @@ describe('compliance runner (pure)', () => {
   });
 
   it('checks beyond the checklist are warnings; checklist ids are errors', () => {
-    const extras = ['image-latest-or-untagged', 'privileged-container', 'host-namespaces', 'run-as-non-root', 'read-only-root-fs', 'deployment-selector-mismatch'];
+    const extras = [
+      'image-latest-or-untagged', 'privileged-container', 'host-namespaces', 'run-as-non-root', 'read-only-root-fs', 'deployment-selector-mismatch',
+      'privilege-escalation-allowed', 'seccomp-profile-missing', 'service-account-token-mounted', 'host-port', 'image-not-pinned',
+    ];
     for (const c of CHECKS) assert.equal(c.severity, extras.includes(c.id) || c.id === 'plaintext-secret' ? 'warning' : 'error', c.id);
     for (const c of CHECKS) assert.ok(c.help.length > 40, `${c.id} has help text`);
   });

@@ -54,11 +54,13 @@ describe('schema validator', () => {
     assert.equal(v.status, 'fail');
     assert.match(v.message, /\/spec\/template\/spec\/containers\/0\/imagePullPolicyy is not a field of Deployment/);
     assert.equal(v.file, 'extra-property/deployment.yaml');
-    assert.equal(v.line, 1);
+    const lines = readFileSync(path.join(FIXTURES, 'schema', 'extra-property', 'deployment.yaml'), 'utf8').split('\n');
+    assert.match(lines[(v.line ?? 0) - 1] ?? '', /^\s+imagePullPolicyy:/, 'the line of the unknown field itself');
+    assert.equal(v.column, (lines[(v.line ?? 0) - 1] ?? '').indexOf('imagePullPolicyy') + 1);
   });
 
   it('rejects a wrong type and a missing required field', () => {
-    assert.match(one(r, 'schema', 'wrong-type', 'fail').message, /\/spec\/replicas must be integer/);
+    assert.match(one(r, 'schema', 'wrong-type', 'fail').message, /\/spec\/replicas: "three" must be integer/);
     assert.match(one(r, 'schema', 'missing-required', 'fail').message, /containers\/0 must have required property name/);
   });
 
@@ -119,7 +121,8 @@ describe('validation of a GitOps repository', () => {
 
   it('honours the suppression annotation, keeping the finding with its reason', () => {
     const latest = r.findings.filter((f) => f.check === 'image-latest-or-untagged');
-    assert.equal(latest.length, 2);
+    assert.equal(latest.length, 1, 'one finding for the base both overlays render');
+    assert.deepEqual(latest[0]?.targets, ['apps/production', 'apps/staging']);
     for (const f of latest) assert.equal(f.suppressed, 'pinned by Flux image automation');
   });
 

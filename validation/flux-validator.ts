@@ -3,8 +3,8 @@
 // kustomize result; a plain folder — Flux generates the kustomization — through its YAML), and each
 // sourceRef / HelmRelease chart source is defined in the repository.
 import {
-  ARTIFACT_SOURCES, helmReleaseSource, isFluxKustomizationObject, isHelmRelease, repoPath, sourceDefined,
-} from '../core/compliance/flux';
+  helmReleaseSource, isFluxKustomizationObject, isHelmRelease, pathElsewhere, repoPath, sourceOrigin, type FluxModel,
+} from '../core/repo-model';
 import type { ValidationResult } from '../core/schemas';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Rendering } from './render';
@@ -12,7 +12,7 @@ import type { RepoSnapshot } from './snapshot';
 
 export interface FluxContext {
   snap: RepoSnapshot;
-  definedSources: ReadonlySet<string>;
+  flux: Pick<FluxModel, 'defined' | 'runtime' | 'otherRepositories'>;
   /** Kustomize results of this run, by root folder. */
   builds: ReadonlyMap<string, Rendering>;
   /** YAML results of this run, by file. */
@@ -25,8 +25,9 @@ const refName = (ref: unknown): string => `${str(get(ref, 'kind')) ?? '?'}/${str
 function pathProblems(o: Record<string, unknown>, ctx: FluxContext): { problems: string[]; notes: string[] } {
   const problems: string[] = [];
   const notes: string[] = [];
-  if (ARTIFACT_SOURCES.has(str(get(o, 'spec', 'sourceRef', 'kind')) ?? '')) {
-    notes.push('path is inside an artifact source: not checked here');
+  const elsewhere = pathElsewhere(o, ctx.flux);
+  if (elsewhere) {
+    notes.push(`${elsewhere}: not checked here`);
     return { problems, notes };
   }
   const raw = str(get(o, 'spec', 'path')) ?? '.';
@@ -49,6 +50,14 @@ function pathProblems(o: Record<string, unknown>, ctx: FluxContext): { problems:
   return { problems, notes };
 }
 
+/** A source defined here passes; one created at run time passes as a stated assumption; else a failure. */
+function sourceProblem(ref: unknown, owner: Record<string, unknown>, what: string, ctx: FluxContext, problems: string[], notes: string[]): void {
+  const origin = sourceOrigin(ref, owner, ctx.flux);
+  if (origin.kind === 'defined') notes.push(`${what} ${refName(ref)} defined`);
+  else if (origin.kind === 'runtime') notes.push(`assumed: ${what} ${refName(ref)} is ${origin.why}`);
+  else problems.push(`${what} ${refName(ref)} is not defined in the repository`);
+}
+
 export function validateFlux(docs: readonly ManifestDoc[], ctx: FluxContext): ValidationResult[] {
   const out: ValidationResult[] = [];
   for (const d of docs) {
@@ -56,15 +65,12 @@ export function validateFlux(docs: readonly ManifestDoc[], ctx: FluxContext): Va
     const problems: string[] = [];
     const notes: string[] = [];
     if (isFluxKustomizationObject(o)) {
-      const ref = get(o, 'spec', 'sourceRef');
-      if (!sourceDefined(ref, o, ctx.definedSources)) problems.push(`sourceRef ${refName(ref)} is not defined in the repository`);
+      sourceProblem(get(o, 'spec', 'sourceRef'), o, 'sourceRef', ctx, problems, notes);
       const p = pathProblems(o, ctx);
       problems.push(...p.problems);
       notes.push(...p.notes);
     } else if (isHelmRelease(o)) {
-      const ref = helmReleaseSource(o);
-      if (!sourceDefined(ref, o, ctx.definedSources)) problems.push(`chart source ${refName(ref)} is not defined in the repository`);
-      else notes.push(`chart source ${refName(ref)} defined`);
+      sourceProblem(helmReleaseSource(o), o, 'chart source', ctx, problems, notes);
     } else continue;
     const resource = `${str(o.kind)}/${str(get(o, 'metadata', 'name')) ?? '?'}`;
     out.push(problems.length

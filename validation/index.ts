@@ -3,14 +3,17 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { definedSources, isFluxKustomizationObject, isHelmRelease, repoPath } from '../core/compliance/flux';
+import { mergeByLocation } from '../core/compliance';
+import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
+import { remoteUrls } from './remotes';
 import { affectedTargets, discover, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
 import { dryRun, findCluster } from './kubectl-validator';
 import { defaultPoolSize, mapPool } from './pool';
-import { render, type Rendering } from './render';
+import { kubeVersionOf, render, type RenderOptions, type Rendering } from './render';
+export { DEFAULT_KUBE_VERSION, KUBE_VERSION } from './render';
 import { readSnapshot } from './snapshot';
 import { indexByKind } from './source-map';
 import { validateTarget } from './targets';
@@ -33,6 +36,8 @@ export interface ValidateOptions {
   /** Called for each target actually rebuilt (not served from the cache). */
   onBuild?: (target: string, kind: Target['kind']) => void;
   poolSize?: number;
+  /** Kubernetes version charts are rendered for (helm --kube-version); default DEFAULT_KUBE_VERSION. */
+  kubeVersion?: string;
 }
 
 export interface ValidationReport {
@@ -51,12 +56,9 @@ async function realFolder(root: string): Promise<string> {
   return fs.realpath(root);
 }
 
-const fluxPaths = (docs: ManifestDoc[]): string[] =>
-  docs.filter((d) => isFluxKustomizationObject(d.object)).flatMap((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') ?? []);
-
 /** Flux objects worth checking: all of them, or in incremental mode those the change touches. */
-function fluxDocsFor(sources: readonly ManifestDoc[], selected: readonly Target[], changed?: ReadonlySet<string>): ManifestDoc[] {
-  const flux = sources.filter((d) => isFluxKustomizationObject(d.object) || isHelmRelease(d.object));
+function fluxDocsFor(model: RepoModel, selected: readonly Target[], changed?: ReadonlySet<string>): ManifestDoc[] {
+  const flux = [...model.flux.kustomizations, ...model.flux.helmReleases].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
   if (!changed) return flux;
   const files = new Set([...changed, ...selected.flatMap((t) => t.inputs)]);
   const ids = new Set(selected.map((t) => t.id));
@@ -70,7 +72,8 @@ const byTarget = (a: ValidationResult, b: ValidationResult) =>
 export async function validateRepository(opts: ValidateOptions): Promise<ValidationReport> {
   const root = await realFolder(opts.root);
   const snap = await readSnapshot(root);
-  const { roots, targets, sourceDocs } = discover(snap, fluxPaths);
+  const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: await remoteUrls(root) });
+  const { roots, targets, sourceDocs } = discover(model);
   const changed = opts.changedFiles ? new Set(opts.changedFiles.map((f) => path.posix.normalize(f.split(path.sep).join('/')))) : undefined;
   const selected = changed ? affectedTargets(targets, [...changed]) : targets;
   const tools = await toolbox();
@@ -78,14 +81,16 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const yamlFiles = changed ? [...new Set([...changed, ...selected.flatMap((t) => t.inputs)])].filter((f) => isYamlFile(f)) : snap.files;
   const yaml = validateYaml(snap, yamlFiles, [...new Set(targets.flatMap((t) => t.chart ?? []))]);
 
-  const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(),
-    (t) => render(t, { snap, tools, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}) }),
+  const renderOpts: RenderOptions = {
+    snap, tools, kubeVersion: kubeVersionOf(opts), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
+  };
+  const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(), (t) => render(t, renderOpts),
     { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onDone: opts.onProgress } : {}) });
 
   const ctx = {
     snap, sources: sourceDocs, index: indexByKind(sourceDocs),
     productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
-    definedSources: definedSources(sourceDocs.map((d) => d.object)),
+    model, kubeVersion: kubeVersionOf(opts), render: renderOpts,
   };
   const validations: ValidationResult[] = [...yaml];
   const findings: Finding[] = [];
@@ -99,12 +104,12 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     opts.onProgress?.();
   }
 
-  validations.push(...validateFlux(fluxDocsFor(sourceDocs, selected, changed), {
-    snap, definedSources: ctx.definedSources, builds, kustomizationDirs: new Set(roots.keys()),
+  validations.push(...validateFlux(fluxDocsFor(model, selected, changed), {
+    snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
-  return { validations: validations.sort(byTarget), findings };
+  return { validations: validations.sort(byTarget), findings: mergeByLocation(findings) };
 }
 
 async function kubectlResults(

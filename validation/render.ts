@@ -13,9 +13,18 @@ export type Rendering =
   | { status: 'failed'; error: string; lint?: string }
   | { status: 'skipped'; reason: string };
 
+/**
+ * The Kubernetes version helm renders for. helm built with `go install` assumes v1.20, so charts
+ * declaring `kubeVersion: >=1.23` refuse to render; a current release is the honest default.
+ */
+export const DEFAULT_KUBE_VERSION = '1.34.0';
+export const KUBE_VERSION = /^v?\d+\.\d+(\.\d+)?$/;
+
 export interface RenderOptions {
   snap: RepoSnapshot;
   tools: Toolbox;
+  /** Kubernetes version for `helm template --kube-version` (default DEFAULT_KUBE_VERSION). */
+  kubeVersion?: string;
   signal?: AbortSignal;
   /** Called for each real tool run (a cache miss): tests assert exactly which targets were rebuilt. */
   onBuild?: (target: string, kind: Target['kind']) => void;
@@ -24,7 +33,7 @@ export interface RenderOptions {
 const BUILD_TIMEOUT_MS = 120_000;
 
 /** A tool's error, short and with the root's absolute path removed so messages are relative. */
-function tidy(out: string, root: string): string {
+export function tidy(out: string, root: string): string {
   // kubectl wraps kustomize's error in a klog line: E1128 09:14:43.07 18173 run.go:72] "command failed" err="…"
   out = out.replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(.*)"$/gm, (_m, err: string) => err.replace(/\\"/g, '"'));
   const lines = out.split('\n').map((l) => l.split(`${root}/`).join('').trimEnd()).filter((l) => l && !l.startsWith('# Warning:'));
@@ -53,19 +62,33 @@ async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
   if (!helm || !t.chart) return { status: 'skipped', reason: opts.tools.missing.helm };
   const chart = path.join(opts.snap.root, t.chart);
   const values = t.values ? ['-f', path.join(opts.snap.root, t.values)] : [];
+  const kube = ['--kube-version', kubeVersionOf(opts)];
   const [lint, template] = await Promise.all([
-    run({ tool: 'helm', command: 'lint', target: t.id }, helm.file, ['lint', chart, ...values], opts),
-    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart), chart, ...values], opts),
+    run({ tool: 'helm', command: 'lint', target: t.id }, helm.file, ['lint', chart, ...values, ...kube], opts),
+    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart), chart, ...values, ...kube], opts),
   ]);
+  const missingDeps = unvendoredDependencies(`${template.err}\n${template.out}`);
+  if (missingDeps) return { status: 'skipped', reason: missingDeps };
   const lintText = lint.ok ? undefined : tidy(`${lint.out}\n${lint.err}`, opts.snap.root);
   if (!template.ok) return { status: 'failed', error: tidy(template.err || template.out, opts.snap.root), ...(lintText ? { lint: lintText } : {}) };
   return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}) };
 }
 
+export const kubeVersionOf = (opts: Pick<RenderOptions, 'kubeVersion'>): string => (opts.kubeVersion ?? DEFAULT_KUBE_VERSION).replace(/^v/, '');
+
+/**
+ * A chart whose dependencies are not in its charts/ folder cannot render offline: that is not a
+ * broken chart but one that needs `helm dependency build` with network access; say so, never fail.
+ */
+export function unvendoredDependencies(out: string): string | undefined {
+  const m = /found in Chart\.yaml, but missing in charts\/ directory: ([^\n]+)/.exec(out);
+  return m ? `chart dependencies not vendored in charts/ (${m[1]?.trim()}): not rendered offline (helm dependency build needs the network)` : undefined;
+}
+
 export async function render(t: Target, opts: RenderOptions): Promise<Rendering> {
   if (t.kind === 'plain') return { status: 'ok', text: '' };
   const tool = t.kind === 'kustomize' ? opts.tools.kustomize : opts.tools.helm;
-  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', t.id, ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
+  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', kubeVersionOf(opts), t.id, ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
   const hit = t.cacheable ? cached<Rendering>(key) : undefined;
   if (hit) return hit;
   opts.onBuild?.(t.id, t.kind);

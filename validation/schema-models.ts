@@ -3,6 +3,9 @@
 export interface SchemaError {
   instancePath: string;
   message: string;
+  /** ajv's keyword and parameters (`enum` → allowedValues), to name what was expected. */
+  keyword?: string;
+  params?: Record<string, unknown>;
 }
 
 /** Validates one object; returns its errors, empty when valid. Throws on values it cannot inspect. */
@@ -40,7 +43,9 @@ async function load(apiVersion: string, kind: string): Promise<SchemaCheck | und
       return [];
     } catch (e) {
       const errors = (e as { errors?: SchemaError[] }).errors;
-      if (Array.isArray(errors)) return errors.map((x) => ({ instancePath: x.instancePath, message: x.message }));
+      if (Array.isArray(errors)) {
+        return errors.map((x) => ({ instancePath: x.instancePath, message: x.message, ...(x.keyword ? { keyword: x.keyword } : {}), ...(x.params ? { params: x.params } : {}) }));
+      }
       throw e;
     }
   };

@@ -23,8 +23,10 @@ export function indexByKind(docs: readonly ManifestDoc[]): SourceIndex {
 const nameOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'name')) ?? '';
 const nsOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'namespace')) ?? '';
 
-export function locate(object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex): ManifestDoc | undefined {
-  const candidates = (index.get(str(object.kind) ?? '') ?? []).filter((d) => inputs.has(d.file));
+export function locate(object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex, patchFiles: ReadonlySet<string> = new Set()): ManifestDoc | undefined {
+  // A patch names the object it patches: the object's own document is the place to point at.
+  const candidates = (index.get(str(object.kind) ?? '') ?? []).filter((d) => inputs.has(d.file))
+    .sort((a, b) => Number(patchFiles.has(a.file)) - Number(patchFiles.has(b.file)));
   const name = nameOf(object);
   const exact = candidates.filter((d) => nameOf(d.object) === name);
   const pool = exact.length ? exact : candidates.filter((d) => nameOf(d.object) !== '' && name.includes(nameOf(d.object)))
@@ -32,42 +34,59 @@ export function locate(object: Record<string, unknown>, inputs: ReadonlySet<stri
   return pool.find((d) => nsOf(d.object) === nsOf(object)) ?? pool[0];
 }
 
-function kustomizeDocs(t: Target, text: string, index: SourceIndex): RenderedDoc[] {
+/** A rendered object placed at its source document, with the document's field positions. */
+export const placed = (object: Record<string, unknown>, src: ManifestDoc): RenderedDoc => ({
+  object, file: src.file, line: src.line, ...(src.column ? { column: src.column } : {}), ...(src.at ? { at: src.at } : {}),
+});
+
+function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: ReadonlySet<string>): RenderedDoc[] {
   const inputs = new Set(t.inputs);
   return parseManifests(t.id, text).docs.map((d) => {
-    const src = locate(d.object, inputs, index);
-    return src ? { object: d.object, file: src.file, line: src.line } : { object: d.object };
+    const src = locate(d.object, inputs, index, patchFiles);
+    return src ? placed(d.object, src) : { object: d.object };
   });
 }
 
-/** Line of `kind: <Kind>` in a template, the closest a rendered Helm object can be placed. */
-function kindLine(text: string | undefined, kind: string): number | undefined {
+/**
+ * Line of the nth `kind: <Kind>` in a template (the nth object of that kind it rendered), the
+ * closest a rendered Helm object can be placed.
+ */
+function kindLine(text: string | undefined, kind: string, nth: number): number | undefined {
   if (!text || !kind) return undefined;
-  const i = text.split('\n').findIndex((l) => new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`).test(l));
-  return i < 0 ? undefined : i + 1;
+  const re = new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`);
+  const lines = text.split('\n').flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+  return lines[Math.min(nth, lines.length - 1)];
 }
 
-function helmDocs(t: Target, text: string, snap: RepoSnapshot): RenderedDoc[] {
+/** Documents `helm template` rendered from the chart folder `chart`, placed in its templates. */
+export function chartDocs(chart: string | undefined, text: string, snap: RepoSnapshot): RenderedDoc[] {
   const out: RenderedDoc[] = [];
+  const seen = new Map<string, number>();
   for (const doc of parseAllDocuments(text, { lineCounter: new LineCounter() })) {
     const object = doc.toJS() as unknown;
     if (!object || typeof object !== 'object' || Array.isArray(object)) continue;
     const o = object as Record<string, unknown>;
+    // `helm test` hooks run only on request (Flux: spec.test.enable), never on install: not part of the release.
+    if (/(^|,)\s*test(-success)?\s*(,|$)/.test(str(get(o, 'metadata', 'annotations', 'helm.sh/hook')) ?? '')) continue;
     const comments = `${doc.commentBefore ?? ''}\n${doc.contents?.commentBefore ?? ''}`;
     const source = /Source:\s*(\S+)/.exec(comments)?.[1];
     // `# Source: <chart name>/templates/x.yaml`: the first segment is the chart, i.e. t.chart.
-    const file = source && t.chart ? posix.join(t.chart, source.split('/').slice(1).join('/')) : undefined;
-    const line = file ? kindLine(snap.text(file), str(o.kind) ?? '') : undefined;
+    const file = source && chart ? posix.join(chart, source.split('/').slice(1).join('/')) : undefined;
+    const nth = seen.get(`${file}|${str(o.kind)}`) ?? 0;
+    seen.set(`${file}|${str(o.kind)}`, nth + 1);
+    const line = file ? kindLine(snap.text(file), str(o.kind) ?? '', nth) : undefined;
     out.push({ object: o, ...(file ? { file } : {}), ...(line ? { line } : {}) });
   }
   return out;
 }
 
 /** The rendered documents of a target with their source positions. */
-export function renderedDocs(t: Target, text: string, snap: RepoSnapshot, sources: readonly ManifestDoc[], index: SourceIndex): RenderedDoc[] {
+export function renderedDocs(
+  t: Target, text: string, snap: RepoSnapshot, sources: readonly ManifestDoc[], index: SourceIndex, patchFiles: ReadonlySet<string> = new Set(),
+): RenderedDoc[] {
   if (t.kind === 'plain') {
     const inputs = new Set(t.inputs);
-    return sources.filter((d) => inputs.has(d.file)).map((d) => ({ object: d.object, file: d.file, line: d.line }));
+    return sources.filter((d) => inputs.has(d.file)).map((d) => placed(d.object, d));
   }
-  return t.kind === 'helm' ? helmDocs(t, text, snap) : kustomizeDocs(t, text, index);
+  return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles);
 }

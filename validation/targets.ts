@@ -2,10 +2,12 @@
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
 import type { Finding, ValidationResult } from '../core/schemas';
+import type { RepoModel } from '../core/repo-model';
 import type { ManifestDoc } from '../core/yaml-docs';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
-import type { Rendering } from './render';
+import type { RenderOptions, Rendering } from './render';
+import { renderReleases } from './helm-releases';
 import { validateSchemas } from './schema-validator';
 import { sha256, type RepoSnapshot } from './snapshot';
 import { renderedDocs, type SourceIndex } from './source-map';
@@ -15,10 +17,13 @@ export interface TargetContext {
   sources: readonly ManifestDoc[];
   index: SourceIndex;
   productionPattern: RegExp;
-  definedSources: ReadonlySet<string>;
+  model: RepoModel;
+  kubeVersion: string;
+  /** How to run helm for the HelmReleases a rendering holds. */
+  render: RenderOptions;
 }
 
-function toolResults(t: Target, r: Rendering, docs: number): ValidationResult[] {
+function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string): ValidationResult[] {
   const validator = t.kind === 'helm' ? 'helm' : 'kustomize';
   if (r.status === 'skipped') return [{ validator, target: t.id, status: 'skipped', message: r.reason }];
   const out: ValidationResult[] = [];
@@ -27,7 +32,7 @@ function toolResults(t: Target, r: Rendering, docs: number): ValidationResult[] 
       ? { validator, target: t.id, status: 'fail', message: `helm lint: ${r.lint}` }
       : { validator, target: t.id, status: 'pass', message: 'helm lint: no failures' });
   }
-  const what = t.kind === 'helm' ? 'helm template' : 'kustomize build';
+  const what = t.kind === 'helm' ? `helm template (Kubernetes v${kubeVersion})` : 'kustomize build';
   out.push(r.status === 'ok'
     ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)` }
     : { validator, target: t.id, status: 'fail', message: `${what}: ${r.error}` });
@@ -40,15 +45,20 @@ async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<V
 }
 
 export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
-  const docs = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index) : [];
-  const validations = t.kind === 'plain' ? [] : toolResults(t, r, docs.length);
+  const own = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
+  const validations = t.kind === 'plain' ? [] : toolResults(t, r, own.length, ctx.kubeVersion);
+  // HelmReleases in the rendering: their charts rendered too, so their workloads meet the checklist.
+  const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, own, ctx.model.helm, ctx.render);
+  validations.push(...releases.validations);
+  const docs = [...own, ...releases.docs];
   validations.push(...await schemaResults(t, docs));
   if (r.status === 'skipped') return { validations, findings: [] };
   const checkCtx: CheckContext = {
     target: t.id,
     production: ctx.productionPattern.test(t.id),
     directories: ctx.snap.directories,
-    definedSources: ctx.definedSources,
+    definedSources: ctx.model.flux.defined,
+    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
   return { validations, findings: runCompliance(docs, checkCtx) };

@@ -14,8 +14,8 @@ export const deploymentSelectorMismatch: ComplianceCheck = {
     const out: Violation[] = [];
     for (const doc of workloads(docs).filter((d) => SELECTING_KINDS.has(kind(d.object)))) {
       const selector = get(doc.object, 'spec', 'selector');
-      if (selector === undefined) out.push({ doc, message: 'has no spec.selector' });
-      else if (!selectorMatches(selector, podLabels(doc.object))) out.push({ doc, message: 'spec.selector does not match the pod template labels' });
+      if (selector === undefined) out.push({ doc, path: ['spec'], message: 'has no spec.selector' });
+      else if (!selectorMatches(selector, podLabels(doc.object))) out.push({ doc, path: ['spec', 'selector'], message: 'spec.selector does not match the pod template labels' });
     }
     return out;
   },

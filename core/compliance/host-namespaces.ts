@@ -1,6 +1,6 @@
 // Sharing the node's network, PID or IPC namespace lets a pod see and touch what other pods and the
 // node itself do.
-import { podSpec, workloads } from './k8s';
+import { podSpec, podSpecPath, workloads } from './k8s';
 import type { ComplianceCheck, Violation } from './types';
 
 const FIELDS = ['hostNetwork', 'hostPID', 'hostIPC'] as const;
@@ -13,7 +13,7 @@ export const hostNamespaces: ComplianceCheck = {
     const out: Violation[] = [];
     for (const doc of workloads(docs)) {
       const shared = FIELDS.filter((f) => podSpec(doc.object)?.[f] === true);
-      if (shared.length) out.push({ doc, message: `pod shares the node's namespaces: ${shared.join(', ')}` });
+      if (shared[0]) out.push({ doc, path: [...podSpecPath(doc.object), shared[0]], message: `pod shares the node's namespaces: ${shared.join(', ')}` });
     }
     return out;
   },

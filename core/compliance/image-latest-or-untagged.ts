@@ -21,8 +21,8 @@ export const imageLatestOrUntagged: ComplianceCheck = {
       const image = str(c.container.image);
       if (!image || image.includes('@')) return undefined;
       const tag = imageTag(image);
-      if (tag === undefined) return `container "${c.name}" image ${image} has no tag`;
-      return tag === 'latest' ? `container "${c.name}" image ${image} uses the latest tag` : undefined;
+      if (tag === undefined) return { message: `container "${c.name}" image ${image} has no tag`, field: ['image'] };
+      return tag === 'latest' ? { message: `container "${c.name}" image ${image} uses the latest tag`, field: ['image'] } : undefined;
     });
   },
 };

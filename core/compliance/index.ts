@@ -18,6 +18,11 @@ import { hostNamespaces } from './host-namespaces';
 import { runAsNonRoot } from './run-as-non-root';
 import { readOnlyRootFs } from './read-only-root-fs';
 import { deploymentSelectorMismatch } from './deployment-selector-mismatch';
+import { privilegeEscalationAllowed } from './privilege-escalation-allowed';
+import { seccompProfileMissing } from './seccomp-profile-missing';
+import { serviceAccountTokenMounted } from './service-account-token-mounted';
+import { hostPort } from './host-port';
+import { imageNotPinned } from './image-not-pinned';
 
 export type { CheckContext, ComplianceCheck, RenderedDoc, Severity, Violation } from './types';
 
@@ -37,6 +42,11 @@ export const CHECKS: readonly ComplianceCheck[] = [
   runAsNonRoot,
   readOnlyRootFs,
   deploymentSelectorMismatch,
+  privilegeEscalationAllowed,
+  seccompProfileMissing,
+  serviceAccountTokenMounted,
+  hostPort,
+  imageNotPinned,
 ];
 
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';
@@ -61,13 +71,39 @@ export function runCompliance(docs: readonly RenderedDoc[], ctx: CheckContext, c
         message: v.message,
       };
       if (v.doc?.file !== undefined) finding.file = v.doc.file;
-      if (v.doc?.line !== undefined) finding.line = v.doc.line;
+      const pos = v.path && v.doc?.at ? v.doc.at(v.path) : undefined;
+      const line = pos?.line ?? v.doc?.line;
+      const column = pos ? pos.column : v.doc?.column;
+      if (line !== undefined) finding.line = line;
+      if (column !== undefined && line !== undefined) finding.column = column;
       const reason = suppressionReason(v.doc, check.id);
       if (reason !== undefined) finding.suppressed = reason;
       findings.push(finding);
     }
   }
   return findings;
+}
+
+/**
+ * One finding per source location: a base rendered by several overlays is reported once, with the
+ * targets it appears in. Findings with no file stay per target (nothing says they are the same).
+ */
+export function mergeByLocation(findings: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const byKey = new Map<string, Finding>();
+  for (const f of findings) {
+    const key = f.file === undefined ? undefined : JSON.stringify([f.check, f.severity, f.file, f.line, f.column, f.message, f.suppressed]);
+    const prev = key === undefined ? undefined : byKey.get(key);
+    if (prev) {
+      const targets = prev.targets ?? [prev.target];
+      if (!targets.includes(f.target)) prev.targets = [...targets, f.target];
+      continue;
+    }
+    const copy = { ...f };
+    if (key !== undefined) byKey.set(key, copy);
+    out.push(copy);
+  }
+  return out;
 }
 
 /** Findings that count towards the exit code and the summary: not suppressed. */

@@ -4,14 +4,37 @@ import type { RenderedDoc, Violation } from './types';
 
 export type Obj = Record<string, unknown>;
 
-/** Kinds whose pods run until stopped; Jobs and CronJobs finish. */
-export const LONG_RUNNING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod']);
+/** Kinds whose pods run until stopped; Jobs and CronJobs finish. Argo Rollouts and OpenKruise CloneSets are Deployments by another name. */
+export const LONG_RUNNING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod', 'Rollout', 'CloneSet']);
 export const WORKLOAD_KINDS = new Set([...LONG_RUNNING_KINDS, 'Job', 'CronJob']);
+
+/**
+ * Any other kind shaped like a workload (`spec.template.spec.containers`) is one: the workload
+ * CRDs of operators need no list to be checked; they run until stopped unless named a Job.
+ */
+const shapedLikeWorkload = (o: Obj): boolean => Array.isArray(get(o, 'spec', 'template', 'spec', 'containers'));
+export const isLongRunning = (o: Obj): boolean => LONG_RUNNING_KINDS.has(kind(o)) || (!WORKLOAD_KINDS.has(kind(o)) && shapedLikeWorkload(o) && !/Job$/.test(kind(o)));
+
+/** Path of the pod template inside a workload ([] for a Pod). */
+export function podTemplatePath(o: Obj): (string | number)[] | undefined {
+  switch (kind(o)) {
+    case 'Pod':
+      return [];
+    case 'CronJob':
+      return ['spec', 'jobTemplate', 'spec', 'template'];
+    default:
+      return WORKLOAD_KINDS.has(kind(o)) || shapedLikeWorkload(o) ? ['spec', 'template'] : undefined;
+  }
+}
 
 export const kind = (o: Obj): string => str(o.kind) ?? '';
 export const name = (o: Obj): string => str(get(o, 'metadata', 'name')) ?? '';
 export const namespace = (o: Obj): string | undefined => str(get(o, 'metadata', 'namespace'));
-export const resourceId = (o: Obj): string => `${kind(o) || '?'}/${name(o) || '?'}`;
+/** `Kind/name`; an object named by the API server (`generateName`) shows as `Kind/prefix-*`. */
+export const resourceId = (o: Obj): string => {
+  const generated = str(get(o, 'metadata', 'generateName'));
+  return `${kind(o) || '?'}/${name(o) || (generated ? `${generated}*` : '?')}`;
+};
 
 export function stringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -23,15 +46,12 @@ export const labelsOf = (o: Obj): Record<string, string> => stringMap(get(o, 'me
 
 /** The pod template (metadata + spec) of a workload, the object itself for a Pod. */
 export function podTemplate(o: Obj): Obj | undefined {
-  switch (kind(o)) {
-    case 'Pod':
-      return o;
-    case 'CronJob':
-      return rec(get(o, 'spec', 'jobTemplate', 'spec', 'template'));
-    default:
-      return WORKLOAD_KINDS.has(kind(o)) ? rec(get(o, 'spec', 'template')) : undefined;
-  }
+  const at = podTemplatePath(o);
+  return at === undefined ? undefined : at.length === 0 ? o : rec(get(o, ...at));
 }
+
+/** Path of the pod spec inside a workload. */
+export const podSpecPath = (o: Obj): (string | number)[] => [...(podTemplatePath(o) ?? []), 'spec'];
 
 export const podSpec = (o: Obj): Obj | undefined => rec(podTemplate(o)?.spec);
 export const podLabels = (o: Obj): Record<string, string> => stringMap(get(podTemplate(o), 'metadata', 'labels'));
@@ -40,15 +60,18 @@ export interface ContainerRef {
   container: Obj;
   name: string;
   init: boolean;
+  /** Path of the container in its workload object. */
+  path: (string | number)[];
 }
 
 export function containers(o: Obj, opts: { init?: boolean } = {}): ContainerRef[] {
   const spec = podSpec(o);
   if (!spec) return [];
+  const base = podSpecPath(o);
   const list = (key: string, init: boolean): ContainerRef[] =>
-    arr(spec[key]).flatMap((c) => {
+    arr(spec[key]).flatMap((c, i) => {
       const container = rec(c);
-      return container ? [{ container, name: str(container.name) ?? '?', init }] : [];
+      return container ? [{ container, name: str(container.name) ?? '?', init, path: [...base, key, i] }] : [];
     });
   return [...list('containers', false), ...(opts.init === false ? [] : list('initContainers', true))];
 }
@@ -85,15 +108,16 @@ export const sameNamespace = (a: Obj, b: Obj): boolean => (namespace(a) ?? '') =
  */
 export function containerViolations(
   docs: readonly RenderedDoc[],
-  message: (c: ContainerRef, doc: RenderedDoc) => string | undefined,
-  opts: { init?: boolean; kinds?: ReadonlySet<string> } = {},
+  message: (c: ContainerRef, doc: RenderedDoc) => string | { message: string; field: (string | number)[] } | undefined,
+  opts: { init?: boolean; longRunning?: boolean } = {},
 ): Violation[] {
   const out: Violation[] = [];
   for (const doc of workloads(docs)) {
-    if (opts.kinds && !opts.kinds.has(kind(doc.object))) continue;
+    if (opts.longRunning && !isLongRunning(doc.object)) continue;
     for (const c of containers(doc.object, opts.init === false ? { init: false } : {})) {
       const m = message(c, doc);
-      if (m) out.push({ doc, message: m });
+      if (typeof m === 'string') out.push({ doc, path: c.path, message: m });
+      else if (m) out.push({ doc, path: [...c.path, ...m.field], message: m.message });
     }
   }
   return out;

@@ -6,6 +6,11 @@ import { kind } from './k8s';
 import type { ComplianceCheck, Violation } from './types';
 
 const ENC = /^ENC\[[A-Z0-9_]+,data:/;
+/**
+ * A value that only names where a secret lives — a 1Password reference resolved by `op inject`,
+ * a vals `ref+…://` or an argocd-vault-plugin `<path:…>` — holds nothing secret itself.
+ */
+const SECRET_REFERENCE = /^\s*(op:\/\/\S+|ref\+[a-z0-9]+:\/\/\S+|<path:[^>]+>)\s*$/;
 
 function leaves(v: unknown, path: string, out: [string, unknown][]): [string, unknown][] {
   const r = rec(v);
@@ -34,6 +39,7 @@ export function hasSopsMetadata(o: Record<string, unknown>): boolean {
 export function plaintextSecretProblem(o: Record<string, unknown>): string | undefined {
   const values = secretValuePaths(o);
   if (values.length === 0) return undefined;
+  if (values.every(([, v]) => typeof v === 'string' && SECRET_REFERENCE.test(v))) return undefined;
   if (!hasSopsMetadata(o)) return `Secret has ${values.length} value(s) and no SOPS metadata (sops.mac): stored in plain text`;
   const plain = values.filter(([, v]) => !(typeof v === 'string' && ENC.test(v))).map(([p]) => p);
   return plain.length ? `SOPS-encrypted Secret has plain-text value(s): ${plain.join(', ')}` : undefined;

@@ -9,8 +9,9 @@ export const privilegedContainer: ComplianceCheck = {
   help: 'Do not set securityContext.privileged: true or allowPrivilegeEscalation: true; grant the single capability needed instead.',
   check(docs) {
     return containerViolations(docs, (c) => {
-      if (get(c.container, 'securityContext', 'privileged') === true) return `container "${c.name}" is privileged`;
-      return get(c.container, 'securityContext', 'allowPrivilegeEscalation') === true ? `container "${c.name}" allows privilege escalation` : undefined;
+      if (get(c.container, 'securityContext', 'privileged') === true) return { message: `container "${c.name}" is privileged`, field: ['securityContext', 'privileged'] };
+      return get(c.container, 'securityContext', 'allowPrivilegeEscalation') === true
+        ? { message: `container "${c.name}" allows privilege escalation`, field: ['securityContext', 'allowPrivilegeEscalation'] } : undefined;
     });
   },
 };

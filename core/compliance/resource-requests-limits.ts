@@ -20,7 +20,8 @@ export const resourceRequestsLimits: ComplianceCheck = {
         const v = get(resources, group, res);
         return v === undefined || v === null || v === '';
       });
-      return absent.length ? `${c.init ? 'init container' : 'container'} "${c.name}" has no resources.${absent.join(', resources.')}` : undefined;
+      const message = `${c.init ? 'init container' : 'container'} "${c.name}" has no resources.${absent.join(', resources.')}`;
+      return absent.length ? { message, field: ['resources'] } : undefined;
     });
   },
 };

@@ -1,11 +1,17 @@
 // The shape of one compliance check: a small pure unit over the rendered documents of one target
 // (an overlay, a chart rendering or a plain manifest folder), in the style of kube-linter.
 
+import type { ArgoModel, FluxModel, LabelConvention } from '../repo-model';
+
 /** One rendered Kubernetes object and, when known, where its source document starts. */
 export interface RenderedDoc {
   object: Record<string, unknown>;
   file?: string;
+  /** Where the source document starts. */
   line?: number;
+  column?: number;
+  /** Position of a field of the source document (nearest existing parent when absent), if known. */
+  at?: (path: readonly (string | number)[]) => { line: number; column: number } | undefined;
 }
 
 /** What a check may know beyond the documents: the target, its environment, the repository. */
@@ -20,6 +26,15 @@ export interface CheckContext {
   directories: ReadonlySet<string>;
   /** Flux sources and charts defined anywhere in the repository, as `Kind/name` and `Kind/namespace/name`. */
   definedSources: ReadonlySet<string>;
+  /** What the repository model knows beyond the rendering; absent in unit tests of single checks. */
+  repo?: RepoFacts;
+}
+
+/** Facts about the whole repository a check may use (core/repo-model). */
+export interface RepoFacts {
+  flux: Pick<FluxModel, 'defined' | 'runtime' | 'otherRepositories'>;
+  argo: Pick<ArgoModel, 'self'>;
+  labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
 }
 
 export type Severity = 'error' | 'warning';
@@ -27,6 +42,8 @@ export type Severity = 'error' | 'warning';
 /** What a check reports; the engine adds the check id, severity, target and suppression. */
 export interface Violation {
   doc?: RenderedDoc;
+  /** The offending field in the object (or the nearest existing parent), for line and column. */
+  path?: (string | number)[];
   message: string;
   /** Overrides the check's default severity for this one report. */
   severity?: Severity;

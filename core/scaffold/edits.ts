@@ -3,7 +3,7 @@
 import { isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, YAMLSeq } from 'yaml';
 import { tokenRegExp } from '../survey';
 
-const STRINGIFY = { lineWidth: 0 } as const;
+const STRINGIFY = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 /** A new manifest file: REVIEW comments on top, then the documents. */
 export function renderManifest(objects: Record<string, unknown>[], reviews: string[] = []): string {
@@ -15,6 +15,23 @@ function parse(text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(`cannot edit: ${doc.errors[0]?.message.split('\n')[0]}`);
   return doc;
+}
+
+/**
+ * A text with no YAML anchors or aliases: copied files (e.g. a release whose values say `port: &port
+ * 80` … `*port`) are written with the values spelled out, so an edit of one place cannot silently
+ * change another. Documents without aliases keep their text (and comments) as they are.
+ */
+export function withoutAliases(text: string): string {
+  if (!/[&*][A-Za-z0-9_-]/.test(text)) return text;
+  return text.split(/^---\s*$/m).map((part) => {
+    const doc = parseDocument(part);
+    let aliased = false;
+    visit(doc, { Alias() { aliased = true; return visit.BREAK; }, Node(_k, n) { if ((n as { anchor?: string }).anchor) aliased = true; } });
+    if (!aliased || doc.errors.length) return part;
+    const comments = part.match(/^\n?((#.*\n)+)/)?.[1] ?? '';
+    return comments + stringify(doc.toJS(), STRINGIFY);
+  }).join('---\n');
 }
 
 /** Replace the exemplar's name by the new one in every scalar value of a YAML text, comments kept. */
@@ -101,8 +118,8 @@ export function editObject(
     const obj = doc.toJS() as Record<string, unknown> | null;
     if (!obj || typeof obj !== 'object' || !match(obj)) return part;
     done = true;
-    const comments = part.match(/^(#.*\n)+/)?.[0] ?? '';
-    return comments + stringify(edit(obj), STRINGIFY);
+    const comments = part.match(/^\n?((#.*\n)+)/)?.[1] ?? '';
+    return (part.startsWith('\n') ? '\n' : '') + comments + stringify(edit(obj), STRINGIFY);
   });
   if (!done) throw new Error('no matching object to edit');
   return out.join('---\n');

@@ -32,6 +32,29 @@ export function renameValues<T>(value: T, from: string, to: string): T {
 }
 
 const VERSION_KEYS = ['app.kubernetes.io/version', 'version'];
+export const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+const containerPortNames = (c: unknown): string[] => arr(get(c, 'ports')).flatMap((p) => (typeof get(p, 'name') === 'string' ? [get(p, 'name') as string] : []));
+
+/**
+ * A probe copied from another service, made true for the new one: an exec probe runs the other
+ * service's tooling (e.g. `podcli check http localhost:9898/healthz`) and becomes an HTTP probe of
+ * the same path on the new port; HTTP and TCP probes move to the new port. Without a port there is
+ * nothing to probe: undefined (the caller drops it and says so).
+ */
+export function rewriteProbe(
+  probe: Obj | undefined, to: { port: number | undefined; portName: string | undefined; oldPort: unknown; oldPortNames: readonly string[] },
+): Obj | undefined {
+  if (!probe) return undefined;
+  if (!to.port) return undefined;
+  const { exec, httpGet, tcpSocket, grpc, ...timing } = probe;
+  const target: number | string = to.portName ?? to.port;
+  if (rec(httpGet)) return { ...timing, httpGet: { ...(rec(httpGet) ?? {}), port: target } };
+  if (rec(tcpSocket) || rec(grpc)) return { ...timing, tcpSocket: { port: target } };
+  const command = arr(get(exec, 'command')).map(String).join(' ');
+  const path = /\b(?:localhost|127\.0\.0\.1)(?::\d+)?(\/[^\s'"]*)/.exec(command)?.[1] ?? '/healthz';
+  return { ...timing, httpGet: { path, port: target } };
+}
 
 /** Labels for the new service, in the repository's convention. */
 export function serviceLabels(spec: ServiceSpec, profile: PatternProfile, exemplarLabels?: Record<string, string>, exemplarName?: string): Record<string, string> {
@@ -91,15 +114,13 @@ export function deploymentFor(spec: ServiceSpec, profile: PatternProfile, exempl
       delete container.volumeMounts;
       delete container.args;
       delete container.command;
-      if (port) {
-        const portName = str(get(container, 'ports', 0, 'name'));
-        container.ports = [portName ? { name: portName, containerPort: port } : { containerPort: port }];
-        for (const key of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-          const http = rec(get(container, key, 'httpGet')) ?? rec(get(container, key, 'tcpSocket'));
-          if (http && http.port === oldPort) http.port = port;
-        }
-      } else {
-        delete container.ports;
+      const portName = str(get(container, 'ports', 0, 'name'));
+      if (port) container.ports = [portName ? { name: portName, containerPort: port } : { containerPort: port }];
+      else delete container.ports;
+      for (const key of PROBES) {
+        const probe = rewriteProbe(rec(container[key]), { port, portName, oldPort, oldPortNames: containerPortNames(c) });
+        if (probe) container[key] = probe;
+        else delete container[key];
       }
       container.resources ??= clone(profile.resources ?? DEFAULT_RESOURCES);
       return container;
@@ -128,7 +149,7 @@ export function deploymentFor(spec: ServiceSpec, profile: PatternProfile, exempl
       selector: { matchLabels: selectorLabels(labels, spec.service) },
       template: {
         metadata: { labels },
-        spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container] },
+        spec: { automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [container] },
       },
     },
   };
@@ -187,9 +208,9 @@ export function ingressFor(spec: ServiceSpec, labels: Record<string, string>, se
 }
 
 /** Ingress only from the same namespace (and the ingress controller when exposed); egress left open. */
-export function networkPolicyFor(spec: ServiceSpec, labels: Record<string, string>, exposed: boolean): Obj {
+export function networkPolicyFor(spec: ServiceSpec, labels: Record<string, string>, exposed: boolean, ingressNamespace = 'ingress-nginx'): Obj {
   const from: Obj[] = [{ podSelector: {} }];
-  if (exposed) from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } });
+  if (exposed) from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ingressNamespace } } });
   const rule: Obj = { from };
   if (spec.port) rule.ports = [{ protocol: 'TCP', port: spec.port }];
   return {

@@ -2,124 +2,44 @@
 // how the repository's existing services are laid out. Deterministic; reads through a RepoReader.
 import { posix } from 'node:path';
 import type { ImplementContext, RepoReader } from '../implementer';
-import type { PatternProfile, ServiceLayout } from '../patterns';
-import type { Assumption, ChangeSet, Dependency, FileOperation, Phase, ServiceSpec } from '../schemas';
-import { kustomizationRefs, tokenRegExp } from '../survey';
-import { get, kindOf, nameOf, parseManifests, rec } from '../yaml-docs';
-import { addToList, cloneListItemsNaming, editObject, renameInYaml, renderManifest } from './edits';
+import type { PatternProfile } from '../patterns';
+import type { ChangeSet, Phase } from '../schemas';
+import { refPaths } from '../repo-model';
+import { get, kindOf, parseManifests, rec, str } from '../yaml-docs';
+import { exemplarObject, includeInKustomization, layoutFor, PlanBuilder, relRef, ScaffoldError, type Layout, type Obj } from './builder';
+import { addToList, editObject, renameInYaml, renderManifest } from './edits';
 import {
-  configMapFor, deploymentFor, ingressFor, networkPolicyFor, secretTemplateFor, selectorLabels, serviceFor, imageTag,
+  configMapFor, deploymentFor, ingressFor, networkPolicyFor, PROBES, renameValues, secretTemplateFor, selectorLabels, serviceFor, imageTag,
 } from './objects';
+import { planOverlays } from './overlays';
+import { planReleasePhase } from './helm-release';
 
-export class ScaffoldError extends Error {
-  override name = 'ScaffoldError';
-}
-
-type Obj = Record<string, unknown>;
-
-/** Where the new service goes and how it is named: the exemplar's layout with the name replaced. */
-interface Layout {
-  spec: ServiceSpec;
-  exemplar?: ServiceLayout;
-  baseDir: string;
-  /** Path of a file of the new service given the exemplar's file path (or a default name). */
-  mapPath(p: string): string;
-  fileFor(kind: string): string;
-  environments: string[];
-}
-
-const DEFAULT_BASE = 'apps/base';
-
-function chooseExemplar(profile: PatternProfile): ServiceLayout | undefined {
-  return [...profile.services].sort((a, b) => b.overlays.length - a.overlays.length || a.name.localeCompare(b.name))[0];
-}
-
-export function layoutFor(spec: ServiceSpec, profile: PatternProfile): Layout {
-  const ex = chooseExemplar(profile);
-  if (ex && ex.name === spec.service) throw new ScaffoldError(`service "${spec.service}" already exists in ${ex.deploymentFile}`);
-  const mapPath = (p: string) => (ex ? p.replace(tokenRegExp(ex.name), spec.service) : p);
-  const knownEnvs = ex ? [...new Set(ex.overlays.flatMap((o) => [o.env, o.name]))] : Object.keys(profile.environments);
-  const environments = spec.environments ?? (knownEnvs.length ? knownEnvs : ['staging', 'production']);
-  if (ex) {
-    const missing = environments.filter((e) => !knownEnvs.includes(e));
-    if (missing.length) {
-      throw new ScaffoldError(`environment ${missing.join(', ')} has no overlay for services in this repository (found: ${knownEnvs.join(', ') || 'none'})`);
-    }
-  }
-  const baseDir = ex ? (mapPath(ex.baseDir) !== ex.baseDir ? mapPath(ex.baseDir) : ex.baseDir) : `${DEFAULT_BASE}/${spec.service}`;
-  const fileFor = (kind: string) => {
-    const lower = kind.toLowerCase();
-    const own = ex?.ownFiles.find((f) => posix.dirname(f) === ex.baseDir && posix.basename(f).replace(/\.ya?ml$/, '').endsWith(lower));
-    if (own) return mapPath(own);
-    const ext = ex ? posix.extname(ex.deploymentFile) || '.yaml' : '.yaml';
-    const name = profile.fileNaming === 'name-kind' || (ex && ex.baseDir === baseDir) ? `${spec.service}-${lower}` : lower;
-    return posix.join(baseDir, `${name}${ext}`);
-  };
-  return { spec, ...(ex ? { exemplar: ex } : {}), baseDir, mapPath, fileFor, environments };
-}
-
-class PlanBuilder {
-  readonly ops: FileOperation[] = [];
-  readonly assumptions: Assumption[] = [];
-  readonly dependencies: Dependency[] = [];
-  private readonly pending = new Map<string, string | undefined>();
-
-  constructor(readonly phase: Phase, readonly repo: RepoReader) {}
-
-  /** Current content, including this plan's own earlier writes. */
-  async read(path: string): Promise<string | undefined> {
-    return this.pending.has(path) ? this.pending.get(path) : this.repo.read(path);
-  }
-
-  /** A file the survey saw; its disappearance since then is a clear error, not a crash. */
-  async mustRead(path: string): Promise<string> {
-    const text = await this.read(path);
-    if (text === undefined) throw new ScaffoldError(`${path} disappeared since the repository was surveyed; run again on a stable tree`);
-    return text;
-  }
-
-  write(path: string, content: string, reason: string): void {
-    this.pending.set(path, content);
-    const existing = this.ops.findIndex((o) => o.path === path);
-    const op: FileOperation = { path, action: 'write', content, phase: this.phase, reason };
-    if (existing >= 0) this.ops[existing] = op;
-    else this.ops.push(op);
-  }
-
-  assume(text: string, file?: string): void {
-    this.assumptions.push(file ? { file, text } : { text });
-  }
-
-  result(): ChangeSet {
-    return { operations: this.ops, assumptions: this.assumptions, dependencies: this.dependencies };
-  }
-}
-
-async function exemplarObject(repo: RepoReader, file: string, kind: string, name: string): Promise<Obj | undefined> {
-  const text = await repo.read(file);
-  if (!text) return undefined;
-  return parseManifests(file, text).docs.find((d) => kindOf(d.object) === kind && nameOf(d.object) === name)?.object;
-}
-
-/** Reference from a kustomization folder to a path, as kustomize expects it. */
-const relRef = (fromDir: string, to: string) => posix.relative(fromDir, to) || '.';
-
-/** Make sure `file` is listed in the resources of the kustomization of `dir` (created when missing). */
-async function includeInKustomization(b: PlanBuilder, dir: string, file: string, reason: string): Promise<void> {
-  const kfile = posix.join(dir, 'kustomization.yaml');
-  const text = (await b.read(kfile)) ?? 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n';
-  const next = addToList(text.replace(/^resources: \[\]\n/m, 'resources:\n'), 'resources', relRef(dir, file));
-  if (next !== text) b.write(kfile, next, reason);
-}
+export { layoutFor, ScaffoldError } from './builder';
 
 async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
   const { spec, exemplar: ex } = l;
-  const exDeployment = ex ? await exemplarObject(b.repo, ex.deploymentFile, 'Deployment', ex.name) : undefined;
+  const exDeployment = ex && !ex.helmRelease ? await exemplarObject(b.repo, ex.deploymentFile, 'Deployment', ex.name) : undefined;
   const deployment = deploymentFor(spec, ctx.profile, ex && exDeployment ? { name: ex.name, object: exDeployment } : undefined);
   const reviews: string[] = [];
-  if (ex) reviews.push(`resources, probes and security settings copied from ${ex.name}; size them for ${spec.service}`);
-  else reviews.push('no existing service to learn from: default resources, probes and security settings');
+  if (exDeployment && ex) {
+    reviews.push(`resources and security settings copied from ${ex.name}; size them for ${spec.service}`);
+    const probes = copiedProbes(exDeployment);
+    if (probes.length && spec.port) reviews.push(`${probes.join(', ')} of ${ex.name} rewritten for port ${spec.port}${probes.some((p) => p.includes('exec')) ? ' (its exec probes ran its own tooling: now HTTP probes of the same path)' : ''}: check the paths`);
+  } else {
+    reviews.push('no existing Deployment to learn from: default resources, probes and security settings');
+  }
+  if (ex?.helmRelease) {
+    // Each service has a chart of its own: there is none for this one, so plain manifests in the same folders and namespace.
+    const ns = await exemplarNamespace(b, ex);
+    if (ns) (deployment.metadata as Obj).namespace = ns;
+    b.assume(`${ex.name} is deployed by a chart of its own (${ex.helmRelease.chart ?? ex.helmRelease.sourceRef ?? '?'}); no chart exists for ${spec.service}: plain manifests laid out like ${ex.name}${ns ? `, in namespace ${ns}` : ''}`, l.fileFor('Deployment'));
+  }
   if (!spec.port) reviews.push('no port in the spec: no container port, probes or Service');
+  if (l.exemplar && !l.exemplar.overlays.length && spec.replicas) {
+    const counts = [...new Set(Object.values(spec.replicas))];
+    ((deployment.spec as Obj) ?? {}).replicas = Math.max(...counts);
+    if (counts.length > 1) b.assume(`replicas ${JSON.stringify(spec.replicas)} differ per environment, but ${l.exemplar.name} has no per-environment overlays: set to ${Math.max(...counts)} in the base`, l.fileFor('Deployment'));
+  }
   if (imageTag(spec.image) === 'latest') reviews.push('the image has no tag: pin a version');
   const depFile = l.fileFor('Deployment');
   b.write(depFile, renderManifest([deployment], reviews), `Deployment of ${spec.service}`);
@@ -135,7 +55,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
     await includeInKustomization(b, l.baseDir, depFile, `list ${spec.service} in the shared base`);
   } else if (exKfile && (await b.read(exKfile)) !== undefined && ex) {
     let text = renameInYaml(await b.mustRead(exKfile), ex.name, spec.service);
-    const listed = new Set(kustomizationRefs(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
+    const listed = new Set(refPaths(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
     text = text.replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
     text = addToList(text, 'resources', relRef(l.baseDir, depFile));
     // Namespaces the exemplar owns (named after it) come along.
@@ -153,75 +73,22 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   }
 }
 
-/** Replica patches and `replicas:` entries for the exemplar, cloned for the new service. */
-function withReplicas(item: Obj, count: number | undefined): Obj {
-  if (count === undefined) return item;
-  if (typeof item.count === 'number') return { ...item, count };
-  if (typeof item.patch === 'string') {
-    return { ...item, patch: item.patch.replace(/(\/spec\/replicas\s*\n\s*value:\s*)\d+/, `$1${count}`).replace(/(replicas:\s*)\d+/, `$1${count}`) };
-  }
-  return item;
+/** The probes of an exemplar Deployment's first container, named with their kind (`livenessProbe (exec)`). */
+function copiedProbes(d: Obj): string[] {
+  const c = get(d, 'spec', 'template', 'spec', 'containers', 0);
+  return PROBES.flatMap((k) => {
+    const p = rec(get(c, k));
+    return p ? [`${k} (${Object.keys(p).find((x) => ['exec', 'httpGet', 'tcpSocket', 'grpc'].includes(x)) ?? '?'})`] : [];
+  });
 }
 
-async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
-  const { spec, exemplar: ex } = l;
-  if (!ex) {
-    for (const env of l.environments) {
-      const dir = ctx.profile.environments[env]?.[0] ?? `apps/${env}`;
-      await includeInKustomization(b, dir, l.baseDir, `deploy ${spec.service} in ${env}`);
-      const replicas = spec.replicas?.[env];
-      if (replicas !== undefined) {
-        const kfile = posix.join(dir, 'kustomization.yaml');
-        const text = await b.mustRead(kfile);
-        const doc = parseManifests(kfile, text).docs[0]?.object ?? {};
-        const entries = Array.isArray(doc.replicas) ? doc.replicas : [];
-        if (!entries.some((e) => get(e, 'name') === spec.service)) {
-          b.write(kfile, editObject(text, () => true, (o) => ({ ...o, replicas: [...entries, { name: spec.service, count: replicas }] })), `replicas of ${spec.service} in ${env}`);
-        }
-      }
-    }
-    return;
-  }
-  for (const overlay of ex.overlays.filter((o) => l.environments.includes(o.env) || l.environments.includes(o.name))) {
-    const replicas = spec.replicas?.[overlay.name] ?? spec.replicas?.[overlay.env];
-    if (overlay.shared) {
-      // A shared overlay lists every service: add ours beside the exemplar.
-      const kfile = posix.join(overlay.dir, 'kustomization.yaml');
-      const text = await b.mustRead(kfile);
-      const obj = parseManifests(kfile, text).docs[0]?.object ?? {};
-      const exRef = (Array.isArray(obj.resources) ? obj.resources : []).find(
-        (r) => typeof r === 'string' && tokenRegExp(ex.name, '').test(r),
-      ) as string | undefined;
-      let next = addToList(text, 'resources', exRef ? exRef.replace(tokenRegExp(ex.name), spec.service) : relRef(overlay.dir, l.baseDir), exRef);
-      for (const key of ['patches', 'replicas', 'images']) next = cloneListItemsNaming(next, key, ex.name, spec.service, (i) => withReplicas(i, replicas));
-      if (next !== text) b.write(kfile, next, `deploy ${spec.service} in ${overlay.env}`);
-      if (replicas === undefined) b.assume(`replicas in ${overlay.env} follow ${ex.name}`, kfile);
-    } else {
-      // The exemplar has an overlay folder of its own: mirror every file of it.
-      for (const file of ex.ownFiles.filter((f) => posix.dirname(f) === overlay.dir || f.startsWith(overlay.dir + '/'))) {
-        const content = await b.mustRead(file);
-        let renamed = renameInYaml(content, ex.name, spec.service);
-        if (replicas !== undefined) renamed = renamed.replace(/(\/spec\/replicas\s*\n\s*value:\s*)\d+/, `$1${replicas}`).replace(/^(\s*(?:count|replicas):\s*)\d+/m, `$1${replicas}`);
-        b.write(l.mapPath(file), renamed, `${overlay.env} overlay of ${spec.service}`);
-      }
-      const ns = parseManifests(overlay.dir, (await b.read(posix.join(overlay.dir, 'kustomization.yaml'))) ?? '').docs[0]?.object.namespace;
-      if (typeof ns === 'string' && tokenRegExp(ex.name, '').test(ns)) {
-        const mine = ns.replace(tokenRegExp(ex.name), spec.service);
-        b.assume(`namespace ${mine} mirrors ${ns} of ${ex.name}: it must exist (or be created by Flux) in ${overlay.env}`, l.mapPath(posix.join(overlay.dir, 'kustomization.yaml')));
-      }
-      // …and list it wherever the exemplar's overlay is listed (a parent kustomization).
-      for (const dir of ctx.profile.kustomizationDirs.filter((d) => !tokenRegExp(ex.name, '').test(d))) {
-        const kfile = posix.join(dir, 'kustomization.yaml');
-        const text = await b.read(kfile);
-        if (!text) continue;
-        const refs = kustomizationRefs(dir, parseManifests(kfile, text).docs[0]?.object ?? {});
-        if (!refs.includes(overlay.dir)) continue;
-        const exRef = relRef(dir, overlay.dir);
-        b.write(kfile, addToList(text, 'resources', exRef.replace(tokenRegExp(ex.name), spec.service), exRef), `deploy ${spec.service} in ${overlay.env}`);
-      }
-    }
-  }
+/** The namespace of the exemplar's release, renamed when it is named after the exemplar. */
+async function exemplarNamespace(b: PlanBuilder, ex: NonNullable<Layout['exemplar']>): Promise<string | undefined> {
+  const release = await exemplarObject(b.repo, ex.deploymentFile, 'HelmRelease', ex.name);
+  const ns = str(get(release, 'spec', 'targetNamespace')) ?? str(get(release, 'metadata', 'namespace'));
+  return ns ? renameValues(ns, ex.name, b.service) : undefined;
 }
+
 function labelsOf(deploymentText: string | undefined, file: string): Record<string, string> {
   const d = parseManifests(file, deploymentText ?? '').docs.find((x) => kindOf(x.object) === 'Deployment')?.object;
   return (rec(get(d, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>;
@@ -313,7 +180,16 @@ async function planGitops(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pro
       const overlay = docs.map((d) => String(get(d.object, 'spec', 'path') ?? '')).map((p) => ex.overlays.find((o) => posix.normalize(p).replace(/^\.\//, '') === o.dir)).find(Boolean);
       const env = overlay?.env;
       if (overlay && !l.environments.includes(overlay.env) && !l.environments.includes(overlay.name)) continue;
-      b.write(l.mapPath(file), renameInYaml(await b.mustRead(file), ex.name, spec.service), `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
+      let text = renameInYaml(await b.mustRead(file), ex.name, spec.service);
+      // Components of the exemplar's sync (its backups, its autoscaling) configure it, not the new service.
+      const components = docs.flatMap((d) => (Array.isArray(get(d.object, 'spec', 'components')) ? (get(d.object, 'spec', 'components') as unknown[]) : []));
+      if (components.length) {
+        text = editObject(text, (o) => Array.isArray(get(o, 'spec', 'components')), (o) => { delete (o.spec as Obj).components; return o; });
+        b.assume(`${ex.name}'s Flux Kustomization components (${components.join(', ')}) not copied: they configure ${ex.name}; add those ${spec.service} needs`, l.mapPath(file));
+      }
+      const dependsOn = docs.flatMap((d) => (Array.isArray(get(d.object, 'spec', 'dependsOn')) ? (get(d.object, 'spec', 'dependsOn') as unknown[]) : []));
+      if (dependsOn.length) b.assume(`dependsOn copied from ${ex.name} (${dependsOn.map((x) => str(get(x, 'name')) ?? '?').join(', ')}): keep only what ${spec.service} needs`, l.mapPath(file));
+      b.write(l.mapPath(file), text, `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
     }
     return;
   }
@@ -332,7 +208,9 @@ export async function planPhase(ctx: ImplementContext, phase: Phase, repo: RepoR
   const spec = ctx.input.spec;
   if (!spec) throw new ScaffoldError('the scaffold implementer needs a service spec (--spec FILE); use --implementer anthropic for free-form features');
   const layout = layoutFor(spec, ctx.profile);
-  const b = new PlanBuilder(phase, repo);
+  const b = new PlanBuilder(phase, repo, spec.service);
+  // Services that are releases of one shared chart get a release of it; the gitops phase is common.
+  if (layout.exemplar?.helmRelease?.sharedChart && await planReleasePhase(b, layout, ctx, phase)) return b.result();
   switch (phase) {
     case 'base': await planBase(b, layout, ctx); break;
     case 'overlay': await planOverlays(b, layout, ctx); break;

@@ -2,7 +2,8 @@
 // over budget keeps a visible note of what was cut, a file past the budget is named, never dropped.
 import { posix } from 'node:path';
 import type { FixRequest, ImplementContext, KnowledgeFile, RepoReader } from '../../core/implementer';
-import type { PatternProfile, ServiceLayout } from '../../core/patterns';
+import type { PatternProfile } from '../../core/patterns';
+import { chooseExemplar, isKustomizationFile } from '../../core/repo-model';
 import { cutToBudget } from '../../runtime/scope';
 import type { PromptFile } from './prompts';
 
@@ -28,15 +29,10 @@ export function fitFiles(files: { path: string; content: string }[], budget: num
   });
 }
 
-/** The service with the most overlays: the one whose layout a new service should mirror. */
-function exemplarOf(profile: PatternProfile): ServiceLayout | undefined {
-  return [...profile.services].sort((a, b) => b.overlays.length - a.overlays.length || a.name.localeCompare(b.name))[0];
-}
-
 export async function repositoryContext(ctx: ImplementContext, repo: RepoReader, budgets: Budgets) {
   const profileJson = JSON.stringify(ctx.profile, null, 1);
   const profileCut = cutToBudget(profileJson, Math.floor(budgets.knowledgeChars / 3));
-  const exemplar = exemplarOf(ctx.profile);
+  const exemplar = chooseExemplar(ctx.profile.services);
   const exemplarFiles = await readAll(repo, exemplar ? exemplar.ownFiles : []);
   const files: (KnowledgeFile & { kind: 'k' | 'e' })[] = [
     ...ctx.knowledge.map((k) => ({ ...k, kind: 'k' as const })),
@@ -57,7 +53,6 @@ export function renderTree(paths: string[], max: number): string {
   return shown.join('\n') || '(empty)';
 }
 
-const isKustomization = (p: string) => /^kustomization\.ya?ml$/i.test(posix.basename(p)) || posix.basename(p) === 'Kustomization';
 
 /** Files the survey already knew: anything else that exists now was written by this run. */
 function knownFiles(profile: PatternProfile, all: string[]): Set<string> {
@@ -66,7 +61,7 @@ function knownFiles(profile: PatternProfile, all: string[]): Set<string> {
     ...Object.values(profile.kinds).flat(),
     ...profile.services.flatMap((s) => [s.deploymentFile, ...s.ownFiles, ...s.fluxFiles]),
     ...profile.flux.kustomizations.map((k) => k.file), ...profile.flux.helmReleases.map((h) => h.file), ...profile.flux.sources.map((s) => s.file),
-    ...all.filter((p) => isKustomization(p) && dirs.has(posix.dirname(p) === '.' ? '' : posix.dirname(p))),
+    ...all.filter((p) => isKustomizationFile(p) && dirs.has(posix.dirname(p) === '.' ? '' : posix.dirname(p))),
   ]);
 }
 
@@ -78,7 +73,7 @@ export async function phaseFiles(ctx: ImplementContext, repo: RepoReader, budget
   const wanted = [
     ...ctx.scopeFiles.map((f) => f.path),
     ...all.filter((p) => !known.has(p) && /\.ya?ml$/i.test(p)),
-    ...all.filter((p) => isKustomization(p) && overlayDirs.has(posix.dirname(p))),
+    ...all.filter((p) => isKustomizationFile(p) && overlayDirs.has(posix.dirname(p))),
     ...ctx.profile.flux.kustomizations.map((k) => k.file),
   ];
   return { tree: renderTree(all, budgets.treeEntries), files: fitFiles(await readAll(repo, unique(wanted)), budgets.filesChars) };
@@ -87,7 +82,7 @@ export async function phaseFiles(ctx: ImplementContext, repo: RepoReader, budget
 /** For a fix: the files this run wrote, then the files and overlays the failures name. */
 export async function fixFiles(request: FixRequest, repo: RepoReader, budgets: Budgets) {
   const all = await repo.list();
-  const named = request.failures.flatMap((v) => [v.file, all.find((p) => isKustomization(p) && posix.dirname(p) === v.target)]);
+  const named = request.failures.flatMap((v) => [v.file, all.find((p) => isKustomizationFile(p) && posix.dirname(p) === v.target)]);
   const flagged = request.findings.map((f) => f.file);
   const wanted = [...request.touched, ...named, ...flagged].filter((p): p is string => typeof p === 'string' && all.includes(p));
   return { tree: renderTree(all, budgets.treeEntries), files: fitFiles(await readAll(repo, unique(wanted)), budgets.filesChars) };

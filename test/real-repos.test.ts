@@ -1,0 +1,51 @@
+// `check` on trimmed copies of public GitOps repositories nobody here wrote (test/fixtures/real/,
+// licences kept): exactly the findings of the table in test/fixtures/real/EXPECTED.md — every
+// error and failed validation by place, every warning counted by check — so a false alarm (or a
+// lost true one) fails the suite. The table says why each one is true.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { exitCodeOf } from '../client/check';
+import { validateRepository } from '../validation';
+
+const REAL = path.join(import.meta.dirname, 'fixtures', 'real');
+
+interface Expected {
+  exit: 0 | 1;
+  errors: string[];
+  failedValidations: string[];
+  warnings: Record<string, number>;
+  skippedHelmReleases: number;
+}
+const EXPECTED = JSON.parse(readFileSync(path.join(REAL, 'expected.json'), 'utf8')) as Record<string, Expected>;
+
+describe('check on real repositories', () => {
+  for (const [repo, want] of Object.entries(EXPECTED)) {
+    it(`${repo}: exit ${want.exit}, ${want.errors.length} error finding(s), warnings as in the table`, async () => {
+      const r = await validateRepository({ root: path.join(REAL, repo) });
+      const active = r.findings.filter((f) => f.suppressed === undefined);
+      assert.deepEqual(active.filter((f) => f.severity === 'error').map((f) => `${f.check} ${f.resource} ${f.file ?? f.target}`).sort(), [...want.errors].sort());
+      assert.deepEqual(r.validations.filter((v) => v.status === 'fail').map((v) => `${v.validator} ${v.target}`).sort(), [...want.failedValidations].sort());
+      const warnings: Record<string, number> = {};
+      for (const f of active.filter((x) => x.severity === 'warning')) warnings[f.check] = (warnings[f.check] ?? 0) + 1;
+      assert.deepEqual(warnings, want.warnings);
+      // HelmReleases whose chart is not vendored are said to be skipped, never passed.
+      const skipped = r.validations.filter((v) => v.validator === 'helm' && v.status === 'skipped' && v.message.startsWith('HelmRelease '));
+      assert.equal(skipped.length, want.skippedHelmReleases);
+      assert.equal(exitCodeOf(r), want.exit);
+    });
+  }
+
+  it('no Flux source created at run time, and no Kustomization of another repository, is reported missing', async () => {
+    for (const repo of ['flux2-kustomize-helm-example', 'flux2-multi-tenancy', 'home-ops']) {
+      const r = await validateRepository({ root: path.join(REAL, repo) });
+      const flux = r.validations.filter((v) => v.validator === 'flux');
+      assert.ok(flux.length > 0, `${repo} has Flux objects`);
+      assert.deepEqual(flux.filter((v) => v.status === 'fail'), [], repo);
+      if (repo !== 'flux2-multi-tenancy') assert.ok(flux.some((v) => /assumed: sourceRef (GitRepository\/flux-system|ExternalArtifact\/\S+) is (created|produced)/.test(v.message)), `${repo} states the assumption`);
+    }
+    const tenants = await validateRepository({ root: path.join(REAL, 'flux2-multi-tenancy') });
+    assert.ok(tenants.validations.some((v) => /Kustomization\/dev-team: .*path is in GitRepository\/dev-team, another repository or branch: not checked here/.test(v.message)));
+  });
+});
