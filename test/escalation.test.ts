@@ -10,7 +10,8 @@ import {
   answerUpdate, answerSignal, AwaitingHumanKey, IMPLEMENTOR_WORKFLOW, ImplementorPhaseKey, statusQuery,
 } from '../workflows/messages';
 import { scriptedImplementer, write } from './helpers/implementers';
-import { EXAMPLES, gitCopy, gitStatus, snapshot } from './helpers/repo';
+import { EXAMPLES, git, gitCopy, gitStatus, snapshot } from './helpers/repo';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from './helpers/temporal';
 import { recordHistory } from './helpers/histories';
 
@@ -192,5 +193,58 @@ describe('typed questions', () => {
     assert.equal(report.audit.length, 1);
     assert.equal(report.audit[0]?.timedOut?.action, 'accept');
     assert.equal(report.audit[0]?.answer, undefined);
+  });
+});
+
+describe('compliance findings drive the loop', () => {
+  let server: TestServer;
+  before(async () => { server = await startTestServer(); });
+  after(async () => { await server?.stop(); });
+
+  const DEPLOYMENT = 'apps/base/catalog/deployment.yaml';
+  const original = readFileSync(path.join(EXAMPLES, 'infra', DEPLOYMENT), 'utf8');
+  const withoutLimits = original.replace(/\n {12}limits:\n {14}cpu: 500m\n {14}memory: 256Mi/, '');
+
+  it('an error finding in a file the run wrote fails the attempt; the fix gets it and the run succeeds on attempt 2', async () => {
+    assert.notEqual(withoutLimits, original, 'the fixture lost its limits');
+    const { worker, start, impl } = await setup(server, { phases: { base: write(DEPLOYMENT, withoutLimits, 'base') }, fixes: [write(DEPLOYMENT, original)] });
+    const report = await worker.runUntil(async () => (await start()).result());
+    assert.equal(report.status, 'succeeded', report.summary);
+    assert.equal(report.attempts, 2);
+    const finding = impl.fixRequests[0]?.findings.find((f) => f.check === 'resource-requests-limits');
+    assert.ok(finding, `the fix request carries the finding: ${JSON.stringify(impl.fixRequests[0]?.findings)}`);
+    assert.equal(finding.file, DEPLOYMENT);
+    assert.equal(impl.fixRequests[0]?.failures.length, 0, 'no validator failed: the finding alone failed the attempt');
+  });
+
+  it('a run whose own files keep an error finding asks, showing the finding, and is accepted, not succeeded', async () => {
+    const { worker, start } = await setup(server, { phases: { base: write(DEPLOYMENT, withoutLimits, 'base') } }, { maxAttempts: 1 });
+    const report = await worker.runUntil(async () => {
+      const handle = await start();
+      const status = await waitForQuestion(handle);
+      assert.match(status.pending?.question ?? '', /Compliance errors remain in the files this run wrote after 1 attempt/);
+      assert.ok(status.pending?.failures.some((f) => f.validator === 'compliance' && /resource-requests-limits/.test(f.message) && f.file === DEPLOYMENT));
+      await handle.executeUpdate(answerUpdate, { args: [{ action: 'accept' }] });
+      return handle.result();
+    });
+    assert.equal(report.status, 'accepted');
+  });
+
+  it('an error finding in a file the run did not touch is reported and never blocks', async () => {
+    const repo = await gitCopy(EXAMPLES);
+    writeFileSync(path.join(repo, 'infra', DEPLOYMENT), withoutLimits);
+    await git(repo, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qam', 'a finding before the run');
+    // The run adds a ConfigMap to the catalog's kustomization: the overlays that render the (untouched,
+    // limit-less) Deployment are validated, so its finding is seen, and must not block.
+    const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n  - deployment.yaml\n  - service.yaml\n  - extra.yaml\n';
+    const config = write(FILE, VALID);
+    config.operations.push({ path: 'apps/base/catalog/kustomization.yaml', action: 'write', content: kustomization, phase: 'config' });
+    const impl = scriptedImplementer({ phases: { config } });
+    const { worker, taskQueue } = await server.worker({ implementers: { scripted: () => impl } });
+    const input = ImplementorInput.parse({ featureDescription: 'test', scope: 'extra config', infraRoot: path.join(repo, 'infra'), implementer: 'scripted' });
+    const report = await worker.runUntil(server.env.client.workflow.execute(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `pre-${Date.now()}`, args: [input] })) as ImplementorReport;
+    assert.equal(report.status, 'succeeded', report.summary);
+    assert.equal(report.attempts, 1);
+    assert.ok(report.findings.some((f) => f.check === 'resource-requests-limits' && f.file === DEPLOYMENT && f.severity === 'error'), 'reported');
   });
 });

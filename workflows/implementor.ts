@@ -8,9 +8,11 @@ import { ATTEMPT_FAILURES, Failure } from '../core/failures';
 import type { FixRequest, ImplementContext } from '../core/implementer';
 import { PHASES } from '../core/phases';
 import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
-import type { Finding, ImplementorInput, ImplementorReport, ValidationResult } from '../core/schemas';
+import type { Finding, ImplementorInput, ImplementorReport } from '../core/schemas';
 import type { HostActivities } from './run-activities';
 import { failureMessage, isFailing, summarizeFailures } from './helpers';
+import { blockingFindings } from '../core/blocking-findings';
+import type { QuestionFailure } from '../core/questions';
 import { ImplementorRun } from './implementor-run';
 import { deliverResult } from './delivery';
 
@@ -31,12 +33,20 @@ export const FEWER_STEPS = 'load-together-compliance-with-validation';
  */
 export const RUN_WORKSPACE = 'workspace-per-run';
 
+/**
+ * Version marker: error-level compliance findings in the files the run wrote fail an attempt like a
+ * failed validation (the fix gets them, the human sees them, the run is not `succeeded` with them);
+ * findings in files the run did not touch are reported and never block.
+ */
+export const FINDINGS_DRIVE_LOOP = 'findings-drive-loop';
+
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const fewerSteps = patched(FEWER_STEPS);
   const pinned = patched(RUN_WORKSPACE);
+  const findingsBlock = patched(FINDINGS_DRIVE_LOOP);
   const run = new ImplementorRun(input);
   run.registerHandlers();
-  return new Driver(run, { fewerSteps, pinned }).execute();
+  return new Driver(run, { fewerSteps, pinned, findingsBlock }).execute();
 }
 
 class Driver {
@@ -46,7 +56,10 @@ class Driver {
   private findingsOfLastValidation: Finding[] | undefined;
   private readonly fewerSteps: boolean;
 
-  constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean }) {
+  /** Error findings in the run's own files at the last validation (new path only). */
+  private blocking: Finding[] = [];
+
+  constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean; findingsBlock: boolean }) {
     this.fewerSteps = paths.fewerSteps;
   }
 
@@ -159,7 +172,10 @@ class Driver {
     this.run.validations = validated.validations;
     this.run.state.lastValidations = validated.validations;
     this.findingsOfLastValidation = this.fewerSteps ? validated.findings : undefined;
-    return { on: 'validated', failing: isFailing(validated.validations), failures: summarizeFailures(validated.validations) };
+    this.blocking = this.paths.findingsBlock ? blockingFindings(validated.findings, this.run.touched()) : [];
+    const failing = isFailing(validated.validations);
+    const failures = [...(failing ? [summarizeFailures(validated.validations)] : []), ...this.blocking.map(findingLine)].join('; ');
+    return { on: 'validated', failing: failing || this.blocking.length > 0, failures: failures || 'no failures' };
   }
 
   private async fix(step: Extract<LoopStep, { do: 'fix' }>, s: LoopState): Promise<LoopEvent> {
@@ -169,7 +185,7 @@ class Driver {
     const request: FixRequest = {
       attempt: s.attempt,
       failures: s.incomplete ? [...failures, { validator: 'yaml', target: '(implementer)', status: 'fail', message: s.incomplete }] : failures,
-      findings: [],
+      findings: this.blocking,
       touched: this.run.touched(),
       ...(step.guidance !== undefined ? { guidance: step.guidance } : {}),
     };
@@ -185,10 +201,10 @@ class Driver {
   }
 
   private async ask(s: LoopState): Promise<LoopEvent> {
-    const failures: ValidationResult[] = this.run.validations.filter((v) => v.status === 'fail');
+    const failures: QuestionFailure[] = [...this.run.validations.filter((v) => v.status === 'fail'), ...this.blocking.map(asFailure)];
     const decision = await this.run.gate.ask({
       kind: 'validation',
-      question: `Validation still fails after ${s.attempt} attempt(s) for "${this.input.scope}". Retry with guidance, accept as is, or abort and restore the repository?`,
+      question: `${this.blocking.length && !isFailing(this.run.validations) ? 'Compliance errors remain in the files this run wrote' : 'Validation still fails'} after ${s.attempt} attempt(s) for "${this.input.scope}". Retry with guidance, accept as is, or abort and restore the repository?`,
       failures,
       tried: [...s.tried],
       options: [
@@ -235,3 +251,12 @@ function isFailureOf(err: unknown, types: readonly string[]): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && types.includes(cause.type ?? '');
 }
+
+/** A blocking finding as one line of what failed. */
+const findingLine = (f: Finding) => `${f.check} ${f.file ?? f.target}${f.line ? `:${f.line}` : ''}: ${f.message}`;
+
+/** A blocking finding as the human's question shows what failed. */
+const asFailure = (f: Finding): QuestionFailure => ({
+  validator: 'compliance', target: f.target, status: 'fail', message: `${f.check}: ${f.message}`,
+  ...(f.file ? { file: f.file } : {}), ...(f.line ? { line: f.line } : {}),
+});
