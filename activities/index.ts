@@ -32,6 +32,8 @@ export interface ActivityDeps {
    * workspace it holds are sent there (Temporal's file-processing pattern).
    */
   hostTaskQueue?: string;
+  /** Where questions are announced (INFRA_IMPLEMENTOR_NOTIFY_URL): a JSON POST, Slack-compatible. */
+  notifyUrl?: string;
 }
 
 export const defaultImplementers: ActivityDeps['implementers'] = {

@@ -9,6 +9,7 @@ import { applyChangeSet, restoreChanges, type AppliedEntry, type ApplyRequest } 
 import { appendLearnedPattern, type LearnedEntry } from '../runtime/learned-patterns';
 import { surveyPatterns } from '../runtime/patterns';
 import { readScope } from '../runtime/scope';
+import { postNotification, type NotifyEvent } from '../runtime/notify';
 import {
   collectChanges, commitChanges, deleteBranches, deliver, openRemoteWorkspace, removeRemoteWorkspace, type Delivery, type FileChange,
   type RemoteSource, type RemoteWorkspace,
@@ -91,6 +92,13 @@ export const workspaceActivities = (deps: ActivityDeps) => ({
 
   async restoreChanges(req: { infraRoot: string; entries: Pick<AppliedEntry, 'path' | 'before'>[] }): Promise<string[]> {
     return restoreChanges(deps.stateDir, req);
+  },
+
+  /** Tell people about a question (a no-op without INFRA_IMPLEMENTOR_NOTIFY_URL); retried when the endpoint fails. */
+  async notifyHumans(req: NotifyEvent): Promise<{ delivered: boolean }> {
+    if (!deps.notifyUrl) return { delivered: false };
+    await postNotification(deps.notifyUrl, req, Context.current().cancellationSignal);
+    return { delivered: true };
   },
 
   async recordLearnedPattern(req: { reposRoot: string; entry: LearnedEntry }): Promise<{ added: boolean; id: string }> {

@@ -50,6 +50,8 @@ export interface ImplementFlags extends SourceFlags {
   implementer?: string;
   maxAttempts?: string;
   humanDeadline?: string;
+  budgetUsd?: string;
+  remind?: string;
   hostTimeout?: string;
   allowNewEnvironment?: boolean;
 }
@@ -74,6 +76,7 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   const options: Record<string, unknown> = {};
   if (flags.maxAttempts !== undefined) options.maxAttempts = Number(flags.maxAttempts);
   if (flags.humanDeadline !== undefined) options.humanDeadline = flags.humanDeadline;
+  Object.assign(options, spendingAndReminders(flags));
   if (flags.hostTimeout !== undefined) options.hostTimeout = flags.hostTimeout;
   const parsed = ImplementorInput.safeParse({
     featureDescription: flags.feature,
@@ -116,6 +119,8 @@ function checkImplementer(implementer: string, where: string, env: NodeJS.Proces
  */
 export interface FeatureFlags extends Omit<SourceFlags, 'infraRoot'> {
   spec?: string;
+  budgetUsd?: string;
+  remind?: string;
   keepBranches?: boolean;
   hostTimeout?: string;
 }
@@ -146,8 +151,20 @@ export function featureInput(flags: FeatureFlags, env: NodeJS.ProcessEnv = proce
   };
 }
 
+/** `--budget-usd N` and `--remind 1h,10m`, as options (checked with the rest by ImplementorOptions). */
+function spendingAndReminders(flags: { budgetUsd?: string; remind?: string }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (flags.budgetUsd !== undefined) {
+    const usd = Number(flags.budgetUsd);
+    if (!Number.isFinite(usd) || usd <= 0) throw new UsageError(`--budget-usd ${flags.budgetUsd}: must be a positive number of US dollars, e.g. 5 or 0.50`);
+    out.budgetUsd = usd;
+  }
+  if (flags.remind !== undefined) out.reminders = flags.remind.split(',').map((r) => r.trim()).filter(Boolean);
+  return out;
+}
+
 function featureOptions(spec: FeatureSpec, flags: FeatureFlags, where: string) {
-  const options = ImplementorOptions.safeParse({ ...spec.options, ...(flags.hostTimeout ? { hostTimeout: flags.hostTimeout } : {}) });
+  const options = ImplementorOptions.safeParse({ ...spec.options, ...(flags.hostTimeout ? { hostTimeout: flags.hostTimeout } : {}), ...spendingAndReminders(flags) });
   if (!options.success) throw new UsageError(zodLine(`${where}: options`, options.error));
   return options.data;
 }

@@ -1,5 +1,7 @@
 // The `status` command's table for people.
 import { answerCommand } from '../core/questions';
+import { usageLine } from '../core/report';
+import { formatUsd } from '../core/usage';
 import type { FeatureStatus, ImplementorStatus } from '../workflows/messages';
 
 export function elapsed(from: string, now: Date): string {
@@ -17,6 +19,7 @@ export function formatStatus(s: ImplementorStatus, now: Date): string {
     ['attempts', `${s.attempt} of ${s.maxAttempts}`],
     ['elapsed', elapsed(s.startedAt, now)],
     ['files', s.filesTouched.length ? s.filesTouched.join(', ') : '-'],
+    ['llm', `${s.usage ? usageLine(s.usage) : 'no LLM calls'}${s.budgetUsd !== undefined ? ` · budget ${formatUsd(s.budgetUsd)}` : ''}`],
   ];
   if (s.pending) {
     rows.push(['pending', `${s.pending.id} ${s.pending.question}`]);
@@ -42,6 +45,7 @@ export function formatFeatureStatus(s: FeatureStatus, now: Date): string {
     ['branch', s.branch],
     ['phase', s.done ? `${s.phase} (finished)` : s.phase],
     ['elapsed', elapsed(s.startedAt, now)],
+    ['llm', s.usage ? usageLine(s.usage) : 'no LLM calls'],
   ];
   for (const c of s.children) {
     rows.push([`  ${c.slug}`, `${c.status ?? c.phase}${c.attempt ? ` · attempt ${c.attempt} of ${c.maxAttempts}` : ''}${c.pending ? ' · waiting for an answer' : ''} · ${c.workflowId}`]);

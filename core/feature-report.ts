@@ -1,6 +1,6 @@
 // Rendering a feature's report for people (Markdown); the JSON form is the report object itself.
 import type { FeatureReport } from './feature';
-import { auditSection, findingLine, list, reviewSections, validationLine } from './report';
+import { auditSection, findingLine, list, reviewSections, usageLine, validationLine } from './report';
 
 export function renderFeatureReportMarkdown(r: FeatureReport): string {
   const failed = r.validations.filter((v) => v.status === 'fail').length;
@@ -31,6 +31,8 @@ export function renderFeatureReportMarkdown(r: FeatureReport): string {
     list(r.findings.map((f) => `\`${findingLine(f)}\``), '_no findings_'),
     '',
     ...auditSection(r.audit),
+    `LLM usage (all scopes): ${usageLine(r.llmUsage)}`,
+    '',
     '',
   ].join('\n');
 }

@@ -4,7 +4,7 @@
 // feature-spec.ts).
 import type { AnswerInput, AuditEntry } from './questions';
 import type {
-  Assumption, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
+  Assumption, LlmUsage, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
 } from './schemas';
 
 /** A lower-case, dash-separated name for ids, branches and folders, cut at a word boundary when long. */
@@ -75,6 +75,8 @@ export interface FeatureReport {
   humanAnswers: FeatureAnswer[];
   /** The feature's own questions and how each ended (the scopes' are in their children's reports). */
   audit: AuditEntry[];
+  /** The children's LLM usage summed: tokens, estimated dollars, per model. */
+  llmUsage: LlmUsage;
   /** Features from a Git remote: where the branch went, whether it was pushed, how to see it. */
   remote?: string;
   pushed?: boolean;

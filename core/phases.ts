@@ -7,12 +7,19 @@ export const PHASES = ['base', 'overlay', 'config', 'network', 'gitops'] as cons
 export const ANSWER_ACTIONS = ['retry', 'accept', 'abort'] as const;
 
 /** What the LLM calls of a run used (the zod schema `LlmUsage` in schemas.ts has the same shape). */
-export interface UsageCounters {
+export interface TokenCounters {
   calls: number;
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+}
+
+export interface UsageCounters extends TokenCounters {
+  costUsd?: number;
+  unpricedCalls?: number;
+  byModel?: Record<string, TokenCounters & { costUsd?: number }>;
+  model?: string;
 }
 
 export const emptyUsage = (): UsageCounters => ({ calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });

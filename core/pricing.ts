@@ -17,10 +17,15 @@ export const PriceTable = z.record(z.string().min(1), ModelPrice);
 export type PriceTable = z.infer<typeof PriceTable>;
 
 /**
- * Anthropic's published list prices (USD per million tokens; cache writes at the 5-minute rate).
- * TODO(issue 15): replace with the project's maintained price table when it lands.
+ * Anthropic's published list prices (USD per million tokens; cache writes at the 5-minute rate): the
+ * one price table of the project (the run's cost, its budget and the metrics all use it).
  */
 export const BUILT_IN_PRICES: PriceTable = {
+  // Families, for models newer than this table (the default claude-sonnet-5-5 among them): their
+  // family's latest list price, an estimate until INFRA_IMPLEMENTOR_LLM_PRICES says otherwise.
+  'claude-opus': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
+  'claude-sonnet': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  'claude-haiku': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
   'claude-opus-4-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
   'claude-opus-4': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
   'claude-sonnet-4': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },

@@ -1,6 +1,7 @@
 // Rendering a run's report for people (Markdown); the JSON form is the report object itself.
 import type { AuditEntry } from './questions';
-import type { Assumption, Dependency, ImplementorReport, ValidationResult, Finding } from './schemas';
+import type { Assumption, Dependency, ImplementorReport, LlmUsage, ValidationResult, Finding } from './schemas';
+import { formatUsd } from './usage';
 
 const STATUS_WORD: Record<ImplementorReport['status'], string> = {
   succeeded: '✅ succeeded',
@@ -34,6 +35,14 @@ export function reviewSections(r: { assumptions: Assumption[]; dependencies: Dep
   ];
 }
 
+/** LLM usage for people: calls, tokens, estimated dollars (and the calls no price covered), per model. */
+export function usageLine(u: LlmUsage): string {
+  if (!u.calls) return 'no LLM calls';
+  const cost = `estimated ${formatUsd(u.costUsd)}${u.unpricedCalls ? ` (+${u.unpricedCalls} call(s) of a model without a price)` : ''}`;
+  const models = Object.keys(u.byModel ?? {});
+  return `${u.calls} call(s), ${u.inputTokens} input / ${u.outputTokens} output tokens, cache read ${u.cacheReadTokens}, cache write ${u.cacheWriteTokens}; ${cost}${models.length ? ` (${models.join(', ')})` : ''}`;
+}
+
 /** The audit trail: every question, who answered what and when, or the deadline's default. */
 export function auditSection(audit: AuditEntry[] | undefined): string[] {
   if (!audit?.length) return [];
@@ -44,9 +53,7 @@ export function auditSection(audit: AuditEntry[] | undefined): string[] {
 }
 
 export function renderReportMarkdown(r: ImplementorReport): string {
-  const usage = r.llmUsage.calls
-    ? `${r.llmUsage.calls} call(s), ${r.llmUsage.inputTokens} input / ${r.llmUsage.outputTokens} output tokens, cache read ${r.llmUsage.cacheReadTokens}, cache write ${r.llmUsage.cacheWriteTokens}`
-    : 'no LLM calls';
+  const usage = usageLine(r.llmUsage);
   const failed = r.validations.filter((v) => v.status !== 'pass');
   const passed = r.validations.length - failed.length;
   return [

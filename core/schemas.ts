@@ -66,6 +66,10 @@ export const ImplementorOptions = z
     /** How long to wait for a human answer before `deadlineAction` applies. */
     humanDeadline: durationString.default('24h'),
     deadlineAction: z.enum(['abort', 'accept']).default('abort'),
+    /** When to remind people of an open question, before its deadline (with INFRA_IMPLEMENTOR_NOTIFY_URL on the workers). */
+    reminders: z.array(durationString).max(10).default(['1h']),
+    /** The most the run may spend on LLM calls, in US dollars; the next call that would pass it asks a human first. */
+    budgetUsd: z.number().positive().max(100_000).optional(),
     /** Set by a feature workflow: the queue of the worker that holds this run's worktree. */
     activityTaskQueue: z.string().min(1).optional(),
     /**
@@ -218,6 +222,16 @@ export const LlmUsage = z.object({
   outputTokens: z.number().int(),
   cacheReadTokens: z.number().int(),
   cacheWriteTokens: z.number().int(),
+  /** Estimated dollars of the calls whose model has a price (core/pricing.ts); `unpricedCalls` had none. */
+  costUsd: z.number().optional(),
+  unpricedCalls: z.number().int().optional(),
+  /** The same, per model. */
+  byModel: z.record(z.string(), z.object({
+    calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), cacheReadTokens: z.number().int(), cacheWriteTokens: z.number().int(),
+    costUsd: z.number().optional(),
+  })).optional(),
+  /** Set on one proposal's usage by the implementer: its model. */
+  model: z.string().optional(),
 });
 export type LlmUsage = z.infer<typeof LlmUsage>;
 // The sandbox-safe twin in phases.ts must keep the same shape.

@@ -26,6 +26,11 @@ export function configureInstrumentation(opts: { meter?: MetricMeter; prices?: P
   };
 }
 
+/** What a proposal's calls cost by the worker's price table, or undefined when its model has no price. */
+export function llmCost(model: string, usage: Omit<UsageCounters, 'calls'>): number | undefined {
+  return costUsd(model, usage, settings.prices);
+}
+
 /** The current activity's logger (its lines carry the run's ids), or none outside an activity. */
 function activityLog(): Logger | undefined {
   try {

@@ -64,7 +64,11 @@ describe('infrastructureImplementor with the anthropic implementer', () => {
       cacheReadTokens: served.reduce((n, u) => n + (u?.cache_read_input_tokens ?? 0), 0),
       cacheWriteTokens: served.reduce((n, u) => n + (u?.cache_creation_input_tokens ?? 0), 0),
     };
-    assert.deepEqual(report.llmUsage, expected);
+    const { calls, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = report.llmUsage;
+    assert.deepEqual({ calls, inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens }, expected);
+    // The default model has a price (the Sonnet family's, core/pricing.ts): the run says what it cost.
+    assert.ok((report.llmUsage.costUsd ?? 0) > 0, 'an estimated cost');
+    assert.deepEqual(Object.keys(report.llmUsage.byModel ?? {}), ['claude-sonnet-5-5']);
     assert.ok(report.llmUsage.cacheReadTokens > 0, 'phases after the first read the prefix from the cache');
     assert.ok(report.dependencies.some((d) => d.description === 'ghcr.io/acme/orders:1.4.2'));
     assert.ok(history.includes('proposePhase'), 'the history was read');

@@ -7,7 +7,7 @@ import type { Question } from '../core/questions';
 import { childQuestions, routeAnswer, scopeRecords, takeProgress } from '../workflows/feature-scopes';
 
 const input = {
-  feature: 'f', infraRoot: '/r', branch: 'infra/f', options: { maxAttempts: 3, humanDeadline: '24h', deadlineAction: 'abort', hostTimeout: '60s' },
+  feature: 'f', infraRoot: '/r', branch: 'infra/f', options: { maxAttempts: 3, humanDeadline: '24h', deadlineAction: 'abort', hostTimeout: '60s', reminders: [] },
   scopes: [{ scope: 'orders service', slug: 'orders', files: [], implementer: 'scaffold' }, { scope: 'payments service', slug: 'payments', files: [], implementer: 'scaffold' }],
 } as FeatureInput;
 

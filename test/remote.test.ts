@@ -13,6 +13,9 @@ import type { Worker } from '@temporalio/worker';
 import type { FeatureReport } from '../core/feature';
 import type { ImplementorReport } from '../core/schemas';
 import { statusQuery } from '../workflows/messages';
+import { ImplementorClient } from '../client/client';
+import { featureInput } from '../client/inputs';
+import { recordHistory } from './helpers/histories';
 import { EXAMPLES, PROJECT_ROOT, git, gitCopy, specFile } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
 
@@ -58,6 +61,7 @@ describe('runs from a Git remote', () => {
     const r = await implement(remote.url, ['--wait', '--json']);
     assert.equal(r.exitCode, 0, String(r.stderr));
     const report = JSON.parse(String(r.stdout)) as ImplementorReport;
+    await recordHistory(server.env.client.workflow.getHandle(report.workflowId), 'implementor-remote');
     assert.equal(report.status, 'succeeded', report.summary);
     assert.equal(report.remote, remote.url);
     assert.equal(report.branch, 'infra/orders');
@@ -161,9 +165,11 @@ describe('runs from a Git remote', () => {
         { scope: 'payments service', spec: { service: 'payments', image: 'ghcr.io/acme/payments:1.0.0', port: 9090, sensitive: true } },
       ],
     });
-    const r = await cli(['feature', '--spec', spec, '--wait', '--json']);
-    assert.equal(r.exitCode, 0, String(r.stderr));
-    const report = JSON.parse(String(r.stdout)) as FeatureReport;
+    // Started through the client with the recording's name as id: replay derives the children's ids from it.
+    const client = new ImplementorClient(server.env.client, taskQueue);
+    const id = await client.startFeature(featureInput({ spec }), 'feature-remote');
+    const report = await client.result<FeatureReport>(id);
+    await recordHistory(server.env.client.workflow.getHandle(id), 'feature-remote');
     assert.equal(report.status, 'succeeded', report.summary);
     assert.equal(report.branch, 'infra/add-orders-and-payments');
     assert.equal(report.pushed, true);

@@ -9,7 +9,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH, replayOptions } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
-import { FEWER_STEPS, RUN_WORKSPACE } from '../workflows/implementor';
+import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, RUN_WORKSPACE } from '../workflows/implementor';
+import { NOTIFY_HUMANS } from '../workflows/notices';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
@@ -17,29 +18,14 @@ import { PROJECT_ROOT } from './helpers/repo';
  * Every workflow path DESIGN.md names must have a recorded history, and runs recorded before a
  * versioned change (`name@vN.json`: recorded by the code before patch N) must keep replaying.
  */
+const IMPLEMENTOR_PATHS = ['implementor-happy', 'implementor-fix-on-attempt-2', 'implementor-escalate-retry', 'implementor-escalate-accept', 'implementor-escalate-abort', 'implementor-deadline'];
+const FEATURE_PATHS = ['feature-fanout', 'feature-merge-conflict'];
+/** Runs from a Git remote: one implement run (pushed), one two-scope feature (each scope a run of its own). */
+const REMOTE_PATHS = ['implementor-remote', 'feature-remote'];
 const REQUIRED = [
-  'implementor-happy',
-  'implementor-fix-on-attempt-2',
-  'implementor-escalate-retry',
-  'implementor-escalate-accept',
-  'implementor-escalate-abort',
-  'implementor-deadline',
-  'feature-fanout',
-  'feature-merge-conflict',
-  'feature-fanout@v1',
-  'feature-merge-conflict@v1',
-  'implementor-happy@v1',
-  'implementor-fix-on-attempt-2@v1',
-  'implementor-escalate-retry@v1',
-  'implementor-escalate-accept@v1',
-  'implementor-escalate-abort@v1',
-  'implementor-deadline@v1',
-  'implementor-happy@v2',
-  'implementor-fix-on-attempt-2@v2',
-  'implementor-escalate-retry@v2',
-  'implementor-escalate-accept@v2',
-  'implementor-escalate-abort@v2',
-  'implementor-deadline@v2',
+  ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS,
+  ...FEATURE_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`]),
+  ...IMPLEMENTOR_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`, `${n}@v3`]),
 ];
 
 function histories() {
@@ -84,13 +70,15 @@ describe('replay of recorded histories', () => {
 
   it('runs recorded before a version marker lack it and replay on the old path; new recordings carry it', () => {
     const byName = new Map(histories().map((h) => [h.name, h.history]));
-    const implementor = REQUIRED.filter((n) => n.startsWith('implementor-') && !n.includes('@'));
+    // Which runs asked a human (a notice went out: the notify-humans marker) is the scenario's own.
+    const asks = (n: string) => /escalate|deadline|merge-conflict/.test(n);
+    const current = [FEWER_STEPS, RUN_WORKSPACE, FINDINGS_DRIVE_LOOP];
     const expected: [string, string[]][] = [
-      ['feature-fanout@v1', []], ['feature-merge-conflict@v1', []],
-      ['feature-fanout', [SCOPE_COMMITS_ON_CLOSE]], ['feature-merge-conflict', [SCOPE_COMMITS_ON_CLOSE]],
-      ...implementor.map((n): [string, string[]] => [`${n}@v1`, []]),
-      ...implementor.map((n): [string, string[]] => [`${n}@v2`, [FEWER_STEPS]]),
-      ...implementor.map((n): [string, string[]] => [n, [FEWER_STEPS, RUN_WORKSPACE]]),
+      ...FEATURE_PATHS.flatMap((n): [string, string[]][] => [[`${n}@v1`, []], [`${n}@v2`, [SCOPE_COMMITS_ON_CLOSE]], [n, [SCOPE_COMMITS_ON_CLOSE, ...(asks(n) ? [NOTIFY_HUMANS] : [])]]]),
+      ...IMPLEMENTOR_PATHS.flatMap((n): [string, string[]][] => [
+        [`${n}@v1`, []], [`${n}@v2`, [FEWER_STEPS]], [`${n}@v3`, [FEWER_STEPS, RUN_WORKSPACE]], [n, [...current, ...(asks(n) ? [NOTIFY_HUMANS] : [])]],
+      ]),
+      ['implementor-remote', current],
     ];
     for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);
   });

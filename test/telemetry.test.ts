@@ -44,7 +44,9 @@ const PRICES = { [MODEL]: { input: 2, output: 10, cacheRead: 0.2, cacheWrite: 2.
 const CALL_COST = 0.00435;
 
 const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: orders-settings\ndata:\n  note: "${CONTENT_MARK}"\n`;
-const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-db\nstringData:\n  DATABASE_URL: "postgres://orders:${SECRET_MARK}@db:5432/orders"\n`;
+// A plaintext Secret is a compliance error that fails the attempt (the fix would be asked for): this
+// one says why it is left in plain text, as people silence a check, so that the run goes through.
+const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-db\n  annotations:\n    infra-implementor.io/ignore-check.plaintext-secret: "telemetry test: the value is the marker the spans must not carry"\nstringData:\n  DATABASE_URL: "postgres://orders:${SECRET_MARK}@db:5432/orders"\n`;
 
 /** The anthropic scope's replies: the orders service, plus a ConfigMap and a Secret in the config phase. */
 function ordersReplies() {
@@ -113,7 +115,7 @@ describe('observability of a two-scope feature', () => {
   });
 
   it('the feature succeeds, and the markers did reach the model and the repository (so their absence below means something)', async () => {
-    assert.equal(report.status, 'succeeded', report.summary);
+    assert.equal(report.status, 'succeeded', `${report.summary} ${JSON.stringify(report.children.map((c) => [c.scope, c.status, c.summary]))}`);
     const requests = fake.messageRequests();
     assert.equal(requests.length, 5);
     assert.ok(requests.every((r) => r.headers.authorization === `Bearer ${API_KEY}` && r.rawBody.includes(PROMPT_MARK)), 'the key and the prompt went to the model');

@@ -17,6 +17,10 @@ const Env = z.object({
   ANTHROPIC_BASE_URL: z.url({ message: 'must be a URL such as https://api.anthropic.com' }).optional(),
   ANTHROPIC_MODEL: z.string().min(1).optional(),
   INFRA_IMPLEMENTOR_STATE_DIR: z.string().min(1).optional(),
+  // Where questions are announced: a JSON POST (Slack-compatible) when asked, at reminders, when answered.
+  INFRA_IMPLEMENTOR_NOTIFY_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…' }).optional(),
+  // A token for Git remotes over https, given to git by a credential helper (never in a run's input).
+  INFRA_IMPLEMENTOR_GIT_TOKEN: z.string().min(1).optional(),
   // The worker's own queue for worktree activities; by default `<queue>@<host>-<hash of the state
   // dir>`. Set it where the host name changes across restarts (containers) but the state dir stays.
   INFRA_IMPLEMENTOR_HOST_QUEUE: z.string().regex(/^\S+$/, 'must be a task queue name without spaces, e.g. infra-implementor@worker-0').optional(),

@@ -59,6 +59,8 @@ export function activityDeps(config: Config, overrides: Partial<ActivityDeps> = 
     ...(overrides.validate ? { validate: overrides.validate } : {}),
     ...(overrides.stateDir ? { stateDir: overrides.stateDir } : {}),
     ...(config.INFRA_IMPLEMENTOR_HOST_QUEUE ? { hostTaskQueue: config.INFRA_IMPLEMENTOR_HOST_QUEUE } : {}),
+    ...(config.INFRA_IMPLEMENTOR_NOTIFY_URL ? { notifyUrl: config.INFRA_IMPLEMENTOR_NOTIFY_URL } : {}),
+    ...(overrides.notifyUrl ? { notifyUrl: overrides.notifyUrl } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { ParentClosePolicy, executeChild, isCancellation, workflowInfo } from '@
 import type { FeatureReport } from '../core/feature';
 import type { Finding, ImplementorInput, ImplementorReport, RunStatus, ValidationResult } from '../core/schemas';
 import type { Delivery } from '../runtime/remote';
+import { totalUsage } from '../core/usage';
 import type { FeatureCore } from './feature-run';
 import type { ScopeRecord } from './feature-scopes';
 import { failureMessage, isFailing } from './helpers';
@@ -23,7 +24,9 @@ export function startScope(run: FeatureCore, r: ScopeRecord, where: Pick<Impleme
     workflowId: r.status.workflowId,
     args: [{
       featureDescription: input.feature, scope: s.scope, files: s.files, ...source, parentId: info.workflowId,
-      implementer: s.implementer, options: { ...input.options, ...(activityTaskQueue ? { activityTaskQueue } : {}) },
+      implementer: s.implementer,
+      // A feature's budget is shared evenly by its scopes; a scope that reaches its share asks.
+      options: { ...input.options, ...(activityTaskQueue ? { activityTaskQueue } : {}), ...(input.options.budgetUsd !== undefined ? { budgetUsd: input.options.budgetUsd / input.scopes.length } : {}) },
       ...(s.spec ? { spec: s.spec } : {}), ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}),
     }],
     memo: { feature: input.feature, scope: s.scope, parentId: info.workflowId },
@@ -53,7 +56,7 @@ export function featureReport(run: FeatureCore, r: { status: RunStatus; summary:
     children: run.records.map((x) => x.outcome), validations: r.validations, findings: r.findings,
     assumptions: dedupe(all.flatMap((x) => x.assumptions), (a) => `${a.file}:${a.text}`),
     dependencies: dedupe(all.flatMap((x) => x.dependencies), (d) => d.description),
-    humanAnswers: run.gate.answers, audit: run.gate.audit, summary: r.summary,
+    humanAnswers: run.gate.answers, audit: run.gate.audit, summary: r.summary, llmUsage: totalUsage(all.map((x) => x.llmUsage)),
     ...(r.delivery ? { remote: r.delivery.remote, pushed: r.delivery.pushed, compare: r.delivery.compare } : {}),
   };
 }

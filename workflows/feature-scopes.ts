@@ -36,7 +36,7 @@ export function scopeRecords(input: FeatureInput, parentId: string): ScopeRecord
 export function takeProgress(records: ScopeRecord[], p: RunProgress): boolean {
   const r = records.find((x) => x.status.workflowId === p.workflowId);
   if (!r || r.status.seq >= p.seq || r.status.status) return false;
-  Object.assign(r.status, { phase: p.phase, attempt: p.attempt, maxAttempts: p.maxAttempts, pending: p.pending, seq: p.seq });
+  Object.assign(r.status, { phase: p.phase, attempt: p.attempt, maxAttempts: p.maxAttempts, pending: p.pending, seq: p.seq, ...(p.usage ? { usage: p.usage } : {}) });
   return true;
 }
 

@@ -11,6 +11,7 @@ import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schem
 import { failureMessage, validSignal } from './helpers';
 import { HumanGate } from './human-gate';
 import { enterPhase } from './telemetry';
+import { totalUsage } from '../core/usage';
 import { LIVENESS_TIMEOUT } from './liveness';
 import { childQuestions, routeAnswer, scopeRecords, takeProgress, type ScopeRecord } from './feature-scopes';
 import { mergeLanded, validateMerged } from './feature-merge';
@@ -36,7 +37,10 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   const info = workflowInfo();
   const commitsOnClose = patched(SCOPE_COMMITS_ON_CLOSE);
   const records = scopeRecords(input, info.workflowId);
-  const gate = new HumanGate({ deadline: input.options.humanDeadline, deadlineAction: input.options.deadlineAction, others: () => childQuestions(records) });
+  const gate = new HumanGate({
+    deadline: input.options.humanDeadline, deadlineAction: input.options.deadlineAction, others: () => childQuestions(records),
+    scope: input.feature, reminders: input.options.reminders ?? [],
+  });
   const state: FeatureStatus = {
     workflowId: info.workflowId, feature: input.feature, branch: input.branch, phase: 'workspace',
     startedAt: new Date(info.startTime).toISOString(), children: records.map((r) => r.status), questions: [], audit: gate.audit, done: false,
@@ -60,6 +64,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   const finish: Finish = async (status, summary, r) => {
     setPhase('done', summary);
     state.done = true;
+    await gate.notices.settle();
     await condition(allHandlersFinished);
     return featureReport(core, { status, summary, ...r });
   };
@@ -135,7 +140,7 @@ function registerHandlers(records: ScopeRecord[], gate: HumanGate, state: Featur
     await getExternalWorkflowHandle(route.record.status.workflowId).signal(answerSignal, forwarded as Answer);
     return `forwarded: ${a.action} to ${route.record.status.workflowId}`;
   };
-  setHandler(featureStatusQuery, () => ({ ...state, pending: gate.pending, questions: gate.open() }));
+  setHandler(featureStatusQuery, () => ({ ...state, pending: gate.pending, questions: gate.open(), usage: totalUsage(records.map((r) => r.status.usage)) }));
   setHandler(childProgressSignal, (p) => { if (takeProgress(records, p)) gate.mirror(); });
   setHandler(featureAnswerSignal, validSignal((a: FeatureAnswer) => void routeAnswer(a, records, gate.pending), (a) => {
     void deliver(a).catch((e) => log.warn('could not forward the answer', { error: String(e) }));

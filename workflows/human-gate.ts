@@ -2,12 +2,13 @@
 // deadline), the check of an answer (refused when nothing is pending, for an unknown action, or for a
 // question that is not the pending one), the durable wait with the deadline's default action, the
 // `AwaitingHuman` search attribute, and the audit trail of every question and answer.
-import { condition, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { AnswerAction } from '../core/phases';
 import type { AnswerInput, AuditEntry, Question, QuestionKind } from '../core/questions';
 import { staleAnswerProblem } from '../core/questions';
 import { checkAction, deadlineFrom } from './helpers';
 import { AwaitingHumanKey } from './messages';
+import { Notices } from './notices';
 
 export type QuestionDraft = Pick<Question, 'question' | 'options'> & Partial<Omit<Question, 'id' | 'askedAt' | 'deadline' | 'atDeadline'>> & { kind: QuestionKind };
 
@@ -24,12 +25,17 @@ export interface GateOptions {
   deadlineAction: AnswerAction;
   /** Questions of others this run shows and routes (a feature's children), beside its own. */
   others?: () => Question[];
+  /** Who is asking, for notices: the scope (or the feature). */
+  scope: string;
+  /** When to remind people before the deadline (e.g. `1h`). */
+  reminders: readonly string[];
 }
 
-/** What the driver does around the wait: the phase it shows while waiting, and after. */
+/** What the driver does around the wait: the phase it shows while waiting, and after; and its own check of an answer. */
 export interface AskHooks {
   asked(q: Question): void;
   answered?(): void;
+  check?(a: AnswerInput): void;
 }
 
 /** An answer must be one of the question's options (a failed push cannot be accepted, say). */
@@ -45,11 +51,15 @@ export class HumanGate {
   /** Every answer people gave, in order, as given. */
   readonly answers: AnswerInput[] = [];
   readonly audit: AuditEntry[] = [];
+  readonly notices: Notices;
   private received: AnswerInput | undefined;
   private asked = 0;
   private awaiting = false;
+  private extraCheck: ((a: AnswerInput) => void) | undefined;
 
-  constructor(private readonly opts: GateOptions) {}
+  constructor(private readonly opts: GateOptions) {
+    this.notices = new Notices(opts.scope, opts.reminders);
+  }
 
   /** Every open question: others' first, then the run's own. */
   open(): Question[] {
@@ -63,6 +73,7 @@ export class HumanGate {
     checkOption(a as AnswerInput, this.pending);
     const stale = staleAnswerProblem(a as AnswerInput, [this.pending]);
     if (stale) throw new Error(stale);
+    this.extraCheck?.(a as AnswerInput);
   }
 
   /** Take an answer already checked. */
@@ -91,18 +102,23 @@ export class HumanGate {
     this.audit.push(entry);
     this.pending = q;
     this.received = undefined;
+    this.extraCheck = hooks.check;
     hooks.asked(q);
     this.mirror();
-    const answered = await condition(() => this.received !== undefined, this.opts.deadline);
+    this.notices.send('asked', q);
+    const answered = await this.notices.wait(() => this.received !== undefined, q, this.opts.deadline);
     this.pending = undefined;
+    this.extraCheck = undefined;
     hooks.answered?.();
     this.mirror();
     const at = new Date().toISOString();
     if (!answered || !this.received) {
       entry.timedOut = { action: this.opts.deadlineAction, at };
+      this.notices.send('timed-out', q, { action: this.opts.deadlineAction });
       return { action: this.opts.deadlineAction, timedOut: true };
     }
     const a: AnswerInput = this.received;
+    this.notices.send('answered', q, { action: a.action, ...(a.by ? { by: a.by } : {}) });
     this.answers.push(a);
     entry.answer = { action: a.action, at, ...(a.guidance !== undefined ? { guidance: a.guidance } : {}), ...(a.by ? { by: a.by } : {}) };
     return { action: a.action, timedOut: false, ...(a.guidance !== undefined ? { guidance: a.guidance } : {}), ...(a.budgetUsd !== undefined ? { budgetUsd: a.budgetUsd } : {}) };

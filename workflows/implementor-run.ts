@@ -6,6 +6,7 @@ import {
 } from '@temporalio/workflow';
 import type { AppliedEntry } from '../activities';
 import { RunWorkspace } from './run-workspace';
+import { addUsage } from '../core/usage';
 import { enterPhase } from './telemetry';
 import type { Delivery, FileChange } from '../runtime/remote';
 import { emptyUsage } from '../core/phases';
@@ -56,14 +57,19 @@ export class ImplementorRun {
       audit: [],
       done: false,
       seq: 0,
+      ...(input.options.budgetUsd !== undefined ? { budgetUsd: input.options.budgetUsd } : {}),
     };
-    this.gate = new HumanGate({ deadline: input.options.humanDeadline, deadlineAction: input.options.deadlineAction });
+    this.gate = new HumanGate({
+      deadline: input.options.humanDeadline, deadlineAction: input.options.deadlineAction, scope: input.scope,
+      // Runs started before reminders existed have none in their options.
+      reminders: input.options.reminders ?? [],
+    });
     this.state.audit = this.gate.audit;
   }
 
   /** Handlers first, before the first await: `status`, and `answer` as a signal and as an update. */
   registerHandlers(): void {
-    setHandler(statusQuery, () => ({ ...this.state, pending: this.gate.pending }));
+    setHandler(statusQuery, () => ({ ...this.state, pending: this.gate.pending, usage: this.usage }));
     setHandler(answerSignal, validSignal((a) => this.gate.check(a), (a) => this.gate.receive(a)));
     setHandler(answerUpdate, (a) => {
       this.gate.receive(a);
@@ -84,7 +90,10 @@ export class ImplementorRun {
   progress(): RunProgress {
     const { workflowId, scope, phase, attempt, maxAttempts, seq, status } = this.state;
     const pending = this.gate.pending;
-    return { workflowId, scope, phase, attempt, maxAttempts, done: phase === 'done', seq, ...(pending ? { pending } : {}), ...(status ? { status } : {}) };
+    return {
+      workflowId, scope, phase, attempt, maxAttempts, done: phase === 'done', seq, usage: this.usage,
+      ...(pending ? { pending } : {}), ...(status ? { status } : {}),
+    };
   }
 
   /** A feature workflow cannot query its children: each tells its parent where it is instead. */
@@ -96,9 +105,12 @@ export class ImplementorRun {
     void getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childProgressSignal, this.progress()).catch(() => undefined);
   }
 
+  /** The most one proposal has cost so far: the estimate of the next one, against the budget. */
+  maxProposalUsd = 0;
+
   addUsage(u?: LlmUsage): void {
-    if (!u) return;
-    for (const k of Object.keys(this.usage) as (keyof LlmUsage)[]) this.usage[k] += u[k];
+    addUsage(this.usage, u);
+    this.maxProposalUsd = Math.max(this.maxProposalUsd, u?.costUsd ?? 0);
   }
 
   /** Apply a change set; returns how many files it really changed. */
@@ -139,6 +151,7 @@ export class ImplementorRun {
     // The final state is always written, whatever the gate last mirrored.
     upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
     this.state.done = true;
+    await this.gate.notices.settle();
     await condition(allHandlersFinished);
     return this.report(status, summary);
   }

@@ -15,6 +15,7 @@ import { blockingFindings } from '../core/blocking-findings';
 import type { QuestionFailure } from '../core/questions';
 import { ImplementorRun } from './implementor-run';
 import { deliverResult } from './delivery';
+import { Budget, BudgetStop } from './budget';
 
 /**
  * Version marker: the scope files are read while the repository is surveyed (two independent
@@ -58,9 +59,21 @@ class Driver {
 
   /** Error findings in the run's own files at the last validation (new path only). */
   private blocking: Finding[] = [];
+  private readonly budget: Budget;
 
   constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean; findingsBlock: boolean }) {
     this.fewerSteps = paths.fewerSteps;
+    this.budget = new Budget(run.input.options.budgetUsd);
+  }
+
+  /** A human stopped the spending: abort restores; accept validates what is written once and finishes. */
+  private async stopAtBudget(stop: BudgetStop): Promise<ImplementorReport> {
+    if (stop.action === 'abort') {
+      await this.run.restore();
+      return this.run.finish('aborted', stop.summary);
+    }
+    await this.validate();
+    return this.complete({ do: 'finish', status: 'accepted', summary: stop.summary }, startLoop(this.run.state.maxAttempts));
   }
 
   private get ws() {
@@ -76,6 +89,7 @@ class Driver {
       await this.load();
       return await this.loop(await this.implement());
     } catch (err) {
+      if (err instanceof BudgetStop) return await this.stopAtBudget(err);
       await this.run.restore();
       if (isCancellation(err)) throw err;
       // A failure no retry can fix: leave the repository as it was and say why.
@@ -138,6 +152,7 @@ class Driver {
     try {
       for (const phase of PHASES) {
         this.run.setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
+        await this.budget.before(this.run);
         const proposal = await this.propose((a, ctx) => a.implementer.proposePhase({ ctx, phase }));
         this.run.addUsage(proposal.usage);
         await this.run.apply(proposal.changeSet, phase);
@@ -189,6 +204,7 @@ class Driver {
       touched: this.run.touched(),
       ...(step.guidance !== undefined ? { guidance: step.guidance } : {}),
     };
+    await this.budget.before(this.run);
     try {
       const proposal = await this.propose((a, ctx) => a.implementer.proposeFix({ ctx, request }));
       this.run.addUsage(proposal.usage);

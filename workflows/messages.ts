@@ -4,6 +4,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
 import type { AuditEntry, Question } from '../core/questions';
+import type { UsageCounters } from '../core/phases';
 import type { FeatureAnswer } from '../core/feature';
 
 export const TASK_QUEUE = 'infra-implementor';
@@ -33,6 +34,8 @@ export interface RunProgress {
   status?: RunStatus;
   /** Increases with every report, so a late signal never overwrites a newer one. */
   seq: number;
+  /** LLM usage so far (tokens, estimated dollars), live. */
+  usage?: UsageCounters;
 }
 
 /** The `status` query of an implementor run: its progress and the details people look at. */
@@ -44,6 +47,8 @@ export interface ImplementorStatus extends RunProgress {
   findings: Finding[];
   /** Every question asked so far and how it ended. */
   audit: AuditEntry[];
+  /** The LLM budget in US dollars, when the run has one (raised by a human's answer). */
+  budgetUsd?: number;
 }
 
 export const answerSignal = defineSignal<[Answer]>('answer');
@@ -69,6 +74,8 @@ export interface FeatureStatus {
   /** Every open question: the children's (with `scope` and `workflowId`) and the feature's own. */
   questions: Question[];
   audit: AuditEntry[];
+  /** The children's LLM usage so far, summed (live). */
+  usage?: UsageCounters;
   done: boolean;
 }
 

@@ -2,7 +2,8 @@
 // send the model its own errors back for a bounded number of corrections. Usage is summed over turns.
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Proposal } from '../../core/implementer';
-import { emptyUsage, type LlmUsage, type Phase } from '../../core/schemas';
+import { emptyUsage, type Phase } from '../../core/schemas';
+import { addUsage } from '../../core/usage';
 import { ReplyTruncatedError, UnusableReplyError } from './errors';
 import { correctionMessage } from './prompts';
 import { streamReply, type Reply, type StreamOptions } from './stream';
@@ -77,8 +78,4 @@ function objectOrEmpty(raw: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-export function addUsage(total: LlmUsage, add: LlmUsage): void {
-  for (const k of Object.keys(total) as (keyof LlmUsage)[]) total[k] += add[k];
 }

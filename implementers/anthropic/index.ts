@@ -8,6 +8,8 @@ import { DEFAULT_BUDGETS, fixFiles, phaseFiles, repositoryContext, type Budgets 
 import { askForChangeSet } from './conversation';
 import { AnthropicFailure, toActivityFailure } from './errors';
 import { fixMessage, phaseMessage, stableSystem } from './prompts';
+import { llmCost } from '../../runtime/telemetry';
+import { emptyUsage } from '../../core/phases';
 
 export { NON_RETRYABLE_ANTHROPIC_TYPES, AnthropicFailure, UnusableReplyError, ReplyTruncatedError } from './errors';
 
@@ -52,7 +54,7 @@ export function createAnthropicImplementer(opts: AnthropicImplementerOptions): I
 
   const ask = async (system: Anthropic.TextBlockParam[], user: string, phase?: Phase): Promise<Proposal> => {
     try {
-      return await askForChangeSet({
+      const proposal = await askForChangeSet({
         client, model, system, user,
         maxTokens: opts.maxTokens ?? 32_000,
         maxCorrections: opts.maxCorrections ?? 2,
@@ -63,6 +65,9 @@ export function createAnthropicImplementer(opts: AnthropicImplementerOptions): I
           ...(opts.heartbeat ? { heartbeat: opts.heartbeat } : {}),
         },
       });
+      // The model and the estimated dollars travel with the usage: the run sums them and holds its budget.
+      const cost = proposal.usage ? llmCost(model, proposal.usage) : undefined;
+      return { ...proposal, usage: { ...(proposal.usage ?? emptyUsage()), model, ...(cost !== undefined ? { costUsd: cost } : {}) } };
     } catch (err) {
       throw toActivityFailure(err, { model });
     }

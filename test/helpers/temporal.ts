@@ -36,7 +36,10 @@ export async function startTestServer(opts: { uiPort?: number } = {}): Promise<T
           stateDir: deps.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'ii-state-')),
           implementers: { ...defaultImplementers, ...(deps.implementers ?? {}) },
           ...(deps.validate ? { validate: deps.validate } : {}),
+          ...(deps.notifyUrl ? { notifyUrl: deps.notifyUrl } : {}),
         },
+        // The production grace (30 s) only matters for a worker stopped mid-activity; a test's worker
+        // is stopped when its runs are done, and a shorter grace keeps a failed test from hanging.
         workerOptions: { shutdownGraceTime: '1s' },
       });
       return { worker, taskQueue };
