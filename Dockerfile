@@ -48,11 +48,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # --- runtime
 FROM node:20.20.2-bookworm-slim AS runtime
-# git: the feature workflow commits its result. Versions follow the pinned base image's suite so
-# that security updates land on rebuild.
+# git (and ssh for ssh remotes): runs clone their remote and push their branch. Versions follow the
+# pinned base image's suite so that security updates land on rebuild.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates git \
+ && apt-get install -y --no-install-recommends ca-certificates git openssh-client \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=tools /out/kubectl /out/kustomize /out/helm /usr/local/bin/
 WORKDIR /app
@@ -61,7 +61,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY --from=build /app/dist ./dist
 # The root file system may be read-only (Kubernetes, compose): state and caches go to volumes or /tmp.
-RUN mkdir -p /var/lib/infra-implementor /repos && chown 1000:1000 /var/lib/infra-implementor /repos
+RUN mkdir -p /var/lib/infra-implementor && chown 1000:1000 /var/lib/infra-implementor
 # The V8 heap budget, as Temporal advises for a worker in a container (its own heap is ~60 MB live;
 # the old-space cap makes V8 collect before it grows, where the default limit on a big host lets
 # garbage pile up): the throughput benchmark runs the worker with these settings.

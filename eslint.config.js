@@ -31,6 +31,16 @@ export default tseslint.config(
     },
   },
   {
+    // One idea per file, short enough to read in one sitting (tests and benchmarks excepted).
+    files: ['core/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts', 'implementers/**/*.ts', 'validation/**/*.ts', 'runtime/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] },
+  },
+  {
+    // Workflows are short drivers: a step that needs more is a function of its own, or pure core.
+    files: ['workflows/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

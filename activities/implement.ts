@@ -4,19 +4,25 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../core/failures';
-import type { FixRequest, ImplementContext, Implementer, KnowledgeFile, Proposal, ScopeFile } from '../core/implementer';
+import type { FixRequest, ImplementContext, Implementer, KnowledgeFile, ModelRequest, Proposal, ScopeFile } from '../core/implementer';
 import type { PatternProfile } from '../core/patterns';
 import type { ImplementorInput, Phase } from '../core/schemas';
 import { ScaffoldError } from '../core/scaffold/plan';
 import { BlobStore, type StoredChangeSet } from '../runtime/blob-store';
 import { surveyPatterns } from '../runtime/patterns';
-import { repoReader, realRoot } from '../runtime/repo-fs';
+import { listFiles, repoReader, realRoot } from '../runtime/repo-fs';
 import { readScope } from '../runtime/scope';
-import { sealProposal } from '../runtime/secrets';
+import { sealProposal, sealWithConfigs, sopsConfigs, type SopsConfigs } from '../runtime/secrets';
 import type { ActivityDeps, ImplementerTools } from '.';
 
 /** A proposal as it travels through history: large contents by digest. */
 export type StoredProposal = Omit<Proposal, 'changeSet'> & { changeSet: StoredChangeSet };
+
+/** What a model is asked, with the repository's sops rules so that any worker can seal the reply. */
+export type ModelCall = ModelRequest & { sops: SopsConfigs };
+
+/** A proposal, or (for an implementer that calls a model, when the run asks for it) the call to make. */
+export type Drafted = StoredProposal | { modelCall: ModelCall };
 
 /** What the run learned before implementing: the context without its input. */
 export type StoredContext = { profile: PatternProfile; scopeFiles: ScopeFile[]; knowledge: KnowledgeFile[] };
@@ -63,6 +69,15 @@ export const implementActivities = (deps: ActivityDeps) => {
     }
     return { input: ctx.input, ...(JSON.parse(await blobs.get(ctx.ref)) as StoredContext) };
   };
+  /** The model's request, written here where the repository is; the call itself is made by askModel, anywhere. */
+  const draft = async (ctx: ImplementContext | ContextRef, make: (c: ImplementContext, m: NonNullable<Implementer['model']>, root: string) => Promise<ModelRequest>) => {
+    const context = await resolve(ctx);
+    const root = await realRoot(context.input.infraRoot as string);
+    const impl = implementerFor(deps, context.input.implementer);
+    if (!impl.model) return undefined;
+    const request = await make(context, impl.model, root);
+    return { modelCall: { ...request, sops: await sopsConfigs(root, await listFiles(root)) } };
+  };
   const propose = async (ctx: ImplementContext | ContextRef, make: (c: ImplementContext, impl: Implementer, root: string) => Promise<Proposal>) => {
     const context = await resolve(ctx);
     // The workflow names the workspace's folder on this worker (a run from a remote has no other).
@@ -88,12 +103,27 @@ export const implementActivities = (deps: ActivityDeps) => {
       return store(req.context);
     },
 
-    async proposePhase(req: { ctx: ImplementContext | ContextRef; phase: Phase }): Promise<StoredProposal> {
-      return propose(req.ctx, (c, impl, root) => impl.implementPhase(c, req.phase, repoReader(root)));
+    /** With `split`, an implementer that calls a model returns the call to make (askModel) instead of making it here. */
+    async proposePhase(req: { ctx: ImplementContext | ContextRef; phase: Phase; split?: boolean }): Promise<Drafted> {
+      const drafted = req.split ? await draft(req.ctx, (c, m, root) => m.draftPhase(c, req.phase, repoReader(root))) : undefined;
+      return drafted ?? propose(req.ctx, (c, impl, root) => impl.implementPhase(c, req.phase, repoReader(root)));
     },
 
-    async proposeFix(req: { ctx: ImplementContext | ContextRef; request: FixRequest }): Promise<StoredProposal> {
-      return propose(req.ctx, (c, impl, root) => impl.fix(c, req.request, repoReader(root)));
+    async proposeFix(req: { ctx: ImplementContext | ContextRef; request: FixRequest; split?: boolean }): Promise<Drafted> {
+      const drafted = req.split ? await draft(req.ctx, (c, m, root) => m.draftFix(c, req.request, repoReader(root))) : undefined;
+      return drafted ?? propose(req.ctx, (c, impl, root) => impl.fix(c, req.request, repoReader(root)));
+    },
+
+    /**
+     * The model call of a proposal, on any worker (it needs no repository): the reply is sealed with
+     * the repository's sops rules before it leaves, and its contents stay inline (no worker's store).
+     */
+    async askModel(req: { call: ModelCall }): Promise<StoredProposal> {
+      const { sops, ...request } = req.call;
+      const impl = implementerFor(deps, request.implementer);
+      if (!impl.model) throw ApplicationFailure.nonRetryable(`implementer "${request.implementer}" makes no model calls`, Failure.InvalidInput);
+      const proposal = await planning(() => (impl.model as NonNullable<Implementer['model']>).ask(request));
+      return sealWithConfigs(sops, proposal, { signal: Context.current().cancellationSignal });
     },
   };
 };

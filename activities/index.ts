@@ -11,7 +11,7 @@ import { workspaceActivities } from './workspace';
 
 export type { AppliedEntry } from '../runtime/changes';
 export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from '../runtime/git';
-export type { StoredProposal, ContextRef } from './implement';
+export type { StoredProposal, ContextRef, Drafted } from './implement';
 export type { OpenedWorkspace, WorkspaceSource } from './workspace';
 
 /** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */

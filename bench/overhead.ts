@@ -3,7 +3,7 @@
 // Runs alternate so that drift in the machine's load hits both sides alike; medians are compared.
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, type ActivityDeps, type StoredProposal } from '../activities';
 import { clearValidationCache } from '../validation';
 import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
@@ -42,7 +42,8 @@ export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): 
   const ctx = { input, profile, scopeFiles, knowledge };
   const changed = new Set<string>();
   for (const [i, phase] of PHASES.entries()) {
-    const { changeSet } = await call(acts.proposePhase, { ctx, phase });
+    // Without `split` a proposal is always made here (no model call to hand on).
+    const { changeSet } = (await call(acts.proposePhase, { ctx, phase })) as StoredProposal;
     if (!changeSet.operations.length) continue;
     const entries = await call(acts.applyChangeSet, { infraRoot, changeSet, journalKey: `${id}/${i + 1}-${phase}` });
     for (const e of entries) changed.add(e.path);

@@ -239,3 +239,53 @@ export async function sealProposal(root: string, proposal: Proposal, opts: Omit<
     },
   };
 }
+
+/** The sops rules that can apply to files of an infra root: each `.sops.yaml` under it, and in its folders up to the git top. */
+export interface SopsConfigs {
+  /** Where the infra root is below the top (POSIX, '' at the top). */
+  offset: string;
+  /** Each config, by its path below the top. */
+  files: { path: string; content: string }[];
+}
+
+export async function sopsConfigs(root: string, inside: string[]): Promise<SopsConfigs> {
+  let top = root;
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (await exists(path.join(dir, '.git'))) {
+      top = dir;
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  const offset = path.relative(top, root).split(path.sep).join('/');
+  const files: SopsConfigs['files'] = [];
+  const under = (rel: string) => (offset ? `${offset}/${rel}` : rel);
+  for (const rel of inside.filter((f) => path.posix.basename(f) === '.sops.yaml')) files.push({ path: under(rel), content: await fs.readFile(path.join(root, rel), 'utf8') });
+  for (let dir = path.dirname(root); top !== root && dir.startsWith(top); dir = path.dirname(dir)) {
+    const file = path.join(dir, '.sops.yaml');
+    if (await exists(file)) files.push({ path: path.relative(top, file).split(path.sep).join('/'), content: await fs.readFile(file, 'utf8') });
+    if (dir === top) break;
+  }
+  return { offset, files };
+}
+
+/**
+ * Seal a proposal on a worker that does not hold the repository: in a scratch folder holding only
+ * the repository's sops rules at their places (sops encrypts with public keys), removed afterwards.
+ */
+export async function sealWithConfigs(configs: SopsConfigs, proposal: Proposal, opts: Omit<SealOptions, 'root' | 'changeSet'> = {}): Promise<Proposal> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ii-seal-'));
+  try {
+    await fs.mkdir(path.join(dir, '.git'));
+    for (const f of configs.files) {
+      if (f.path.split('/').includes('..') || path.isAbsolute(f.path)) throw new Error(`a sops config path leaves the repository: ${f.path}`);
+      await fs.mkdir(path.dirname(path.join(dir, f.path)), { recursive: true });
+      await fs.writeFile(path.join(dir, f.path), f.content);
+    }
+    const root = path.join(dir, configs.offset);
+    await fs.mkdir(root, { recursive: true });
+    return await sealProposal(root, proposal, opts);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -76,6 +76,25 @@ describe('infrastructureImplementor with the anthropic implementer', () => {
     for (const r of fake.messageRequests()) assert.ok(!r.rawBody.includes(API_KEY));
   });
 
+  it('the model calls run on the shared queue (any worker); the workspace\'s worker drafts each request and applies each reply', async () => {
+    fake.enqueue(...phases().map((c) => toolReply(c)));
+    const root = await gitCopy(EXAMPLES);
+    const { workers, taskQueue } = await server.workers({ implementers: workerImplementers(workerEnv(fake)) });
+    const input = ImplementorInput.parse({ featureDescription: 'Add the orders service', scope: 'orders service', infraRoot: path.join(root, 'infra'), implementer: 'anthropic' });
+    const { report, steps } = await workers.runUntil(async () => {
+      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `anthropic-split-${Date.now()}`, args: [input] }) as WorkflowHandle<(i: ImplementorInput) => Promise<ImplementorReport>>;
+      const r = await handle.result();
+      const events = (await handle.fetchHistory()).events ?? [];
+      return { report: r, steps: events.flatMap((e) => { const a = e.activityTaskScheduledEventAttributes; return a ? [{ type: a.activityType?.name, queue: a.taskQueue?.name }] : []; }) };
+    });
+    assert.equal(report.status, 'succeeded', report.summary);
+    const queues = (type: string) => [...new Set(steps.filter((x) => x.type === type).map((x) => x.queue))];
+    assert.equal(steps.filter((x) => x.type === 'askModel').length, 5, 'one model call per phase');
+    assert.deepEqual(queues('askModel'), [taskQueue], 'model calls on the shared queue');
+    assert.deepEqual(queues('proposePhase'), [workers.hostTaskQueue], 'requests drafted where the workspace is');
+    assert.deepEqual(queues('applyChangeSet'), [workers.hostTaskQueue]);
+  });
+
   // 3 s rather than 2: the LLM retry policy's own first interval is 2 s, so only a wait beyond it
   // proves that retry-after was honoured (the unit test pins retry-after: 2 → nextRetryDelay 2 s).
   it('a 429 with retry-after is retried by Temporal after that delay, both attempts in history', async () => {

@@ -82,6 +82,22 @@ for (const [overlay, expected] of [
       assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health' });
     });
 
+    it('runs from Git remotes: workspaces live in the state volume, credentials come from the Secret (read-only, optional), no volume pretends to hold repositories', async () => {
+      const pod = one(await build(overlay), 'Deployment').spec?.template.spec;
+      const container = pod.containers[0];
+      const mounts = new Map(container.volumeMounts.map((m: { mountPath: string; name: string; readOnly?: boolean }) => [m.mountPath, m]));
+      assert.ok(![...mounts.keys()].some((p) => p === '/repos'), 'no /repos volume');
+      assert.ok(pod.volumes.some((v: { name: string; emptyDir?: { sizeLimit?: string } }) => v.name === 'state' && v.emptyDir?.sizeLimit), 'the state volume has room for workspaces and clones');
+      const creds = pod.volumes.find((v: { name: string }) => v.name === 'git-credentials');
+      assert.equal(creds?.secret?.optional, true);
+      assert.equal((mounts.get('/etc/infra-implementor/git') as { readOnly?: boolean } | undefined)?.readOnly, true);
+      const env = new Map((container.env ?? []).map((e: { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string; optional?: boolean } } }) => [e.name, e]));
+      const token = env.get('INFRA_IMPLEMENTOR_GIT_TOKEN') as { valueFrom?: { secretKeyRef?: { key: string; optional?: boolean } } } | undefined;
+      assert.equal(token?.valueFrom?.secretKeyRef?.key, 'INFRA_IMPLEMENTOR_GIT_TOKEN');
+      assert.equal(token?.valueFrom?.secretKeyRef?.optional, true);
+      assert.match(String((env.get('GIT_SSH_COMMAND') as { value?: string } | undefined)?.value), /-i \/etc\/infra-implementor\/git\/ssh-privatekey/);
+    });
+
     it("the image's V8 heap budget fits the pod's memory limit, and nothing overrides it", async () => {
       const container = one(await build(overlay), 'Deployment').spec?.template.spec.containers[0];
       const heapMb = Number(/--max-old-space-size=(\d+)/.exec(imageNodeEnv().NODE_OPTIONS ?? '')?.[1]);

@@ -156,7 +156,8 @@ describe('observability of a two-scope feature', () => {
     assert.equal(llm.length, 5, 'one span per Messages API call');
     for (const call of llm) {
       const up = ancestors(spans, call);
-      assert.deepEqual(up.slice(0, 2).map((s) => s.name), ['RunActivity:proposePhase', 'StartActivity:proposePhase']);
+      // The model call is an activity of its own on the shared queue (the workspace's worker drafts the request).
+      assert.deepEqual(up.slice(0, 2).map((s) => s.name), ['RunActivity:askModel', 'StartActivity:askModel']);
       assert.match(up[2]?.name ?? '', /^phase implement:/);
       assert.equal(up[3]?.attributes.workflowId, childWorkflowId(feature, 'orders-service'));
       assert.equal(up[0]?.attributes['infra_implementor.parent_id'], feature);
@@ -208,7 +209,7 @@ describe('observability of a two-scope feature', () => {
     assert.equal(llmLines.length, 5, 'one line per LLM call, from inside the activity');
     // An activity's lines carry the ids its workflow sent in a header (not the scope: headers are not encrypted).
     assert.deepEqual(llmLines.map((l) => [l.parentId, l.phase, l.activityType, l.model, l.inputTokens]),
-      ['base', 'overlay', 'config', 'network', 'gitops'].map((p) => [report.workflowId, `implement:${p}`, 'proposePhase', MODEL, 1000]));
+      ['base', 'overlay', 'config', 'network', 'gitops'].map((p) => [report.workflowId, `implement:${p}`, 'askModel', MODEL, 1000]));
     assert.ok(lines.some((l) => l.workflowId === report.workflowId && l.msg === 'run succeeded' && !('parentId' in l)), 'the feature closes with a line of its own');
     assert.ok(!lines.some((l) => String(l.msg).startsWith('No workflows registered')), 'the host worker\'s notice is explained, not shown as a warning');
   });

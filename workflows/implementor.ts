@@ -3,13 +3,13 @@
 // implementation are core/run-machine.ts, the run's state implementor-run.ts, the human gate
 // human-gate.ts. Deterministic: all I/O is in activities.
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
-import type { ContextRef, StoredProposal } from '../activities';
+import type { ContextRef, Drafted, StoredProposal } from '../activities';
 import { ATTEMPT_FAILURES, Failure } from '../core/failures';
 import type { FixRequest, ImplementContext } from '../core/implementer';
 import { PHASES } from '../core/phases';
 import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
 import type { Finding, ImplementorInput, ImplementorReport } from '../core/schemas';
-import type { HostActivities } from './run-activities';
+import { modelActivities, type HostActivities } from './run-activities';
 import { failureMessage, isFailing, summarizeFailures } from './helpers';
 import { blockingFindings } from '../core/blocking-findings';
 import type { QuestionFailure } from '../core/questions';
@@ -41,13 +41,21 @@ export const RUN_WORKSPACE = 'workspace-per-run';
  */
 export const FINDINGS_DRIVE_LOOP = 'findings-drive-loop';
 
+/**
+ * Version marker: an implementer that calls a model drafts the request on the workspace's worker
+ * and the call runs on the shared queue (any worker: LLM calls spread over the cluster); its reply is
+ * sealed there with the repository's sops rules.
+ */
+export const MODEL_CALLS_ANYWHERE = 'model-calls-anywhere';
+
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const fewerSteps = patched(FEWER_STEPS);
   const pinned = patched(RUN_WORKSPACE);
   const findingsBlock = patched(FINDINGS_DRIVE_LOOP);
+  const modelsAnywhere = patched(MODEL_CALLS_ANYWHERE);
   const run = new ImplementorRun(input);
   run.registerHandlers();
-  return new Driver(run, { fewerSteps, pinned, findingsBlock }).execute();
+  return new Driver(run, { fewerSteps, pinned, findingsBlock, modelsAnywhere }).execute();
 }
 
 class Driver {
@@ -61,7 +69,7 @@ class Driver {
   private blocking: Finding[] = [];
   private readonly budget: Budget;
 
-  constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean; findingsBlock: boolean }) {
+  constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean; findingsBlock: boolean; modelsAnywhere: boolean }) {
     this.fewerSteps = paths.fewerSteps;
     this.budget = new Budget(run.input.options.budgetUsd);
   }
@@ -133,17 +141,24 @@ class Driver {
   }
 
   /** A proposal with the context by reference (stored again when the worker no longer has it), or whole on the old path. */
-  private async propose(call: (acts: HostActivities, ctx: ImplementContext | ContextRef) => Promise<StoredProposal>): Promise<StoredProposal> {
+  private async propose(call: (acts: HostActivities, ctx: ImplementContext | ContextRef, split: boolean) => Promise<Drafted>): Promise<StoredProposal> {
+    const drafted = await this.draft(call);
+    // A model's call runs on the shared queue, on any worker: the workspace's worker only wrote the request.
+    return 'modelCall' in drafted ? modelActivities.askModel({ call: drafted.modelCall }) : drafted;
+  }
+
+  private async draft(call: (acts: HostActivities, ctx: ImplementContext | ContextRef, split: boolean) => Promise<Drafted>): Promise<Drafted> {
     const { ws } = this;
+    const split = this.paths.modelsAnywhere;
     const context = ws.context;
-    if (!context) return ws.call((a) => call(a, this.ctx as ImplementContext));
+    if (!context) return ws.call((a) => call(a, this.ctx as ImplementContext, false));
     const byRef = (): ContextRef => ({ input: { ...this.input, infraRoot: ws.infraRoot }, ref: context.ref });
     try {
-      return await ws.call((a) => call(a, byRef()));
+      return await ws.call((a) => call(a, byRef(), split));
     } catch (err) {
       if (!isFailureOf(err, [Failure.ContextMissing])) throw err;
       context.ref = (await ws.call((a) => a.files.storeContext({ context: context.stored }))).ref;
-      return ws.call((a) => call(a, byRef()));
+      return ws.call((a) => call(a, byRef(), split));
     }
   }
 
@@ -153,7 +168,7 @@ class Driver {
       for (const phase of PHASES) {
         this.run.setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
         await this.budget.before(this.run);
-        const proposal = await this.propose((a, ctx) => a.implementer.proposePhase({ ctx, phase }));
+        const proposal = await this.propose((a, ctx, split) => a.implementer.proposePhase({ ctx, phase, ...(split ? { split } : {}) }));
         this.run.addUsage(proposal.usage);
         await this.run.apply(proposal.changeSet, phase);
       }
@@ -206,7 +221,7 @@ class Driver {
     };
     await this.budget.before(this.run);
     try {
-      const proposal = await this.propose((a, ctx) => a.implementer.proposeFix({ ctx, request }));
+      const proposal = await this.propose((a, ctx, split) => a.implementer.proposeFix({ ctx, request, ...(split ? { split } : {}) }));
       this.run.addUsage(proposal.usage);
       this.run.fixesApplied.push(...proposal.changeSet.operations.map((o) => `${o.action} ${o.path}${o.reason ? ` (${o.reason})` : ''}`));
       return { on: 'fixed', byHuman: step.byHuman, changed: (await this.run.apply(proposal.changeSet, `fix-${s.attempt}`)) > 0 };

@@ -48,6 +48,13 @@ export const hostActivities = (taskQueue?: string, hostTimeout?: string) => {
 };
 export type HostActivities = ReturnType<typeof hostActivities>;
 
+/** A model's call, on the shared queue: it needs no repository, so any worker makes it (policy of the implementer block). */
+export const modelActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: LIVENESS_TIMEOUT,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
+});
+
 /** Asked on the shared queue: which worker takes the run (its workspace lives on its disk), and opens it there. */
 export const sharedActivities = proxyActivities<Activities>({
   startToCloseTimeout: '10m',

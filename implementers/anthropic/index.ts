@@ -2,7 +2,7 @@
 // Every call is made from inside an activity; Temporal owns retries (the SDK's are off).
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Implementer, Proposal } from '../../core/implementer';
+import type { FixRequest, ImplementContext, Implementer, ModelRequest, Proposal, RepoReader } from '../../core/implementer';
 import type { Phase } from '../../core/schemas';
 import { DEFAULT_BUDGETS, fixFiles, phaseFiles, repositoryContext, type Budgets } from './context';
 import { askForChangeSet } from './conversation';
@@ -73,16 +73,27 @@ export function createAnthropicImplementer(opts: AnthropicImplementerOptions): I
     }
   };
 
+  const draftPhase = async (ctx: ImplementContext, phase: Phase, repo: RepoReader): Promise<ModelRequest> => ({
+    implementer: 'anthropic',
+    system: stableSystem(ctx, await repositoryContext(ctx, repo, budgets)) as ModelRequest['system'],
+    user: phaseMessage(phase, await phaseFiles(ctx, repo, budgets)),
+    phase,
+  });
+  const draftFix = async (ctx: ImplementContext, request: FixRequest, repo: RepoReader): Promise<ModelRequest> => ({
+    implementer: 'anthropic',
+    system: stableSystem(ctx, await repositoryContext(ctx, repo, budgets)) as ModelRequest['system'],
+    user: fixMessage(request, await fixFiles(request, repo, budgets)),
+  });
+  const answer = (r: ModelRequest) => ask(r.system, r.user, r.phase);
   return {
     name: 'anthropic',
     async implementPhase(ctx, phase, repo) {
-      const system = stableSystem(ctx, await repositoryContext(ctx, repo, budgets));
-      return ask(system, phaseMessage(phase, await phaseFiles(ctx, repo, budgets)), phase);
+      return answer(await draftPhase(ctx, phase, repo));
     },
     async fix(ctx, request, repo) {
-      const system = stableSystem(ctx, await repositoryContext(ctx, repo, budgets));
-      return ask(system, fixMessage(request, await fixFiles(request, repo, budgets)));
+      return answer(await draftFix(ctx, request, repo));
     },
+    model: { draftPhase, draftFix, ask: answer },
   };
 }
 
