@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../worker/config';
 import { ImplementorClient } from './client';
 import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
+import { waitWithProgress } from './wait';
 
 /** Who answers, for the run's audit trail: the local user at this host. */
 function whoAnswers(): string {
@@ -91,7 +92,7 @@ Examples:
     .option('--max-attempts <n>', 'validation attempts before asking a human (default 3)')
     .option('--human-deadline <duration>', 'how long to wait for an answer, e.g. 30m, 24h (default 24h)')
     .option('--run-timeout <duration>', 'the longest a run may take (ended by the server); longer than the human deadline')
-    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--wait', 'wait for the run to finish and print its report; questions are printed on stderr as they are asked')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
@@ -110,7 +111,7 @@ Examples:
           return;
         }
         if (!flags.json) process.stderr.write(`started ${workflowId}; waiting for it to finish…\n`);
-        const report = await c.result(workflowId);
+        const report = await waitWithProgress(c, workflowId);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
@@ -123,7 +124,7 @@ Examples:
     .option('--branch <name>', 'the branch to commit on (default: infra/<feature-slug>)')
     .option('--keep-branches', 'keep each scope\'s branch after the run, for inspection')
     .option('--run-timeout <duration>', 'the longest the feature may take (ended by the server); longer than the human deadline')
-    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--wait', 'wait for the run to finish and print its report; questions are printed on stderr as they are asked')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
@@ -140,7 +141,7 @@ Examples:
           return;
         }
         if (!flags.json) process.stderr.write(`started ${workflowId} (${input.scopes.length} scopes → ${input.branch}); waiting for it to finish…\n`);
-        const report = await c.result(workflowId);
+        const report = await waitWithProgress(c, workflowId);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
@@ -189,13 +190,13 @@ Examples:
 
   program
     .command('result')
-    .description('wait for a run to close and print its report')
+    .description('wait for a run to close and print its report; questions are printed on stderr as they are asked')
     .argument('<id>', 'workflow id')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExit codes: 0 succeeded, 1 failed, accepted with failures, aborted or partial.\nExamples:\n  $ infra-implementor result implement-orders-1a2b3c4d\n  $ infra-implementor result feature-add-orders-1a2b3c4d --json | jq .branch')
     .action(async (id: string, flags) => {
       await withClient(async (c) => {
-        const report = await c.result(id);
+        const report = await waitWithProgress(c, id);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
