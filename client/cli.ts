@@ -1,5 +1,5 @@
 // The `infra-implementor` command line (DESIGN.md): check, implement, feature, status, answer,
-// result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
+// inbox, result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
@@ -185,6 +185,26 @@ Examples:
         } catch (e) {
           throw new Exit(EXIT.failed, `${id}: ${(e as Error).message}`);
         }
+      });
+    });
+
+  program
+    .command('inbox')
+    .description('list every open question across all runs of the task queue, oldest first, with the command that answers each')
+    .option('--json', 'print JSON: { questions: [...], problems: [...] }')
+    .addHelpText('after', `
+Runs are found by the search attribute AwaitingHuman on TEMPORAL_TASK_QUEUE; a scope of a feature is
+listed once, answered through its feature.
+Examples:
+  $ infra-implementor inbox
+  $ infra-implementor inbox --json | jq -r '.questions[0].answer'`)
+    .action(async (flags) => {
+      const { formatInbox, readInbox } = await import('./inbox');
+      await withClient(async (c) => {
+        const inbox = await readInbox(c.client, c.taskQueue);
+        if (flags.json) printJson(inbox);
+        else print(formatInbox(inbox, new Date()));
+        for (const p of flags.json ? [] : inbox.problems) process.stderr.write(`warning: ${p}\n`);
       });
     });
 
