@@ -4,24 +4,13 @@
 // dev server (its visibility store is eventually consistent: the test waits for it, on a condition).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { inboxQuery } from '../client/inbox';
-import type { WorkerSet } from '../worker/worker';
-import { BIN, shellWords } from './helpers/cli-process';
-import { EXAMPLES, git, gitCopy, specFile } from './helpers/repo';
-import { startTestServer, type TestServer } from './helpers/temporal';
+import { shellWords, startCliServer, type CliServer } from './helpers/cli-process';
+import { EXAMPLES, brokenStaging, specFile } from './helpers/repo';
 
 const SPEC = path.join(EXAMPLES, 'orders.spec.yaml');
-
-async function brokenStaging(): Promise<string> {
-  const repo = await gitCopy(EXAMPLES);
-  appendFileSync(path.join(repo, 'infra/apps/staging/kustomization.yaml'), 'configMapGenerator:\n  - name: broken\n    files: [missing.properties]\n');
-  await git(repo, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qam', 'broken staging');
-  return repo;
-}
 
 /** Probe until it gives a value; the dev server's visibility catches up within seconds. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -37,12 +26,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 interface Entry { run: string; askingRun: string; scope: string; id: string; askedAt: string; deadline: string; atDeadline: string; failures: { validator: string; target: string }[]; answer: string }
 
 describe('the inbox', () => {
-  let server: TestServer;
-  let workers: WorkerSet;
-  let taskQueue: string;
-  let running: Promise<void>;
+  let srv: CliServer;
   let env: Record<string, string>;
-  const cli = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env });
+  const cli = (args: string[]) => srv.cli(args);
   const inbox = async (): Promise<Entry[]> => {
     const r = await cli(['inbox', '--json']);
     assert.equal(r.exitCode, 0, String(r.stderr));
@@ -50,21 +36,14 @@ describe('the inbox', () => {
   };
   const awaitingRuns = async () => {
     const ids: string[] = [];
-    for await (const w of server.env.client.workflow.list({ query: inboxQuery(taskQueue) })) ids.push(w.workflowId);
+    for await (const w of srv.server.env.client.workflow.list({ query: inboxQuery(srv.taskQueue) })) ids.push(w.workflowId);
     return ids;
   };
-
   before(async () => {
-    server = await startTestServer();
-    ({ workers, taskQueue } = await server.workers());
-    running = workers.run();
-    env = { TEMPORAL_ADDRESS: server.env.connection.options.address ?? '', TEMPORAL_TASK_QUEUE: taskQueue, ANTHROPIC_API_KEY: '' };
+    srv = await startCliServer();
+    env = srv.env;
   });
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await server?.stop();
-  });
+  after(() => srv?.stop());
 
   it('three waiting runs (two scopes of one feature, one implement run) are three entries, oldest first, each once; after one is answered, two', async () => {
     const featureRepo = await brokenStaging();
@@ -137,7 +116,7 @@ describe('the inbox', () => {
 
   it('with nothing waiting, the inbox says so and exits 0', async () => {
     const saved = env.TEMPORAL_TASK_QUEUE;
-    env.TEMPORAL_TASK_QUEUE = `${taskQueue}-empty`;
+    env.TEMPORAL_TASK_QUEUE = `${srv.taskQueue}-empty`;
     try {
       const r = await cli(['inbox']);
       assert.equal(r.exitCode, 0, String(r.stderr));

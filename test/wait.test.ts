@@ -3,25 +3,13 @@
 // waiting, and print the report at the end. Real CLI processes against a real dev server and worker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
-import type { WorkerSet } from '../worker/worker';
-import { BIN, shellWords, startCli, startCliOnTerminal } from './helpers/cli-process';
-import { EXAMPLES, git, gitCopy, gitStatus, specFile } from './helpers/repo';
-import { startTestServer, type TestServer } from './helpers/temporal';
+import { shellWords, startCli, startCliOnTerminal, startCliServer, type CliServer } from './helpers/cli-process';
+import { EXAMPLES, brokenStaging, gitStatus, specFile } from './helpers/repo';
 
 const SPEC = path.join(EXAMPLES, 'orders.spec.yaml');
 /** How soon after it is asked a question must be on the screen. */
 const PROMPT_MS = 2000;
-
-/** A copy of examples/ whose staging overlay is already broken: a service added to it cannot validate. */
-async function brokenStaging(): Promise<string> {
-  const repo = await gitCopy(EXAMPLES);
-  appendFileSync(path.join(repo, 'infra/apps/staging/kustomization.yaml'), 'configMapGenerator:\n  - name: broken\n    files: [missing.properties]\n');
-  await git(repo, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qam', 'broken staging');
-  return repo;
-}
 
 /** The answer command as printed, with one action chosen: what a person pastes. */
 function pasted(printed: string, action: string): string[] {
@@ -31,24 +19,14 @@ function pasted(printed: string, action: string): string[] {
 }
 
 describe('a waiting run speaks', () => {
-  let server: TestServer;
-  let workers: WorkerSet;
-  let taskQueue: string;
-  let running: Promise<void>;
+  let srv: CliServer;
   let env: Record<string, string>;
-  const cli = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env });
-
+  const cli = (args: string[]) => srv.cli(args);
   before(async () => {
-    server = await startTestServer();
-    ({ workers, taskQueue } = await server.workers());
-    running = workers.run();
-    env = { TEMPORAL_ADDRESS: server.env.connection.options.address ?? '', TEMPORAL_TASK_QUEUE: taskQueue, ANTHROPIC_API_KEY: '' };
+    srv = await startCliServer();
+    env = srv.env;
   });
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await server?.stop();
-  });
+  after(() => srv?.stop());
 
   it('implement --wait prints the question within 2 s of it being asked, result on a terminal shows it with live progress, and the pasted answer ends both with the report', async (t) => {
     const repo = await brokenStaging();

@@ -2,8 +2,9 @@
 // piece arrived, so that a test can say how soon something was printed.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Result, type ResultPromise } from 'execa';
 import { PROJECT_ROOT } from './repo';
+import { startTestServer, type TestServer } from './temporal';
 
 export const BIN = path.join(PROJECT_ROOT, 'bin/infra-implementor.js');
 
@@ -59,4 +60,29 @@ export function startCliOnTerminal(args: string[], env: Record<string, string>):
 /** The words of a command line as a shell splits them (double quotes only: what the CLI prints). */
 export function shellWords(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+}
+
+/** A dev server and a worker pair on a queue of their own, and the CLI pointed at them. */
+export interface CliServer {
+  server: TestServer;
+  taskQueue: string;
+  env: Record<string, string>;
+  cli(args: string[]): Promise<Result<{ reject: false }>>;
+  stop(): Promise<void>;
+}
+
+export async function startCliServer(): Promise<CliServer> {
+  const server = await startTestServer();
+  const { workers, taskQueue } = await server.workers();
+  const running = workers.run();
+  const env = { TEMPORAL_ADDRESS: server.env.connection.options.address ?? '', TEMPORAL_TASK_QUEUE: taskQueue, ANTHROPIC_API_KEY: '' };
+  return {
+    server, taskQueue, env,
+    cli: (args) => execa('node', [BIN, ...args], { reject: false, env }),
+    async stop() {
+      workers.shutdown();
+      await running;
+      await server.stop();
+    },
+  };
 }
