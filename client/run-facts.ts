@@ -1,15 +1,11 @@
 // What a run's history events say about its progress, as plain facts: the run started (with its
-// scopes), its phase changed, it started or stopped awaiting a human, a child reported its progress,
-// a child closed, the run closed. Payloads are decoded with the client's data converter, so a payload
-// codec (encryption) is honoured; search attributes are never encoded by a codec.
-import {
-  defaultPayloadConverter, type LoadedDataConverter, type Payload,
-} from '@temporalio/common';
+// scopes), its phase changed, a child started, reported its progress or closed, the run closed.
+// Payloads are decoded with the client's data converter, so a payload codec (encryption) is
+// honoured; search attributes are never encoded by a codec.
+import { defaultPayloadConverter, type LoadedDataConverter, type Payload } from '@temporalio/common';
 import { childWorkflowId, type FeatureInput } from '../core/feature';
 import type { ImplementorInput, ImplementorReport, RunStatus } from '../core/schemas';
-import {
-  AwaitingHumanKey, childProgressSignal, FEATURE_WORKFLOW, ImplementorPhaseKey, type RunProgress,
-} from '../workflows/messages';
+import { childProgressSignal, FEATURE_WORKFLOW, ImplementorPhaseKey, type RunProgress } from '../workflows/messages';
 import type { HistoryEvent } from './history';
 
 /** A scope a run works on: the run itself (an implement run) or one of a feature's children. */
@@ -21,7 +17,6 @@ export interface ScopeRef {
 export type RunFact =
   | { kind: 'started'; feature: boolean; scope: string; children: ScopeRef[] }
   | { kind: 'phase'; phase: string }
-  | { kind: 'awaiting'; value: boolean }
   | { kind: 'child-started'; workflowId: string }
   | { kind: 'child-progress'; progress: RunProgress }
   | { kind: 'child-closed'; workflowId: string; status: RunStatus }
@@ -42,12 +37,10 @@ export class FactReader {
     }
     if (e.upsertWorkflowSearchAttributesEventAttributes) {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {};
-      const facts: RunFact[] = [];
+      // AwaitingHuman is not needed: children and their feature all carry it, and a run's phase
+      // says when it asks itself.
       const phase = searchAttribute(fields[ImplementorPhaseKey.name]);
-      if (typeof phase === 'string') facts.push({ kind: 'phase', phase });
-      const awaiting = searchAttribute(fields[AwaitingHumanKey.name]);
-      if (typeof awaiting === 'boolean') facts.push({ kind: 'awaiting', value: awaiting });
-      return facts;
+      return typeof phase === 'string' ? [{ kind: 'phase', phase }] : [];
     }
     const signaled = e.workflowExecutionSignaledEventAttributes;
     if (signaled?.signalName === childProgressSignal.name) {
@@ -87,12 +80,14 @@ export class FactReader {
   }
 }
 
+/** The run's scope (or, for a feature, its scopes and their children's ids) from its input. */
 function started(workflowId: string, type: string, input: unknown): RunFact {
   if (type === FEATURE_WORKFLOW) {
-    const f = input as FeatureInput;
-    return { kind: 'started', feature: true, scope: f.feature, children: f.scopes.map((s) => ({ scope: s.scope, workflowId: childWorkflowId(workflowId, s.slug) })) };
+    const f = input as Partial<FeatureInput> | undefined;
+    const children = (f?.scopes ?? []).map((s) => ({ scope: s.scope, workflowId: childWorkflowId(workflowId, s.slug) }));
+    return { kind: 'started', feature: true, scope: f?.feature ?? workflowId, children };
   }
-  return { kind: 'started', feature: false, scope: (input as ImplementorInput).scope, children: [] };
+  return { kind: 'started', feature: false, scope: (input as Partial<ImplementorInput> | undefined)?.scope ?? workflowId, children: [] };
 }
 
 function runClosed(e: HistoryEvent): RunFact[] {

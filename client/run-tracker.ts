@@ -15,10 +15,9 @@ export class RunTracker {
   closed: ClosedHow | undefined;
   /** The feature's scopes in spec order (empty for an implement run). */
   children: ScopeRef[] = [];
-  /** Bumped whenever the run's own phase or AwaitingHuman changes: its own question may have changed. */
+  /** Bumped whenever the run's own phase changes: its own question may have changed. */
   ownChanges = 0;
   private readonly row: ProgressRow;
-  private awaiting = false;
   private readonly childSeq = new Map<string, number>();
   private readonly childAsks = new Map<string, Question>();
 
@@ -37,10 +36,6 @@ export class RunTracker {
       case 'phase':
         this.ownChanges++;
         return this.phase(f.phase);
-      case 'awaiting':
-        if (this.awaiting !== f.value) this.ownChanges++;
-        this.awaiting = f.value;
-        return false;
       case 'child-progress':
         this.childProgress(f.progress);
         return false;
@@ -90,11 +85,10 @@ export class RunTracker {
   }
 
   /**
-   * Whether the run may hold a question of its own that only its `status` can tell: it is in the
-   * awaiting-human phase, or it awaits a human and no child's question explains why.
+   * Whether the run holds a question of its own, which only its `status` can tell: both workflows
+   * are in the awaiting-human phase exactly while their own question is open.
    */
   mayAskItself(): boolean {
-    if (this.closed) return false;
-    return this.row.phase === 'awaiting-human' || (this.awaiting && this.childAsks.size === 0);
+    return !this.closed && this.row.phase === 'awaiting-human';
   }
 }
