@@ -61,7 +61,10 @@ export class ProgressDisplay {
 
   private redraw(): void {
     this.erase();
-    const lines = [...this.rows.map((r) => this.line(r)), `  ${Math.round((Date.now() - this.started) / 1000)}s elapsed`];
+    // A line wider than the terminal wraps, and moving up by the number of lines would miss rows.
+    const width = (this.out as { columns?: number }).columns;
+    const fit = (l: string) => (width && l.length >= width ? `${l.slice(0, width - 2)}…` : l);
+    const lines = [...this.rows.map((r) => fit(this.line(r))), `  ${Math.round((Date.now() - this.started) / 1000)}s elapsed`];
     this.out.write(lines.map((l) => `${l}\n`).join(''));
     this.drawn = lines.length;
   }

@@ -21,8 +21,9 @@ export class RunTracker {
   private readonly childSeq = new Map<string, number>();
   private readonly childAsks = new Map<string, Question>();
 
-  constructor(readonly workflowId: string) {
-    this.row = { scope: workflowId, phase: 'queued' };
+  /** `scope` names the row until the run's first event says its own (a feature knows its children's). */
+  constructor(readonly workflowId: string, scope = workflowId) {
+    this.row = { scope, phase: 'queued' };
   }
 
   /** Takes a fact; returns whether the row changed. */

@@ -49,7 +49,7 @@ export async function watchRun(client: Client, workflowId: string, h: WatchHandl
         for (const f of await reader.read(e)) {
           if (tracker.apply(f)) emit();
           if (f.kind === 'child-started' && !children.has(f.workflowId)) {
-            const child = new RunTracker(f.workflowId);
+            const child = new RunTracker(f.workflowId, run.children.find((c) => c.workflowId === f.workflowId)?.scope);
             children.set(f.workflowId, child);
             followers.push(follow(child, childSignal).catch((err: Error) => h.problem?.(`cannot follow ${f.workflowId}: ${err.message.split('\n')[0]}`)));
           }
