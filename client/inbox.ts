@@ -5,9 +5,10 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import PQueue from 'p-queue';
 import { answerCommand, type Question } from '../core/questions';
-import { AwaitingHumanKey, statusQuery, type FeatureStatus, type ImplementorStatus } from '../workflows/messages';
+import { AwaitingHumanKey, type FeatureStatus, type ImplementorStatus } from '../workflows/messages';
 import { deadlineLine, duration, failureLines } from './question-view';
 import { FEATURE_ROW } from './run-tracker';
+import { readStatus } from './status-read';
 
 export interface InboxEntry extends Omit<Question, 'workflowId' | 'scope'> {
   /** The run the answer goes to (a feature for its children's questions). */
@@ -39,9 +40,9 @@ export async function readInbox(client: Client, taskQueue: string): Promise<Inbo
   const queue = new PQueue({ concurrency: CONCURRENT_QUERIES });
   const read = (id: string) => queue.add(async () => {
     try {
-      return entriesOf(await client.workflow.getHandle(id).query(statusQuery) as ImplementorStatus | FeatureStatus);
+      return entriesOf(await readStatus(client, id));
     } catch (e) {
-      problems.push(`${id}: its status could not be read (${(e as Error).message.split('\n')[0]})`);
+      problems.push(`${id}: its status could not be read: ${(e as Error).message.split('\n')[0]}`);
       return [];
     }
   });

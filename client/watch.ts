@@ -6,11 +6,11 @@
 // `status` when its phase says it asks (no event carries it).
 import type { Client } from '@temporalio/client';
 import type { Question } from '../core/questions';
-import { statusQuery, type FeatureStatus, type ImplementorStatus } from '../workflows/messages';
 import { followHistory } from './history';
 import type { ProgressRow } from './progress';
 import { FactReader } from './run-facts';
 import { RunTracker } from './run-tracker';
+import { readStatus } from './status-read';
 
 export interface WatchHandlers {
   /** Every change of a row, in the order each run's events were written. */
@@ -106,11 +106,11 @@ class QuestionBoard {
 
   private async readOwn(): Promise<Question[]> {
     try {
-      const s = await this.client.workflow.getHandle(this.workflowId).query(statusQuery) as ImplementorStatus | FeatureStatus;
+      const s = await readStatus(this.client, this.workflowId);
       // A feature's status lists its children's questions too: their signals said those already.
       return s.pending ? [s.pending] : [];
     } catch (e) {
-      this.h.problem?.(`${this.workflowId} waits for a human, but its question could not be read (${(e as Error).message.split('\n')[0]}): \`infra-implementor status ${this.workflowId}\` shows it`);
+      this.h.problem?.(`${this.workflowId} waits for a human, but its question could not be read: ${(e as Error).message.split('\n')[0]}; \`infra-implementor status ${this.workflowId}\` shows it`);
       return [];
     }
   }

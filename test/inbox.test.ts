@@ -6,8 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { inboxQuery } from '../client/inbox';
-import { shellWords, startCliServer, type CliServer } from './helpers/cli-process';
+import { STATUS_DEADLINE_MS } from '../client/status-read';
+import { BIN, shellWords, startCliServer, type CliServer } from './helpers/cli-process';
 import { EXAMPLES, brokenStaging, specFile } from './helpers/repo';
 
 const SPEC = path.join(EXAMPLES, 'orders.spec.yaml');
@@ -125,5 +127,23 @@ describe('the inbox', () => {
     } finally {
       env.TEMPORAL_TASK_QUEUE = saved ?? '';
     }
+  });
+
+  it('a waiting run whose workers are gone is reported as a problem within the status deadline, not a hang', async () => {
+    const { workers, taskQueue } = await srv.server.workers();
+    const running = workers.run();
+    const queueEnv = { ...env, TEMPORAL_TASK_QUEUE: taskQueue };
+    const run = (args: string[]) => execa('node', [BIN, ...args], { reject: false, env: queueEnv });
+    const repo = await brokenStaging();
+    const started = await run(['implement', '--feature', 'Add orders', '--scope', 'orders', '--infra-root', path.join(repo, 'infra'), '--spec', SPEC, '--max-attempts', '1', '--json']);
+    const { workflowId } = JSON.parse(String(started.stdout));
+    await until('the run in the inbox', async () => (JSON.parse(String((await run(['inbox', '--json'])).stdout)).questions.length === 1 ? true : undefined));
+    workers.shutdown();
+    await running;
+
+    const r = await run(['inbox']);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(String(r.stdout).trim(), 'No open questions.');
+    assert.equal(String(r.stderr).trim(), `warning: ${workflowId}: its status could not be read: no answer to the status query within ${STATUS_DEADLINE_MS / 1000} s (is a worker running?)`);
   });
 });

@@ -117,4 +117,10 @@ describe('a waiting run speaks', () => {
     assert.doesNotMatch(String(done.stdout), /waits for a human/, 'questions stay on stderr');
     assert.equal(await gitStatus(repo), '', 'the checkout is untouched');
   });
+
+  it('result of a run the server does not know exits 1 with one line naming it', async () => {
+    const r = await cli(['result', 'no-such-run']);
+    assert.equal(r.exitCode, 1);
+    assert.deepEqual(String(r.stderr).trim().split('\n'), ['error: workflow not found for ID: no-such-run']);
+  });
 });
