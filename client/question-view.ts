@@ -1,6 +1,6 @@
 // A question as people read it on a terminal: who asks, what failed, what was tried, the options,
 // the deadline and what happens then, and the exact command that answers it.
-import { answerCommand, type Question, type QuestionFailure } from '../core/questions';
+import { answerCommand, type AuditEntry, type Question, type QuestionFailure } from '../core/questions';
 
 /** How many failures a question shows; `status` shows them all with --json. */
 const MAX_FAILURES = 5;
@@ -46,4 +46,13 @@ export function formatQuestion(q: Question, runId: string, scope: string, now: D
   lines.push(`  Deadline: ${deadlineLine(q, now)}`);
   lines.push('  Answer with:', `    ${answerCommand(runId, q)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A question no longer open: who answered what, or the action its deadline applied. */
+export function formatSettled(q: Pick<Question, 'id'>, scope: string, outcome: AuditEntry | undefined): string {
+  const head = `▶ ${scope}: question ${q.id}`;
+  const a = outcome?.answer;
+  if (a) return `${head} answered: ${a.action}${a.by ? ` (by ${a.by})` : ''}${a.guidance ? ` with guidance "${a.guidance}"` : ''}`;
+  if (outcome?.timedOut) return `${head} was not answered before its deadline: ${outcome.timedOut.action} applied`;
+  return `${head} is no longer pending`;
 }

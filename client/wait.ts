@@ -6,7 +6,7 @@ import type { FeatureReport } from '../core/feature';
 import type { ImplementorReport } from '../core/schemas';
 import type { ImplementorClient } from './client';
 import { ProgressDisplay } from './progress';
-import { formatQuestion } from './question-view';
+import { formatQuestion, formatSettled } from './question-view';
 import { watchRun } from './watch';
 
 /** gRPC's status code for a run the server does not know. */
@@ -33,7 +33,7 @@ export async function waitWithProgress<R extends ImplementorReport | FeatureRepo
   const watching = watchRun(c.client, workflowId, {
     ...(rows ? { progress: (r) => display.update(r) } : {}),
     asked: (q, runId, scope) => display.note(formatQuestion(q, runId, scope, new Date())),
-    settled: (q, _runId, scope) => display.note(`▶ ${scope}: question ${q.id} is settled; the run goes on`),
+    settled: (q, _runId, scope, outcome) => display.note(formatSettled(q, scope, outcome)),
     problem: (m) => display.note(`warning: ${m}`),
   }, stop.signal).catch((e: Error) => {
     // An unknown run: the report's own error says so, once.

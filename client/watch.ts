@@ -5,7 +5,7 @@
 // comes with its progress signal in the feature's history; a run's own question is read from its
 // `status` when its phase says it asks (no event carries it).
 import type { Client } from '@temporalio/client';
-import type { Question } from '../core/questions';
+import type { AuditEntry, Question } from '../core/questions';
 import { followHistory } from './history';
 import type { ProgressRow } from './progress';
 import { FactReader } from './run-facts';
@@ -20,8 +20,11 @@ export interface WatchHandlers {
    * children), `scope` the scope that asks (the feature's own row for a merge question).
    */
   asked?(q: Question, runId: string, scope: string): void;
-  /** A question shown earlier is no longer open (answered, timed out, or the run closed). */
-  settled?(q: Question, runId: string, scope: string): void;
+  /**
+   * A question shown earlier is no longer open; `outcome` is how it ended as the asking run's audit
+   * trail says it (answered, or timed out), when it could be read.
+   */
+  settled?(q: Question, runId: string, scope: string, outcome?: AuditEntry): void;
   /** Something the watcher could not find out. */
   problem?(message: string): void;
 }
@@ -92,7 +95,7 @@ class QuestionBoard {
     for (const [key, q] of this.shown) {
       if (openKeys.has(key)) continue;
       this.shown.delete(key);
-      this.h.settled?.(q, this.workflowId, this.scopeOf(q));
+      this.h.settled?.(q, this.workflowId, this.scopeOf(q), await this.outcome(q));
     }
     for (const q of open) {
       if (!this.shown.has(keyOf(q))) this.h.asked?.(q, this.workflowId, this.scopeOf(q));
@@ -102,6 +105,17 @@ class QuestionBoard {
 
   private scopeOf(q: Question): string {
     return q.scope ?? this.run.progress.scope;
+  }
+
+  /** How a question ended, from the audit trail of the run that asked it (a child's own, for its questions). */
+  private async outcome(q: Question): Promise<AuditEntry | undefined> {
+    if (!this.h.settled) return undefined;
+    try {
+      const s = await readStatus(this.client, q.workflowId ?? this.workflowId);
+      return s.audit.find((a) => a.id === q.id && (a.answer || a.timedOut));
+    } catch {
+      return undefined; // said as "no longer pending": the run goes on either way
+    }
   }
 
   private async readOwn(): Promise<Question[]> {

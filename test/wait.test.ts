@@ -62,7 +62,7 @@ describe('a waiting run speaks', () => {
     assert.equal(done.exitCode, 1, 'aborted is not success');
     const report = JSON.parse(String(done.stdout));
     assert.equal(report.status, 'aborted', 'stdout is one JSON object: the report');
-    assert.match(String(done.stderr), /▶ orders service: question q1 is settled; the run goes on/);
+    assert.match(String(done.stderr), /^▶ orders service: question q1 answered: abort \(by \S+@\S+\)$/m, 'who answered what');
     assert.equal(await gitStatus(repo), '');
 
     const shown = await terminal.proc;
@@ -100,7 +100,7 @@ describe('a waiting run speaks', () => {
     assert.equal(answer.exitCode, 0, String(answer.stderr));
     assert.match(String(answer.stdout), new RegExp(`forwarded: abort to ${featureId}--payments`));
 
-    await waiting.stderr.waitFor(/▶ payments service: question q1 is settled/);
+    await waiting.stderr.waitFor(/▶ payments service: question q1 answered: abort \(by \S+@\S+\)\n/);
 
     // The repository's staging overlay was broken before: the merged tree fails, and the feature asks.
     const own = await waiting.stderr.waitFor(/⏸ \(feature\) waits for a human — question q1 of \S+, asked (\S+)\n {2}The merged tree fails validation[\s\S]*?Answer with:\n {4}(.+)\n/);
@@ -115,7 +115,19 @@ describe('a waiting run speaks', () => {
     assert.equal(done.exitCode, 1, 'a feature with an aborted scope is not a success');
     assert.match(String(done.stdout), /\*\*partial\*\*/, 'the report on stdout');
     assert.doesNotMatch(String(done.stdout), /waits for a human/, 'questions stay on stderr');
+    assert.match(String(done.stderr), /^▶ \(feature\): question q1 answered: accept \(by \S+@\S+\)$/m);
     assert.equal(await gitStatus(repo), '', 'the checkout is untouched');
+  });
+
+  it('a question nobody answers: --wait says its deadline applied the default action, then prints the report', async () => {
+    const repo = await brokenStaging();
+    const waiting = startCli(['implement', '--feature', 'Add orders', '--scope', 'orders service', '--infra-root', path.join(repo, 'infra'), '--spec', SPEC, '--max-attempts', '1', '--human-deadline', '3s', '--wait'], env);
+    await waiting.stderr.waitFor(/⏸ orders service waits for a human — question q1 [\s\S]*?Deadline: \S+ \(in [0-3]s\); then: abort\n/);
+    const done = await waiting.proc;
+    assert.equal(done.exitCode, 1);
+    assert.match(String(done.stderr), /^▶ orders service: question q1 was not answered before its deadline: abort applied$/m);
+    assert.match(String(done.stdout), /No answer before the deadline \(3s\): aborted and restored the repository/);
+    assert.equal(await gitStatus(repo), '');
   });
 
   it('result of a run the server does not know exits 1 with one line naming it', async () => {
