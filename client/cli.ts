@@ -1,5 +1,5 @@
 // The `infra-implementor` command line (DESIGN.md): check, implement, feature, status, answer,
-// result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
+// inbox, result, worker, dev, demo. Bad usage exits 2 with one line before anything starts.
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
@@ -14,6 +14,8 @@ import { withTracing } from './telemetry';
 import { refuseNewEnvironments } from './environments';
 import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
+import { waitWithProgress } from './wait';
+import { addServerCommands } from './cli-servers';
 
 /** Who answers, for the run's audit trail: the local user at this host. */
 function whoAnswers(): string {
@@ -107,7 +109,7 @@ Examples:
     .option('--budget-usd <n>', 'the most the run may spend on LLM calls; the next call that would pass it asks a human first')
     .option('--remind <durations>', 'remind people of an open question this long before its deadline, e.g. 1h,10m (default 1h; needs INFRA_IMPLEMENTOR_NOTIFY_URL on the workers)')
     .option('--run-timeout <duration>', 'the longest a run may take (ended by the server); longer than the human deadline')
-    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--wait', 'wait for the run to finish and print its report; questions are printed on stderr as they are asked')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
@@ -131,7 +133,7 @@ Examples:
           return;
         }
         if (!flags.json) process.stderr.write(`started ${workflowId}; waiting for it to finish…\n`);
-        const report = await c.result(workflowId);
+        const report = await waitWithProgress(c, workflowId);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
@@ -153,7 +155,7 @@ Examples:
     .option('--budget-usd <n>', 'the most the feature may spend on LLM calls, shared evenly by its scopes')
     .option('--remind <durations>', 'remind people of an open question this long before its deadline, e.g. 1h,10m (default 1h)')
     .option('--run-timeout <duration>', 'the longest the feature may take (ended by the server); longer than the human deadline')
-    .option('--wait', 'wait for the run to finish and print its report')
+    .option('--wait', 'wait for the run to finish and print its report; questions are printed on stderr as they are asked')
     .option('--json', 'print JSON')
     .addHelpText('after', `
 Examples:
@@ -173,7 +175,7 @@ Examples:
           return;
         }
         if (!flags.json) process.stderr.write(`started ${workflowId} (${input.scopes.length} scopes → ${input.branch}); waiting for it to finish…\n`);
-        const report = await c.result(workflowId);
+        const report = await waitWithProgress(c, workflowId);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
@@ -221,56 +223,40 @@ Examples:
     });
 
   program
+    .command('inbox')
+    .description('list every open question across all runs of the task queue, oldest first, with the command that answers each')
+    .option('--json', 'print JSON: { questions: [...], problems: [...] }')
+    .addHelpText('after', `
+Runs are found by the search attribute AwaitingHuman on TEMPORAL_TASK_QUEUE; a scope of a feature is
+listed once, answered through its feature.
+Examples:
+  $ infra-implementor inbox
+  $ infra-implementor inbox --json | jq -r '.questions[0].answer'`)
+    .action(async (flags) => {
+      const { formatInbox, readInbox } = await import('./inbox');
+      await withClient(async (c) => {
+        const inbox = await readInbox(c.client, c.taskQueue);
+        if (flags.json) printJson(inbox);
+        else print(formatInbox(inbox, new Date()));
+        for (const p of flags.json ? [] : inbox.problems) process.stderr.write(`warning: ${p}\n`);
+      });
+    });
+
+  program
     .command('result')
-    .description('wait for a run to close and print its report')
+    .description('wait for a run to close and print its report; questions are printed on stderr as they are asked')
     .argument('<id>', 'workflow id')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExit codes: 0 succeeded, 1 failed, accepted with failures, aborted or partial.\nExamples:\n  $ infra-implementor result implement-orders-1a2b3c4d\n  $ infra-implementor result feature-add-orders-1a2b3c4d --json | jq .branch')
     .action(async (id: string, flags) => {
       await withClient(async (c) => {
-        const report = await c.result(id);
+        const report = await waitWithProgress(c, id);
         printReport(report, Boolean(flags.json));
         throw new Exit(reportExitCode(report));
       });
     });
 
-  program
-    .command('worker')
-    .description('run a worker against TEMPORAL_ADDRESS until interrupted')
-    .addHelpText('after', '\nExamples:\n  $ TEMPORAL_ADDRESS=temporal.internal:7233 infra-implementor worker\n  $ TEMPORAL_PROFILE=cloud ANTHROPIC_API_KEY=… INFRA_IMPLEMENTOR_HEALTH_PORT=8080 infra-implementor worker')
-    .action(async () => {
-      const { runWorker } = await import('../worker/main');
-      await runWorker(loadConfig());
-    });
-
-  program
-    .command('dev')
-    .description('run an embedded Temporal dev server (Web UI, search attributes) and a worker until interrupted')
-    .option('--port <n>', 'gRPC port', '7233')
-    .option('--ui-port <n>', 'Web UI port', '8233')
-    .option('--db-filename <file>', 'keep state in this SQLite file across restarts')
-    .addHelpText('after', '\nExamples:\n  $ infra-implementor dev                      # Web UI on http://localhost:8233\n  $ infra-implementor dev --db-filename ii.db  # keep runs across restarts')
-    .action(async (flags) => {
-      const { runDev } = await import('../worker/main');
-      await runDev(loadConfig(), { port: Number(flags.port), uiPort: Number(flags.uiPort), ...(flags.dbFilename ? { dbFilename: flags.dbFilename } : {}) });
-    });
-
-  program
-    .command('codec-server')
-    .description('serve the payload codec to the Temporal Web UI (needs INFRA_IMPLEMENTOR_CODEC_KEYS)')
-    .option('--port <n>', 'port on 127.0.0.1', '8888')
-    .option('--ui-origin <url>', 'the Web UI origin allowed by CORS', 'http://localhost:8233')
-    .addHelpText('after', '\nExample:\n  $ INFRA_IMPLEMENTOR_CODEC_KEYS=k1:$(openssl rand -base64 32) infra-implementor codec-server\n  then set the UI\'s codec endpoint (Data Encoder) to http://127.0.0.1:8888')
-    .action(async (flags) => {
-      const { dataConverterFromEnv, CODEC_KEYS_ENV } = await import('../core/payload-codec');
-      const codec = dataConverterFromEnv()?.payloadCodecs[0];
-      if (!codec) throw new UsageError(`codec-server needs ${CODEC_KEYS_ENV} (id:base64key[,id:base64key…])`);
-      const { startCodecServer } = await import('./codec-server');
-      const server = await startCodecServer(codec, { port: Number(flags.port), allowOrigin: flags.uiOrigin });
-      process.stderr.write(`codec endpoint at ${server.url} for ${flags.uiOrigin}; Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
-      await server.close();
-    });
+  addServerCommands(program);
 
   program
     .command('demo')

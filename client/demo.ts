@@ -8,14 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { renderFeatureReportMarkdown } from '../core/feature-report';
 import type { FeatureReport } from '../core/feature';
-import type { FeatureStatus } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
 import { activityDeps, createWorkers } from '../worker/worker';
 import { ImplementorClient } from './client';
 import { featureInput } from './inputs';
-import { ProgressDisplay } from './progress';
+import { waitWithProgress } from './wait';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples');
 
@@ -46,20 +45,7 @@ export async function runDemo(opts: { keep: boolean; uiPort: number }): Promise<
       const input = featureInput({ spec: path.join(repo, 'feature.example.yaml') });
       const id = await client.startFeature(input);
       log(`started ${id} with ${input.scopes.length} scopes — watch it at ${ui}/namespaces/default/workflows/${id}\n`);
-      const progress = new ProgressDisplay();
-      // The last status query may still be in flight (and retried by the client) when the run closes:
-      // it is awaited before the connection goes, or its retry would throw on a closed channel.
-      let polling: Promise<void> = Promise.resolve();
-      const poll = setInterval(() => {
-        polling = client.status<FeatureStatus>(id).then((s) => {
-          progress.update([
-            ...s.children.map((c) => ({ scope: c.scope, phase: c.status ?? c.phase, attempt: c.attempt, waiting: Boolean(c.pending) })),
-            { scope: '(feature)', phase: s.phase, waiting: Boolean(s.pending) },
-          ]);
-        }, () => undefined);
-      }, 250);
-      const report = await client.result<FeatureReport>(id).finally(() => clearInterval(poll));
-      await polling;
+      const report = await waitWithProgress<FeatureReport>(client, id, process.stderr, { rows: 'always' });
       process.stdout.write(`\n${renderFeatureReportMarkdown(report)}`);
       log(`\nWeb UI: ${ui}/namespaces/default/workflows/${id}`);
       log(`the result: ${repo}, branch ${report.branch ?? '(none)'} (git log ${report.branch ?? ''} -p shows the change; your checkout is untouched)`);

@@ -3,13 +3,9 @@ import { answerCommand } from '../core/questions';
 import { usageLine } from '../core/report';
 import { formatUsd } from '../core/usage';
 import type { FeatureStatus, ImplementorStatus } from '../workflows/messages';
+import { deadlineLine, duration, failureLines } from './question-view';
 
-export function elapsed(from: string, now: Date): string {
-  const s = Math.max(0, Math.round((now.getTime() - new Date(from).getTime()) / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
+export const elapsed = (from: string, now: Date): string => duration(now.getTime() - new Date(from).getTime());
 
 export function formatStatus(s: ImplementorStatus, now: Date): string {
   const rows: [string, string][] = [
@@ -23,9 +19,9 @@ export function formatStatus(s: ImplementorStatus, now: Date): string {
   ];
   if (s.pending) {
     rows.push(['pending', `${s.pending.id} ${s.pending.question}`]);
-    for (const f of s.pending.failures.slice(0, 5)) rows.push(['  failed', `${f.validator} ${f.target}: ${f.message.split('\n')[0]}`]);
+    for (const l of failureLines(s.pending)) rows.push(['  failed', l]);
     rows.push(['  answer', answerCommand(s.workflowId, s.pending)]);
-    rows.push(['  deadline', `${s.pending.deadline} (then: ${s.pending.atDeadline})`]);
+    rows.push(['  deadline', deadlineLine(s.pending, now)]);
   } else {
     rows.push(['pending', 'nothing']);
   }
@@ -53,10 +49,10 @@ export function formatFeatureStatus(s: FeatureStatus, now: Date): string {
   if (!s.questions.length) rows.push(['pending', 'nothing']);
   for (const q of s.questions) {
     rows.push(['pending', `${q.id} ${q.scope ? `[${q.scope}] ` : ''}${q.question}`]);
-    for (const f of q.failures.slice(0, 5)) rows.push(['  failed', `${f.validator} ${f.target}: ${f.message.split('\n')[0]}`]);
+    for (const l of failureLines(q)) rows.push(['  failed', l]);
     if (q.conflicts?.length) rows.push(['  conflicts', q.conflicts.join(', ')]);
     rows.push(['  answer', answerCommand(s.workflowId, q)]);
-    rows.push(['  deadline', `${q.deadline} (then: ${q.atDeadline})`]);
+    rows.push(['  deadline', deadlineLine(q, now)]);
   }
   return table(rows);
 }

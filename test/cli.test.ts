@@ -125,7 +125,7 @@ describe('infra-implementor CLI', () => {
   });
 
   it('--help on every command shows examples', async () => {
-    for (const cmd of ['check', 'implement', 'feature', 'status', 'answer', 'result', 'worker', 'dev', 'demo', 'codec-server']) {
+    for (const cmd of ['check', 'implement', 'feature', 'status', 'answer', 'inbox', 'result', 'worker', 'dev', 'demo', 'codec-server']) {
       const r = await cli([cmd, '--help']);
       assert.equal(r.exitCode, 0);
       assert.match(String(r.stdout), /Examples?:/);

@@ -1,5 +1,5 @@
 // Real files in temporary git repositories, and helpers to compare trees byte for byte.
-import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,4 +60,12 @@ export function specFile(spec: Record<string, unknown>): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-spec-')), 'feature.yaml');
   writeFileSync(file, stringify(spec));
   return file;
+}
+
+/** A copy of examples/ whose staging overlay is already broken: a service added to it cannot validate. */
+export async function brokenStaging(): Promise<string> {
+  const repo = await gitCopy(EXAMPLES);
+  appendFileSync(path.join(repo, 'infra/apps/staging/kustomization.yaml'), 'configMapGenerator:\n  - name: broken\n    files: [missing.properties]\n');
+  await git(repo, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qam', 'broken staging');
+  return repo;
 }
