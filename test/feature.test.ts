@@ -78,6 +78,15 @@ describe('featureImplementor on a real server and real git', () => {
         assert.equal(desc.typedSearchAttributes.get(ImplementorPhaseKey), 'done');
         return { start: tsToMs(events[0]?.eventTime), end: tsToMs(events.at(-1)?.eventTime) };
       }));
+      // Every child's last progress (compliance, then done) reached the parent before the child closed.
+      const signaled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+        const a = e.workflowExecutionSignaledEventAttributes;
+        const data = a?.signalName === 'childProgress' ? a.input?.payloads?.[0]?.data : undefined;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { workflowId: string; phase: string }] : [];
+      });
+      // (Signals sent in one workflow task may arrive in either order: the parent keeps the newest by seq.)
+      const lastPhases = r.children.map((c) => signaled.filter((p) => p.workflowId === c.workflowId).map((p) => p.phase).slice(-2).sort());
+      assert.deepEqual(lastPhases, r.children.map(() => ['compliance', 'done']), 'the last two progress signals of each child are in the parent\'s history');
       return { report: r, spans, parentSearch: (await handle.describe()).typedSearchAttributes };
     });
 

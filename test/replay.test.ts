@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH, replayOptions } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
-import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, RUN_WORKSPACE } from '../workflows/implementor';
+import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, RUN_WORKSPACE } from '../workflows/implementor';
 import { NOTIFY_HUMANS } from '../workflows/notices';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
@@ -72,7 +72,7 @@ describe('replay of recorded histories', () => {
     const byName = new Map(histories().map((h) => [h.name, h.history]));
     // Which runs asked a human (a notice went out: the notify-humans marker) is the scenario's own.
     const asks = (n: string) => /escalate|deadline|merge-conflict/.test(n);
-    const current = [FEWER_STEPS, RUN_WORKSPACE, FINDINGS_DRIVE_LOOP];
+    const current = [FEWER_STEPS, RUN_WORKSPACE, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE];
     const expected: [string, string[]][] = [
       ...FEATURE_PATHS.flatMap((n): [string, string[]][] => [[`${n}@v1`, []], [`${n}@v2`, [SCOPE_COMMITS_ON_CLOSE]], [n, [SCOPE_COMMITS_ON_CLOSE, ...(asks(n) ? [NOTIFY_HUMANS] : [])]]]),
       ...IMPLEMENTOR_PATHS.flatMap((n): [string, string[]][] => [

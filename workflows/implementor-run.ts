@@ -1,7 +1,7 @@
 // The state of one implementor run and what every step shares: the phase shown in the UI and sent
 // to a parent, the journal of what the run wrote (for the report and for abort), usage, and the report.
 import {
-  CancellationScope, allHandlersFinished, condition, getExternalWorkflowHandle, setCurrentDetails, setHandler,
+  CancellationScope, allHandlersFinished, condition, getExternalWorkflowHandle, patched, setCurrentDetails, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { AppliedEntry } from '../activities';
@@ -19,6 +19,9 @@ import {
   answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
   type RunProgress,
 } from './messages';
+
+/** Version marker: a child waits for its last progress signal to reach its parent before it closes. */
+export const DELIVER_LAST_PROGRESS = 'deliver-last-progress';
 
 export class ImplementorRun {
   readonly info = workflowInfo();
@@ -102,8 +105,11 @@ export class ImplementorRun {
     if (!parent) return;
     this.state.seq++;
     // Best effort: the run must not fail because its parent is gone.
-    void getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childProgressSignal, this.progress()).catch(() => undefined);
+    this.lastProgress = getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childProgressSignal, this.progress()).catch(() => undefined);
   }
+
+  /** The last progress signal sent to the parent, until it is delivered. */
+  private lastProgress: Promise<void> = Promise.resolve();
 
   /** The most one proposal has cost so far: the estimate of the next one, against the budget. */
   maxProposalUsd = 0;
@@ -151,6 +157,9 @@ export class ImplementorRun {
     // The final state is always written, whatever the gate last mirrored.
     upsertSearchAttributes([{ key: AwaitingHumanKey, value: false }]);
     this.state.done = true;
+    // A signal still on its way when the run closes is never delivered: the parent would not see
+    // the last phases (compliance, done). Runs started before this wait replay without it.
+    if (this.info.parent && patched(DELIVER_LAST_PROGRESS)) await this.lastProgress;
     await this.gate.notices.settle();
     await condition(allHandlersFinished);
     return this.report(status, summary);
