@@ -1,12 +1,11 @@
 // Big contents stay out of workflow history: beyond a threshold, file contents are kept in a
 // content-addressed store in the worker's state folder and passed by digest.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../core/failures';
 import type { ChangeSet, FileOperation } from '../core/schemas';
-import { writeAtomic } from './repo-fs';
 
 /** Contents larger than this (characters) travel by reference. Temporal's payload limit is 2 MB. */
 export const INLINE_LIMIT = 64 * 1024;
@@ -30,10 +29,18 @@ export class BlobStore {
   async put(content: string): Promise<string> {
     const ref = `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`;
     const file = this.file(ref);
+    if (await this.has(ref)) return ref;
+    // Content-addressed: two writers of one blob write the same bytes, so each writes its own
+    // temporary file and the last rename wins (writeAtomic's clean-up of another writer's temporary
+    // file would make the first rename fail).
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, content, { flag: 'wx' });
     try {
-      await fs.access(file);
-    } catch {
-      await writeAtomic(file, content);
+      await fs.rename(tmp, file);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      if (!(await this.has(ref))) throw e;
     }
     return ref;
   }

@@ -56,3 +56,19 @@ describe('big payloads', () => {
     assert.ok(largest < 256 * 1024, `largest history payload is ${largest} bytes`);
   });
 });
+
+describe('the content store', () => {
+  it('many writers of one blob at once all succeed and leave one file, no temporary one', async () => {
+    const { BlobStore } = await import('../runtime/blob-store');
+    const { mkdtempSync, readdirSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-blobs-'));
+    const store = new BlobStore(dir);
+    const content = 'same bytes\n'.repeat(10_000);
+    const refs = await Promise.all(Array.from({ length: 16 }, () => store.put(content)));
+    assert.equal(new Set(refs).size, 1);
+    assert.equal(await store.get(refs[0] as string), content);
+    const shard = path.join(dir, 'blobs', (refs[0] as string).slice(7, 9));
+    assert.deepEqual(readdirSync(shard), [(refs[0] as string).slice(7)]);
+  });
+});

@@ -9,73 +9,42 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ImplementorClient } from '../client/client';
-import type { FeatureInput, FeatureReport } from '../core/feature';
-import { ImplementorInput, ImplementorOptions, type ImplementorReport } from '../core/schemas';
-import { EXAMPLES, git, gitCopy } from './helpers/repo';
+import { git } from './helpers/repo';
+import { bareRemote, runAll, spawnWorkers, type Outcome, type Remote } from './helpers/scale';
 import { startTestServer, type TestServer } from './helpers/temporal';
-import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { bundleCrashWorkflows, type WorkerProcess } from './helpers/worker-process';
 
-const SERVICES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
-const FEATURES = [['golf', 'hotel'], ['india', 'juliet']];
-const spec = (service: string, i: number) => ({ service, image: `ghcr.io/acme/${service}:1.0.${i}`, port: 8000 + i });
-
-interface Outcome {
-  implement: ImplementorReport[];
-  features: FeatureReport[];
-  ms: number;
+interface Observed extends Outcome {
   histories: Map<string, { type: string; queue: string }[]>;
 }
 
 describe('scale-out: runs from a remote spread over worker processes', { concurrency: 1 }, () => {
   let server: TestServer;
   let bundle: string;
-  let remote: { dir: string; url: string; main: string };
+  let remote: Remote;
   const workers: WorkerProcess[] = [];
 
   before(async () => {
     server = await startTestServer();
     bundle = await bundleCrashWorkflows();
-    const work = await gitCopy(EXAMPLES);
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-remote-')), 'infra.git');
-    await git(path.dirname(dir), 'clone', '-q', '--bare', work, dir);
-    remote = { dir, url: `file://${dir}`, main: await git(dir, 'rev-parse', 'refs/heads/main') };
+    remote = await bareRemote();
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.kill()));
     await server?.stop();
   });
 
-  /** Three workers on one queue, each with its own state dir; `holdAt` makes the first one stop dead there. */
   async function spawn(taskQueue: string, holdAt?: string): Promise<WorkerProcess[]> {
-    const address = server.env.connection.options.address as string;
-    const started = await Promise.all([0, 1, 2].map((i) => startWorkerProcess({
-      address, taskQueue, bundle, stateDir: mkdtempSync(path.join(os.tmpdir(), `ii-worker${i}-`)), ...(i === 0 && holdAt ? { holdAt } : {}),
-    })));
+    const started = await spawnWorkers(server, bundle, taskQueue, 3, holdAt);
     workers.push(...started);
     return started;
   }
 
-  /** All eight runs at once; `suffix` keeps branches apart between the two tests. */
-  async function runAll(taskQueue: string, suffix: string, during?: () => Promise<void>): Promise<Outcome> {
-    const client = new ImplementorClient(server.env.client, taskQueue);
-    const options = ImplementorOptions.parse({});
-    const started = performance.now();
-    const implementIds = await Promise.all(SERVICES.map((s, i) => client.startImplementor(ImplementorInput.parse({
-      featureDescription: `Add ${s}`, scope: `${s} service`, spec: spec(s, i), options,
-      repo: { url: remote.url, subdir: 'infra', branch: `infra/${s}-${suffix}` },
-    }), `scale-${s}-${suffix}-${randomUUID().slice(0, 6)}`)));
-    const featureIds = await Promise.all(FEATURES.map((services, f) => client.startFeature({
-      feature: `Feature ${f}`, branch: `infra/feature-${f}-${suffix}`, options,
-      repo: { url: remote.url, subdir: 'infra', push: true, keepWorkspace: false },
-      scopes: services.map((s, i) => ({ scope: `${s} service`, slug: s, files: [], implementer: 'scaffold', spec: spec(s, 10 + 2 * f + i) })),
-    } satisfies FeatureInput, `scale-feature-${f}-${suffix}-${randomUUID().slice(0, 6)}`)));
-    await during?.();
-    const implement = await Promise.all(implementIds.map((id) => client.result<ImplementorReport>(id)));
-    const features = await Promise.all(featureIds.map((id) => client.result<FeatureReport>(id)));
-    const ms = performance.now() - started;
+  /** All eight runs at once, and the activities each scheduled (type and queue). */
+  async function observe(taskQueue: string, suffix: string, during?: () => Promise<void>): Promise<Observed> {
+    const outcome = await runAll(server, taskQueue, remote, suffix, during);
     const histories = new Map<string, { type: string; queue: string }[]>();
-    const ids = [...implementIds, ...features.flatMap((f) => f.children.map((c) => c.workflowId)), ...featureIds];
+    const ids = [...outcome.ids.implement, ...outcome.features.flatMap((f) => f.children.map((c) => c.workflowId)), ...outcome.ids.features];
     for (const id of ids) {
       const events = (await server.env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
       histories.set(id, events.flatMap((e) => {
@@ -83,7 +52,7 @@ describe('scale-out: runs from a remote spread over worker processes', { concurr
         return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
       }));
     }
-    return { implement, features, ms, histories };
+    return { ...outcome, histories };
   }
 
   /** What a branch changed from main, and whether every overlay on it builds. */
@@ -99,12 +68,12 @@ describe('scale-out: runs from a remote spread over worker processes', { concurr
   }
 
   const hostQueues = (steps: { type: string; queue: string }[], taskQueue: string) => [...new Set(steps.filter((s) => s.queue !== taskQueue).map((s) => s.queue))];
-  let reference: Outcome | undefined;
+  let reference: Observed | undefined;
 
   it('6 implement and 2 feature runs at once on three workers: all succeed, each branch holds exactly its change and builds, each run\'s files stay on one worker', { timeout: 600_000 }, async (t) => {
     const taskQueue = `scale-${randomUUID()}`;
     const procs = await spawn(taskQueue);
-    reference = await runAll(taskQueue, 'a');
+    reference = await observe(taskQueue, 'a');
     t.diagnostic(`8 runs (10 workflows) on 3 worker processes: ${(reference.ms / 1000).toFixed(1)} s`);
     for (const r of reference.implement) {
       assert.equal(r.status, 'succeeded', r.summary);
@@ -132,13 +101,13 @@ describe('scale-out: runs from a remote spread over worker processes', { concurr
     // The first worker stops dead as its first proposal starts: runs whose workspace it holds are stuck there.
     const [doomed] = await spawn(taskQueue, 'start:proposePhase');
     let killedAt = 0;
-    const outcome = await runAll(taskQueue, 'b', async () => {
+    const outcome = await observe(taskQueue, 'b', async () => {
       await doomed?.waitFor('hold start:proposePhase', 120_000);
       await doomed?.kill();
       killedAt = performance.now();
     });
     t.diagnostic(`all runs done ${((performance.now() - killedAt) / 1000).toFixed(1)} s after the kill (host timeout 60s, the production default)`);
-    const ref = reference as Outcome;
+    const ref = reference as Observed;
     for (const [i, r] of outcome.implement.entries()) {
       assert.equal(r.status, 'succeeded', r.summary);
       const tree = await git(remote.dir, 'rev-parse', `refs/heads/${r.branch}^{tree}`);

@@ -3,16 +3,16 @@
 // (client/worker → workflows → activities → implementers/validation → runtime → core).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { PROJECT_ROOT } from './helpers/repo';
 
 const SOURCES = ['core', 'workflows', 'activities', 'implementers', 'validation', 'runtime', 'worker', 'client'];
 
 async function sourceFiles(): Promise<string[]> {
-  const { stdout } = await execa('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...SOURCES.map((d) => `${d}/*.ts`)], { cwd: PROJECT_ROOT });
-  return stdout.split('\n').filter(Boolean);
+  return SOURCES.flatMap((dir) => (readdirSync(path.join(PROJECT_ROOT, dir), { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => `${dir}/${f.split(path.sep).join('/')}`));
 }
 
 /** Every relative import of a file (value and type, static and dynamic), resolved to a file of the project. */
