@@ -9,6 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImplementorClient } from '../client/client';
+import { ImplementorInput, type ImplementorReport } from '../core/schemas';
+import { answerUpdate, statusQuery } from '../workflows/messages';
 import { git } from './helpers/repo';
 import { bareRemote, runAll, spawnWorkers, type Outcome, type Remote } from './helpers/scale';
 import { startTestServer, type TestServer } from './helpers/temporal';
@@ -121,5 +125,37 @@ describe('scale-out: runs from a remote spread over worker processes', { concurr
     const moved = [...outcome.histories].filter(([, steps]) => hostQueues(steps, taskQueue).length > 1).map(([id]) => id);
     assert.ok(moved.length >= 1, 'at least one run moved to another worker');
     t.diagnostic(`${moved.length} run(s) rebuilt their workspace on another worker`);
+  });
+
+  it('a run waiting for a human loses its worker for good: the question, the answer and the deadline survive; after the answer the workspace is rebuilt on another worker and the run pushes', { timeout: 600_000 }, async () => {
+    const taskQueue = `scale-human-${randomUUID()}`;
+    // One worker holds the run; once it has asked, that worker goes for good and a new one, with a
+    // state dir of its own, takes over.
+    const [first] = await spawnWorkers(server, bundle, taskQueue, 1);
+    const client = new ImplementorClient(server.env.client, taskQueue);
+    const id = await client.startImplementor(ImplementorInput.parse({
+      // The crash tests' `fixable` implementer (worker-main.ts) breaks the config phase once: a spec with config.
+      featureDescription: 'Add orders', scope: 'orders service', implementer: 'fixable',
+      spec: { service: 'orders', image: 'ghcr.io/acme/orders:1.0.0', port: 8080, config: { LOG_LEVEL: 'info' } },
+      options: { maxAttempts: 1, humanDeadline: '1h' },
+      repo: { url: remote.url, subdir: 'infra', branch: 'infra/orders-human' },
+    }), `scale-human-${randomUUID().slice(0, 6)}`);
+    const handle = server.env.client.workflow.getHandle(id);
+    let status = await handle.query(statusQuery);
+    for (let i = 0; i < 1200 && !status.pending; i++) { await sleep(100); status = await handle.query(statusQuery); }
+    const question = status.pending;
+    assert.equal(question?.id, 'q1', 'the run asks');
+    await first?.kill();
+    workers.push(...await spawnWorkers(server, bundle, taskQueue, 1));
+    const after = await handle.query(statusQuery);
+    assert.deepEqual([after.pending?.id, after.pending?.deadline], [question?.id, question?.deadline], 'the question and its deadline survive the worker');
+    await handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', question: 'q1', guidance: 'write the config map the scaffold writes' }] });
+    const report = await handle.result() as ImplementorReport;
+    assert.equal(report.status, 'succeeded', report.summary);
+    assert.equal(report.pushed, true);
+    assert.equal(report.audit[0]?.answer?.guidance, 'write the config map the scaffold writes');
+    assert.equal(await git(remote.dir, 'rev-parse', 'refs/heads/infra/orders-human'), report.commit);
+    const queues = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? []);
+    assert.ok(new Set(queues.filter((q) => q !== taskQueue)).size >= 2, 'the run moved to the new worker\'s queue');
   });
 });
