@@ -9,7 +9,8 @@ import type { ActivityDeps } from '.';
 
 type Checked = { validations: ValidationResult[]; findings: Finding[] };
 
-async function engine(req: { infraRoot: string; changedFiles?: string[] }): Promise<Checked> {
+/** The validation engine, heartbeating the current activity (what `Validate` and the run's own validation share). */
+export async function engine(req: { infraRoot: string; changedFiles?: string[] }): Promise<Checked> {
   const ctx = Context.current();
   const root = await realRoot(req.infraRoot);
   return inValidationQueue(() => validateRepository({

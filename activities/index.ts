@@ -3,7 +3,9 @@
 // engine, state folder, this worker's own queue), so tests pass doubles without module mocking.
 import type { Implementer } from '../core/implementer';
 import type { Finding, ValidationResult } from '../core/schemas';
+import type { AgentModel } from '../implementers/agent/model';
 import { createScaffoldImplementer } from '../implementers/scaffold';
+import { agentActivities } from './agent';
 import { checkActivities } from './checks';
 import { featureGitActivities } from './feature-git';
 import { implementActivities } from './implement';
@@ -11,7 +13,7 @@ import { workspaceActivities } from './workspace';
 
 export type { AppliedEntry } from '../runtime/changes';
 export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from '../runtime/git';
-export type { StoredProposal, ContextRef, Drafted } from './implement';
+export type { StoredProposal, ContextRef, Drafted, LoadedContext } from './implement';
 export type { OpenedWorkspace, WorkspaceSource } from './workspace';
 
 /** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */
@@ -25,6 +27,8 @@ export interface ActivityDeps {
   stateDir: string;
   /** Implementers by name; each call builds one with the current activity's tools. */
   implementers: Record<string, (tools: ImplementerTools) => Implementer>;
+  /** Implementers that work as agents (the workflow drives their conversation), by name, likewise. */
+  agents?: Record<string, (tools: ImplementerTools) => AgentModel>;
   /** Validation and compliance of the files a run changed (the whole tree when `changedFiles` is absent). */
   validate?: (req: { infraRoot: string; changedFiles?: string[] }) => Promise<{ validations: ValidationResult[]; findings: Finding[] }>;
   /**
@@ -43,6 +47,7 @@ export const defaultImplementers: ActivityDeps['implementers'] = {
 export const createActivities = (deps: ActivityDeps) => ({
   ...workspaceActivities(deps),
   ...implementActivities(deps),
+  ...agentActivities(deps),
   ...checkActivities(deps),
   ...featureGitActivities(deps),
 });

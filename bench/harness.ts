@@ -44,7 +44,7 @@ export async function startLab(): Promise<Lab> {
 export function benchDeps(llmUrl: string): ActivityDeps {
   return {
     stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-bench-state-')),
-    implementers: workerImplementers(loadConfig({ ANTHROPIC_API_KEY: BENCH_API_KEY, ANTHROPIC_BASE_URL: llmUrl })),
+    ...workerImplementers(loadConfig({ ANTHROPIC_API_KEY: BENCH_API_KEY, ANTHROPIC_BASE_URL: llmUrl })),
   };
 }
 

@@ -1,10 +1,10 @@
 // A model with a fixed latency for the benchmarks: the local Messages API answers every request after
-// `latencyMs` with a valid propose_changes reply for the phase asked and the service in the task, so
+// `latencyMs` as a competent agent adding the service of the task beside the catalog service would —
+// read the sibling and the overlays, write the new base and edit the overlays, validate, finish — so
 // that the time of an LLM call is known and everything measured beyond it is ours.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ChangeSet, Phase } from '../core/schemas';
-import { startFakeAnthropic, toolReply, type FakeAnthropic, type MessagesRequestBody } from '../test/helpers/fake-anthropic';
+import { startFakeAnthropic, type FakeAnthropic, type MessagesRequestBody, type ScriptedReply } from '../test/helpers/fake-anthropic';
 import { EXAMPLES } from '../test/helpers/repo';
 
 const exemplar = (file: string) => readFileSync(path.join(EXAMPLES, 'infra/apps/base/catalog', file), 'utf8');
@@ -13,64 +13,39 @@ const CATALOG = { deployment: exemplar('deployment.yaml'), service: exemplar('se
 const baseKustomization = (files: string[]) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop\nresources:\n${files.map((f) => `  - ${f}\n`).join('')}`;
 
-const op = (p: string, content: string, phase: Phase) => ({ path: p, action: 'write' as const, content, phase });
+/** Model turns of one run: look, write, validate, finish. */
+export const AGENT_TURNS = 4;
 
-function text(content: string | Record<string, unknown>[] | undefined): string {
-  if (typeof content === 'string') return content;
-  return (content ?? []).map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n');
-}
+const call = (name: string, input: unknown) => ({ name, input });
 
-/** The overlay kustomizations the phase message shows, as the model would read them. */
-function overlaysShown(message: string): { path: string; content: string }[] {
-  const found: { path: string; content: string }[] = [];
-  for (const m of message.matchAll(/^### (apps\/(?!base\/)[^/\s]+\/kustomization\.yaml)[^\n]*\n```yaml\n([\s\S]*?)\n```/gm)) {
-    if (m[1] && m[2] !== undefined) found.push({ path: m[1], content: `${m[2]}\n` });
-  }
-  return found;
-}
-
-/** What a competent model proposes for `phase` of adding `service` beside the catalog service. */
-export function changeSetFor(service: string, phase: Phase, message: string): ChangeSet {
+/** The agent's turn `step` of adding `service` beside catalog. */
+export function agentTurn(service: string, step: number): ScriptedReply {
   const dir = `apps/base/${service}`;
   const mirror = (s: string) => s.replaceAll('catalog', service);
-  switch (phase) {
-    case 'base':
-      return {
-        operations: [op(`${dir}/deployment.yaml`, mirror(CATALOG.deployment), 'base'), op(`${dir}/kustomization.yaml`, baseKustomization(['deployment.yaml']), 'base')],
-        assumptions: [{ text: `REVIEW: ${service} mirrors catalog's port, limits and probes` }],
-        dependencies: [{ kind: 'image', description: `ghcr.io/acme/${service}:1.0.0` }],
-      };
-    case 'overlay':
-      return {
-        operations: overlaysShown(message)
-          .filter((o) => !o.content.includes(`../base/${service}\n`))
-          .map((o) => op(o.path, o.content.replace(/^resources:\n/m, `resources:\n  - ../base/${service}\n`), 'overlay')),
-        assumptions: [], dependencies: [],
-      };
-    case 'network':
-      return {
-        operations: [op(`${dir}/service.yaml`, mirror(CATALOG.service), 'network'), op(`${dir}/kustomization.yaml`, baseKustomization(['deployment.yaml', 'service.yaml']), 'network')],
-        assumptions: [], dependencies: [],
-      };
-    case 'config':
-      return { operations: [], assumptions: [{ text: 'no configuration needed' }], dependencies: [] };
-    case 'gitops':
-      return { operations: [], assumptions: [{ text: 'clusters/*/apps.yaml already syncs the overlays' }], dependencies: [] };
-  }
+  const overlay = (env: string) => call('Edit', { file_path: `apps/${env}/kustomization.yaml`, old_string: '  - ../base/catalog\n', new_string: `  - ../base/catalog\n  - ../base/${service}\n` });
+  const turns = [
+    [call('Read', { file_path: 'apps/base/catalog/deployment.yaml' }), call('Read', { file_path: 'apps/base/catalog/service.yaml' }), call('Read', { file_path: 'apps/staging/kustomization.yaml' }), call('Read', { file_path: 'apps/production/kustomization.yaml' })],
+    [
+      call('Write', { file_path: `${dir}/deployment.yaml`, content: mirror(CATALOG.deployment) }),
+      call('Write', { file_path: `${dir}/service.yaml`, content: mirror(CATALOG.service) }),
+      call('Write', { file_path: `${dir}/kustomization.yaml`, content: baseKustomization(['deployment.yaml', 'service.yaml']) }),
+      overlay('staging'), overlay('production'),
+    ],
+    [call('Validate', {})],
+    [call('Finish', { summary: `${service} beside catalog`, assumptions: [`REVIEW: ${service} mirrors catalog's port, limits and probes`], dependencies: [`ghcr.io/acme/${service}:1.0.0`] })],
+  ];
+  return { kind: 'turn', calls: turns[Math.min(step, turns.length - 1)] ?? [] };
 }
 
-/** The service and phase a request is about; a fix request (none expected) gets an empty change set. */
-export function replyTo(body: MessagesRequestBody | undefined): ChangeSet {
+/** The service of the task and the step of the conversation (the model's own replies so far). */
+export function replyTo(body: MessagesRequestBody | undefined): ScriptedReply {
   const system = Array.isArray(body?.system) ? body.system.map((b) => b.text).join('\n') : String(body?.system ?? '');
-  const task = system.slice(system.indexOf('# The task'));
-  const service = /"service": "([a-z0-9-]+)"/.exec(task)?.[1];
-  const message = text(body?.messages[0]?.content);
-  const phase = /^Phase "(base|overlay|config|network|gitops)"/.exec(message)?.[1] as Phase | undefined;
-  if (!service || !phase) return { operations: [], assumptions: [], dependencies: [] };
-  return changeSetFor(service, phase, message);
+  const service = /"service": "([a-z0-9-]+)"/.exec(system.slice(system.indexOf('# The task')))?.[1] ?? 'unnamed';
+  const step = (body?.messages ?? []).filter((m) => m.role === 'assistant').length;
+  return agentTurn(service, step);
 }
 
 /** A Messages API on 127.0.0.1 that answers every request after `latencyMs`. */
 export function startFixedLatencyLlm(latencyMs: number): Promise<FakeAnthropic> {
-  return startFakeAnthropic({ record: false, respond: (body) => toolReply(replyTo(body), { delayMs: latencyMs }) });
+  return startFakeAnthropic({ record: false, respond: (body) => ({ ...replyTo(body), delayMs: latencyMs }) });
 }

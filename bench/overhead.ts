@@ -3,13 +3,13 @@
 // Runs alternate so that drift in the machine's load hits both sides alike; medians are compared.
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type ActivityDeps, type StoredProposal } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 import { clearValidationCache } from '../validation';
-import { PHASES, type ImplementorReport, type ValidationResult } from '../core/schemas';
+import type { ImplementorReport, ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { benchDeps, benchWorker, log, median, round, series, timed, workspace, type Lab, type Workspace } from './harness';
 import { historyTiming, type HistoryTiming } from './history-timing';
-import { startFixedLatencyLlm } from './llm';
+import { AGENT_TURNS, startFixedLatencyLlm } from './llm';
 
 export interface OverheadFigures {
   latencyMs: number;
@@ -23,7 +23,7 @@ export interface OverheadFigures {
   directCpuS: number[];
   /** Medians of where the Temporal runs' time went, from their histories. */
   history: { activityMs: number; dispatchMs: number; orchestrationMs: number; serverMs: number; workflowTasks: number };
-  /** The LLM's share of a run: five phases at `latencyMs`. */
+  /** The LLM's share of a run: the agent's turns at `latencyMs`. */
   llmFloorMs: number;
   overheadRatio: number;
 }
@@ -34,19 +34,18 @@ export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): 
   const env = new MockActivityEnvironment();
   const call = <A, R>(fn: (arg: A) => Promise<R>, arg: A) => env.run<[A], R, typeof fn>(fn, arg);
   const { infraRoot, input } = ws;
-  // Both reads at once, as the workflow does them.
-  const [scopeFiles, { profile, knowledge }] = await Promise.all([
-    call(acts.readScope, { infraRoot, files: input.files }),
-    call(acts.surveyPatterns, { infraRoot, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }),
-  ]);
-  const ctx = { input, profile, scopeFiles, knowledge };
+  const loaded = await call(acts.loadContext, { infraRoot, files: input.files, implementer: input.implementer, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) });
   const changed = new Set<string>();
-  for (const [i, phase] of PHASES.entries()) {
-    // Without `split` a proposal is always made here (no model call to hand on).
-    const { changeSet } = (await call(acts.proposePhase, { ctx, phase })) as StoredProposal;
-    if (!changeSet.operations.length) continue;
-    const entries = await call(acts.applyChangeSet, { infraRoot, changeSet, journalKey: `${id}/${i + 1}-${phase}` });
-    for (const e of entries) changed.add(e.path);
+  let conversation: string | undefined;
+  // The agent's turns and their tool calls, as the workflow drives them, until it finishes.
+  for (let turn = 0; ; turn++) {
+    const key = `${id}/a1/t${turn}`;
+    const r = await call(acts.agentTurn, { implementer: input.implementer, infraRoot, key, ...(conversation ? { conversation } : { ctx: { input, ref: loaded.ref } }) });
+    if (r.kind !== 'reply') throw new Error(`the direct run's turn ${turn} was ${r.kind}`);
+    const b = await call(acts.agentTools, { infraRoot, conversation: r.conversation, key: `${key}/tools`, touched: [...changed] });
+    conversation = b.conversation;
+    for (const w of b.written) changed.add(w.path);
+    if (b.finish) break;
   }
   // The validation that passes carries the compliance checklist (no separate step on this path).
   const { validations } = await call(acts.validateChanges, { infraRoot, changedFiles: [...changed] });
@@ -108,6 +107,6 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
       orchestrationMs: median(splits.map((x) => x.orchestrationMs)), serverMs: median(splits.map((x) => x.serverMs)),
       workflowTasks: median(splits.map((x) => x.workflowTasks)),
     },
-    llmFloorMs: PHASES.length * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
+    llmFloorMs: AGENT_TURNS * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
   };
 }

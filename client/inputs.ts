@@ -49,6 +49,7 @@ export interface ImplementFlags extends SourceFlags {
   spec?: string;
   implementer?: string;
   maxAttempts?: string;
+  maxTurns?: string;
   humanDeadline?: string;
   budgetUsd?: string;
   remind?: string;
@@ -75,6 +76,7 @@ export function implementInput(flags: ImplementFlags, env: NodeJS.ProcessEnv = p
   if (implementer === 'scaffold' && !spec) throw new UsageError('--implementer scaffold needs --spec FILE (a service spec); use --implementer anthropic for free-form features');
   const options: Record<string, unknown> = {};
   if (flags.maxAttempts !== undefined) options.maxAttempts = Number(flags.maxAttempts);
+  if (flags.maxTurns !== undefined) options.maxTurns = Number(flags.maxTurns);
   if (flags.humanDeadline !== undefined) options.humanDeadline = flags.humanDeadline;
   Object.assign(options, spendingAndReminders(flags));
   if (flags.hostTimeout !== undefined) options.hostTimeout = flags.hostTimeout;

@@ -9,6 +9,8 @@ export interface ProgressRow {
   waiting?: boolean;
   /** How the scope ended, once it has. */
   status?: RunStatus;
+  /** An agent's last tool calls in this phase. */
+  doing?: string;
 }
 
 export class ProgressDisplay {
@@ -21,7 +23,7 @@ export class ProgressDisplay {
 
   private line(r: ProgressRow): string {
     const icon = r.waiting ? '⏸' : r.status === 'succeeded' ? '✔' : r.status ? '✖' : '…';
-    return `${icon} ${r.scope.padEnd(24)} ${r.status ?? r.phase}${r.attempt && !r.status ? ` (attempt ${r.attempt})` : ''}${r.waiting ? ' — waiting for a human' : ''}`;
+    return `${icon} ${r.scope.padEnd(24)} ${r.status ?? r.phase}${r.attempt && !r.status ? ` (attempt ${r.attempt})` : ''}${r.waiting ? ' — waiting for a human' : r.doing && !r.status ? ` — ${r.doing}` : ''}`;
   }
 
   update(rows: ProgressRow[]): void {

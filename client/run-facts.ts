@@ -7,6 +7,7 @@ import { childWorkflowId, type FeatureInput } from '../core/feature';
 import type { ImplementorInput, ImplementorReport, RunStatus } from '../core/schemas';
 import { childProgressSignal, FEATURE_WORKFLOW, ImplementorPhaseKey, type RunProgress } from '../workflows/messages';
 import type { HistoryEvent } from './history';
+import { batchLine, type BatchResult } from '../core/agent';
 
 /** A scope a run works on: the run itself (an implement run) or one of a feature's children. */
 export interface ScopeRef {
@@ -17,6 +18,8 @@ export interface ScopeRef {
 export type RunFact =
   | { kind: 'started'; feature: boolean; scope: string; children: ScopeRef[] }
   | { kind: 'phase'; phase: string }
+  /** An agent's tool calls of one turn ran: `Read apps/x.yaml · Validate: 2 failures`. */
+  | { kind: 'tools'; line: string }
   | { kind: 'child-started'; workflowId: string }
   | { kind: 'child-progress'; progress: RunProgress }
   | { kind: 'child-closed'; workflowId: string; status: RunStatus }
@@ -26,10 +29,21 @@ export type RunFact =
 export type ClosedHow = 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed out' | 'continued as new';
 
 export class FactReader {
+  /** Activity types by the id of the event that scheduled them: a completion names only that id. */
+  private readonly scheduled = new Map<string, string>();
+
   constructor(private readonly converter: LoadedDataConverter, private readonly namespace: string, private readonly workflowId: string) {}
 
   /** The facts of one event, in the order they happened; most events say nothing about progress. */
   async read(e: HistoryEvent): Promise<RunFact[]> {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'agentTools') this.scheduled.set(String(e.eventId), scheduled.activityType.name);
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed && this.scheduled.get(String(completed.scheduledEventId)) === 'agentTools') {
+      const [batch] = await this.decode(completed.result?.payloads);
+      const results = (batch as Partial<BatchResult> | undefined)?.results;
+      return Array.isArray(results) ? [{ kind: 'tools', line: batchLine(results) }] : [];
+    }
     if (e.workflowExecutionStartedEventAttributes) {
       const type = e.workflowExecutionStartedEventAttributes.workflowType?.name ?? '';
       const [input] = await this.decode(e.workflowExecutionStartedEventAttributes.input?.payloads);

@@ -37,6 +37,9 @@ export class RunTracker {
       case 'phase':
         this.ownChanges++;
         return this.phase(f.phase);
+      case 'tools':
+        this.row.doing = f.line;
+        return true;
       case 'child-progress':
         this.childProgress(f.progress);
         return false;
@@ -55,6 +58,7 @@ export class RunTracker {
     if (phase === 'validate' && !this.feature) this.row.attempt = (this.row.attempt ?? 0) + 1;
     this.row.phase = phase;
     this.row.waiting = phase === 'awaiting-human';
+    delete this.row.doing;
     return true;
   }
 

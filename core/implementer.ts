@@ -1,5 +1,6 @@
 // The implementer contract: given the run's context, propose the change set of one phase, or a
-// fix for failed validations. Implementations live in implementers/.
+// fix for failed validations (the offline scaffold). An implementer that works as an agent is driven
+// turn by turn instead (core/agent.ts, implementers/agent/). Implementations live in implementers/.
 import type { ChangeSet, ImplementorInput, LlmUsage, Phase, ValidationResult, Finding } from './schemas';
 import type { PatternProfile } from './patterns';
 
@@ -54,24 +55,4 @@ export interface Implementer {
   readonly name: string;
   implementPhase(ctx: ImplementContext, phase: Phase, repo: RepoReader): Promise<Proposal>;
   fix(ctx: ImplementContext, request: FixRequest, repo: RepoReader): Promise<Proposal>;
-  /**
-   * Implementers that call a model split each proposal in two, so that the call can run on any
-   * worker while the repository stays on the one holding the workspace: `draft` reads the repository
-   * and writes the request (there), `ask` makes the call (anywhere). Without them, a proposal is one step.
-   */
-  model?: {
-    draftPhase(ctx: ImplementContext, phase: Phase, repo: RepoReader): Promise<ModelRequest>;
-    draftFix(ctx: ImplementContext, request: FixRequest, repo: RepoReader): Promise<ModelRequest>;
-    ask(request: ModelRequest): Promise<Proposal>;
-  };
-}
-
-/** What a model is asked, as plain data (it travels through history to the worker that calls the model). */
-export interface ModelRequest {
-  implementer: string;
-  /** The system prompt's blocks (the stable, cached prefix first). */
-  system: { type: 'text'; text: string; cache_control?: { type: 'ephemeral' } }[];
-  user: string;
-  /** When set, every operation must be tagged with this phase. */
-  phase?: Phase;
 }

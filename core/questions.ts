@@ -4,7 +4,11 @@ import type { AnswerAction } from './phases';
 
 
 /** What a question is about. */
-export type QuestionKind = 'validation' | 'budget' | 'merge-conflict' | 'merged-tree' | 'delivery';
+export type QuestionKind = 'validation' | 'budget' | 'merge-conflict' | 'merged-tree' | 'delivery'
+  /** The agent itself asks (AskUserQuestion); the answer goes back to it. */
+  | 'agent'
+  /** The agent used its turns of an attempt without finishing. */
+  | 'turns';
 
 /** A question a run asks a human, with everything needed to answer it. */
 export interface Question {

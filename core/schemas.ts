@@ -70,6 +70,10 @@ export const ImplementorOptions = z
     reminders: z.array(durationString).max(10).default(['1h']),
     /** The most the run may spend on LLM calls, in US dollars; the next call that would pass it asks a human first. */
     budgetUsd: z.number().positive().max(100_000).optional(),
+    /** Set by a feature workflow: `budgetUsd` is the feature's, one pool its scopes draw from through it. */
+    budgetPool: z.boolean().optional(),
+    /** Model turns an agent may take in one attempt before a human is asked whether it goes on (default 60). */
+    maxTurns: z.number().int().min(1).max(1000).optional(),
     /** Set by a feature workflow: the queue of the worker that holds this run's worktree. */
     activityTaskQueue: z.string().min(1).optional(),
     /**
@@ -260,6 +264,9 @@ export interface ImplementorReport {
   audit: AuditEntry[];
   /** Why the run ended as it did, in one or two sentences. */
   summary: string;
+  /** An agent's run: every file it read, and how many turns and tool calls it took. */
+  filesRead?: string[];
+  agent?: { turns: number; toolCalls: number };
   /** Runs from a Git remote: where the result went (the commit is null when the run changed nothing). */
   remote?: string;
   branch?: string;

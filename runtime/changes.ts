@@ -18,6 +18,8 @@ export interface ApplyRequest {
   changeSet: StoredChangeSet;
   /** Stable across retries of the same step (workflow id + step), so a retry reuses its journal. */
   journalKey: string;
+  /** Every "before" by reference, however small (an agent's run keeps file contents out of history). */
+  beforeByRef?: boolean;
 }
 
 const journalFile = (stateDir: string, key: string) =>
@@ -55,7 +57,7 @@ export async function applyChangeSet(stateDir: string, req: ApplyRequest): Promi
     const action: AppliedEntry['action'] =
       prior === after ? 'unchanged' : prior === null ? 'created' : after === null ? 'deleted' : 'modified';
     // Large "before" contents go to the store, so history only carries their digest.
-    const recorded = prior !== null && prior.length > INLINE_LIMIT ? { ref: await store.put(prior) } : prior;
+    const recorded = prior !== null && (req.beforeByRef || prior.length > INLINE_LIMIT) ? { ref: await store.put(prior) } : prior;
     result.set(op.path, { path: op.path, before: recorded, action });
   }
   return [...result.values()];

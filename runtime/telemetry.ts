@@ -6,7 +6,7 @@ import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@op
 import { Context } from '@temporalio/activity';
 import type { Logger, MetricMeter } from '@temporalio/common';
 import type { UsageCounters } from '../core/phases';
-import { BUILT_IN_PRICES, costUsd, type PriceTable } from '../core/pricing';
+import { BUILT_IN_PRICES, costUsd, priceOf, type ModelPrice, type PriceTable } from '../core/pricing';
 import { ATTR, METRIC, TRACER_NAME } from '../core/telemetry';
 
 interface Settings {
@@ -67,25 +67,8 @@ export async function traceLlmCall<T extends { usage: UsageCounters }>(model: st
     const started = performance.now();
     try {
       const reply = await call();
+      const cost = countLlmUsage(span, model, reply.usage, 'ok');
       const u = reply.usage;
-      const cost = costUsd(model, u, settings.prices);
-      span.setAttributes({
-        // As the conventions count input: cached tokens included (the report's inputTokens are the uncached ones).
-        'gen_ai.usage.input_tokens': u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
-        'gen_ai.usage.output_tokens': u.outputTokens,
-        'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens,
-        'gen_ai.usage.cache_write.input_tokens': u.cacheWriteTokens,
-        ...(cost !== undefined ? { [ATTR.costUsd]: cost } : {}),
-      });
-      const m = settings.meter;
-      if (m) {
-        m.createCounter(METRIC.llmCalls, undefined, 'Messages API calls').add(1, { model, outcome: 'ok' });
-        const tokens = m.createCounter(METRIC.llmTokens, undefined, 'LLM tokens by kind');
-        for (const [kind, n] of [['input', u.inputTokens], ['output', u.outputTokens], ['cache_read', u.cacheReadTokens], ['cache_write', u.cacheWriteTokens]] as const) {
-          if (n > 0) tokens.add(n, { model, kind });
-        }
-        if (cost !== undefined) m.createHistogram(METRIC.llmCost, 'float', 'USD', 'dollars per LLM call').record(cost, { model });
-      }
       activityLog()?.info('llm call', {
         model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, cacheReadTokens: u.cacheReadTokens, cacheWriteTokens: u.cacheWriteTokens,
         costUsd: cost ?? 'unknown (no price for this model: set INFRA_IMPLEMENTOR_LLM_PRICES)', seconds: seconds(started),
@@ -93,13 +76,43 @@ export async function traceLlmCall<T extends { usage: UsageCounters }>(model: st
       return reply;
     } catch (err) {
       const type = failed(span, err);
-      settings.meter?.createCounter(METRIC.llmCalls, undefined, 'Messages API calls').add(1, { model, outcome: type });
+      // A reply that broke after the API began to serve it was paid for: its tokens count too.
+      const usage = (err as { usage?: UsageCounters } | undefined)?.usage;
+      if (usage) countLlmUsage(span, model, usage, type);
+      else settings.meter?.createCounter(METRIC.llmCalls, undefined, 'Messages API calls').add(1, { model, outcome: type });
       activityLog()?.warn('llm call failed', { model, errorType: type, seconds: seconds(started) });
       throw err;
     } finally {
       span.end();
     }
   });
+}
+
+/** The tokens and cost of one reply on its span and in the metrics; the cost, when the model has a price. */
+function countLlmUsage(span: Span, model: string, u: UsageCounters, outcome: string): number | undefined {
+  const cost = costUsd(model, u, settings.prices);
+  span.setAttributes({
+    // As the conventions count input: cached tokens included (the report's inputTokens are the uncached ones).
+    'gen_ai.usage.input_tokens': u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
+    'gen_ai.usage.output_tokens': u.outputTokens,
+    'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens,
+    'gen_ai.usage.cache_write.input_tokens': u.cacheWriteTokens,
+    ...(cost !== undefined ? { [ATTR.costUsd]: cost } : {}),
+  });
+  const m = settings.meter;
+  if (!m) return cost;
+  m.createCounter(METRIC.llmCalls, undefined, 'Messages API calls').add(1, { model, outcome });
+  const tokens = m.createCounter(METRIC.llmTokens, undefined, 'LLM tokens by kind');
+  for (const [kind, n] of [['input', u.inputTokens], ['output', u.outputTokens], ['cache_read', u.cacheReadTokens], ['cache_write', u.cacheWriteTokens]] as const) {
+    if (n > 0) tokens.add(n, { model, kind });
+  }
+  if (cost !== undefined) m.createHistogram(METRIC.llmCost, 'float', 'USD', 'dollars per LLM call').record(cost, { model });
+  return cost;
+}
+
+/** A model's price by the worker's table (built-in prices and INFRA_IMPLEMENTOR_LLM_PRICES). */
+export function llmPrice(model: string): ModelPrice | undefined {
+  return priceOf(model, settings.prices);
 }
 
 export interface CommandInfo {

@@ -1,6 +1,6 @@
-// The benchmarks' stand-in model must keep producing a real change: if the prompts drift (phase
-// header, task block, overlay listing), its replies would turn empty and every ratio would measure
-// nothing. One direct run through the real anthropic implementer, no Temporal, no latency.
+// The benchmarks' stand-in model must keep producing a real change: if the prompts drift (the task
+// block, the tools), its turns would fail and every ratio would measure
+// nothing. One direct run of the agent through the activities, no Temporal, no latency.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

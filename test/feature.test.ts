@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -19,22 +18,13 @@ import { recordHistory } from './helpers/histories';
 import { scriptedImplementer, write } from './helpers/implementers';
 import { EXAMPLES, PROJECT_ROOT, branches, checkout, git, gitCopy, specFile } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
+import { until } from './helpers/until';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/infra-implementor.js');
 const BROKEN = 'a: [1, 2\n';
 const CONFIGMAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  a: "1"\n';
 
 const service = (name: string, port: number) => ({ service: name, image: `ghcr.io/acme/${name}:1.0.0`, port });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < tries; i++) {
-    const v = await probe().catch((e) => { last = e; return undefined; });
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 describe('featureImplementor on a real server and real git', () => {
   let server: TestServer;

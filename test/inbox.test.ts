@@ -5,26 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { inboxQuery } from '../client/inbox';
 import { STATUS_DEADLINE_MS } from '../client/status-read';
 import { BIN, shellWords, startCliServer, type CliServer } from './helpers/cli-process';
 import { EXAMPLES, brokenStaging, specFile } from './helpers/repo';
+import { until } from './helpers/until';
 
 const SPEC = path.join(EXAMPLES, 'orders.spec.yaml');
 
 /** Probe until it gives a value; the dev server's visibility catches up within seconds. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 interface Entry { run: string; askingRun: string; scope: string; id: string; askedAt: string; deadline: string; atDeadline: string; failures: { validator: string; target: string }[]; answer: string }
 
 describe('the inbox', () => {

@@ -7,20 +7,23 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parsePriceTable } from '../core/pricing';
 import { ImplementorInput, type ImplementorReport } from '../core/schemas';
 import type { NotifyEvent } from '../runtime/notify';
 import { configureInstrumentation } from '../runtime/telemetry';
-import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
+import { answerUpdate, featureAnswerUpdate, featureStatusQuery, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
 import { loadConfig } from '../worker/config';
 import { workerImplementers } from '../worker/implementers';
-import { startFakeAnthropic, toolReply, type FakeAnthropic } from './helpers/fake-anthropic';
+import { startFakeAnthropic, turn, type FakeAnthropic } from './helpers/fake-anthropic';
+import { ImplementorClient } from '../client/client';
+import { featureInput } from '../client/inputs';
+import type { FeatureInput, FeatureReport } from '../core/feature';
+import { agentInput, agentRepo, explorationScript, perScope } from './helpers/agent-script';
 import { scriptedImplementer, write } from './helpers/implementers';
-import { phases } from './helpers/orders-replies';
-import { EXAMPLES, gitCopy, gitStatus } from './helpers/repo';
+import { EXAMPLES, gitCopy, gitStatus, specFile } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
+import { until } from './helpers/until';
 
 type Implementor = (i: ImplementorInput) => Promise<ImplementorReport>;
 
@@ -43,15 +46,6 @@ async function endpoint(failFirst = 0) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, posts: () => posts, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, tries = 300): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('notifications and the budget', () => {
@@ -92,47 +86,114 @@ describe('notifications and the budget', () => {
     }
   });
 
-  describe('the budget', () => {
+  describe('the budget, before every call', () => {
     let fake: FakeAnthropic;
     before(async () => { fake = await startFakeAnthropic(); });
     after(async () => { await fake?.close(); });
-
-    it('with calls of $0.10 and a $0.25 budget, the run asks before the 3rd call; abort restores the repository and no 3rd call is made', async () => {
-      // 100 000 input tokens at $1 per million: $0.10 a call, by a price table of the worker's own.
-      const usage = { input_tokens: 100_000, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-      fake.enqueue(...phases().map((c) => toolReply(c, { usage })));
-      const config = loadConfig({
-        ANTHROPIC_API_KEY: 'sk-ant-budget-test', ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_MODEL: 'claude-budget-test',
-        INFRA_IMPLEMENTOR_LLM_PRICES: JSON.stringify({ 'claude-budget-test': { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 } }),
-      });
+    // $1 per million tokens of every kind, by a price table of the worker's own: a call's estimate is
+    // its prompt plus a full reply (16 384 tokens), about $0.02; what it really costs is near $0.004.
+    const config = () => loadConfig({
+      ANTHROPIC_API_KEY: 'sk-ant-budget-test', ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_MODEL: 'claude-budget-test',
+      INFRA_IMPLEMENTOR_LLM_PRICES: JSON.stringify({ 'claude-budget-test': { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 } }),
+    });
+    const figures = (q: string) => {
+      const m = /\(\$([\d.]+) spent of \$([\d.]+), and the next call may cost up to \$([\d.]+)\)/.exec(q);
+      assert.ok(m, q);
+      return { spent: Number(m[1]), limit: Number(m[2]), next: Number(m[3]) };
+    };
+    async function budgetRun(budgetUsd: number, during: (h: WorkflowHandle<Implementor>) => Promise<void>) {
+      const cfg = config();
       // What the worker does at start-up with INFRA_IMPLEMENTOR_LLM_PRICES (this test's worker runs in-process).
-      configureInstrumentation({ prices: config.INFRA_IMPLEMENTOR_LLM_PRICES ?? parsePriceTable('{}') });
-      const repo = await gitCopy(EXAMPLES);
-      const { worker, taskQueue } = await server.worker({ implementers: workerImplementers(config) });
-      const input = ImplementorInput.parse({
-        featureDescription: 'Add the orders service', scope: 'orders service', infraRoot: path.join(repo, 'infra'), implementer: 'anthropic',
-        options: { budgetUsd: 0.25 },
-      });
+      configureInstrumentation({ prices: cfg.INFRA_IMPLEMENTOR_LLM_PRICES ?? parsePriceTable('{}') });
+      const { repo, infraRoot } = await agentRepo();
+      const { worker, taskQueue } = await server.worker(workerImplementers(cfg));
       const report = await worker.runUntil(async () => {
-        const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `budget-${Date.now()}`, args: [input] }) as WorkflowHandle<Implementor>;
+        const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `budget-${Date.now()}`, args: [agentInput(infraRoot, { budgetUsd })] }) as WorkflowHandle<Implementor>;
+        await during(handle);
+        return handle.result();
+      });
+      return { report, repo };
+    }
+
+    it('the first call of a run is priced too: below its estimate, the run asks before any call; abort leaves the repository as it was', async () => {
+      fake.enqueue(...explorationScript());
+      const { report, repo } = await budgetRun(0.0001, async (handle) => {
         const status = await until('the budget question', async () => { const s = await handle.query(statusQuery); return s.pending ? s : undefined; });
         assert.equal(status.pending?.kind, 'budget');
-        assert.match(status.pending?.question ?? '', /would pass its budget \(\$0\.2000 spent of \$0\.2500, and one proposal has cost up to \$0\.1000\)/);
-        assert.equal(fake.messageRequests().length, 2, 'asked before the 3rd call');
-        assert.equal(status.usage?.costUsd?.toFixed(4), '0.2000', 'the cost is live in status');
+        const f = figures(status.pending?.question ?? '');
+        assert.deepEqual([f.spent, f.limit], [0, 0.0001]);
+        assert.ok(f.next > 0.016, 'a full reply at the output price is in the estimate');
+        assert.equal(fake.messageRequests().length, 0, 'no call made');
+        assert.ok(fake.countRequests().length >= 1, 'the prompt was counted by the API');
         await assert.rejects(
-          handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', budgetUsd: 0.26 }] }),
-          (e: Error) => /give --budget-usd above \$0\.3000/.test(String((e.cause as Error | undefined)?.message)),
+          handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', budgetUsd: 0.00015 }] }),
+          (e: Error) => /give --budget-usd above \$0\.0\d+/.test(String((e.cause as Error | undefined)?.message)),
         );
         await handle.executeUpdate(answerUpdate, { args: [{ action: 'abort' }] });
-        return handle.result();
       });
       assert.equal(report.status, 'aborted');
       assert.match(report.summary, /A human stopped the spending at the budget/);
-      assert.equal(fake.messageRequests().length, 2, 'no call after the question');
-      assert.equal(report.llmUsage.costUsd?.toFixed(4), '0.2000');
-      assert.deepEqual(Object.keys(report.llmUsage.byModel ?? {}), ['claude-budget-test']);
-      assert.equal(await gitStatus(repo), '', 'abort restored the repository');
+      assert.equal(report.llmUsage.calls, 0);
+      assert.equal(await gitStatus(repo), '', 'nothing written');
+    });
+
+    it('mid-run, the call that would pass the budget is asked about before it is made; a raised budget lets the run finish, and the cost is every reply served', async () => {
+      await fake.close();
+      fake = await startFakeAnthropic();
+      fake.enqueue(...explorationScript());
+      const { report } = await budgetRun(0.03, async (handle) => {
+        const status = await until('the budget question', async () => { const s = await handle.query(statusQuery); return s.pending ? s : undefined; });
+        const f = figures(status.pending?.question ?? '');
+        assert.ok(f.spent <= 0.03 && f.spent + f.next > 0.03, `${f.spent} + ${f.next} passes 0.03`);
+        assert.equal(status.usage?.costUsd?.toFixed(4), f.spent.toFixed(4), 'the cost is live in status');
+        assert.ok(fake.messageRequests().length >= 2, 'some calls fitted');
+        await handle.executeUpdate(answerUpdate, { args: [{ action: 'retry', budgetUsd: 1 }] });
+      });
+      assert.equal(report.status, 'succeeded', report.summary);
+      const served = fake.messageRequests().flatMap((r) => (r.usage ? [r.usage] : []));
+      const priced = served.reduce((n, u) => n + (u.input_tokens + u.output_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens) / 1e6, 0);
+      assert.equal(report.llmUsage.costUsd?.toFixed(6), priced.toFixed(6));
+      assert.deepEqual(report.audit.map((a) => [a.kind, a.answer?.action]), [['budget', 'retry']]);
+    });
+  
+    it('a feature\'s scopes draw from one pool: the feature asks once when the pool is spent, and its answer stops every scope', async () => {
+      await fake.close();
+      const note = (env: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${env}-note\ndata:\n  note: "${env}"\n`;
+      const script = (env: string) => [
+        turn(['Glob', { pattern: `apps/${env}/*` }]),
+        turn(['Write', { file_path: `apps/${env}/note.yaml`, content: note(env) }]),
+        turn(['Read', { file_path: `apps/${env}/note.yaml` }]),
+        turn(['Finish', { summary: 'noted', assumptions: [], dependencies: [] }]),
+      ];
+      fake = await startFakeAnthropic({ respond: perScope({ 'staging note': script('staging'), 'production note': script('production') }) });
+      const cfg = config();
+      configureInstrumentation({ prices: cfg.INFRA_IMPLEMENTOR_LLM_PRICES ?? parsePriceTable('{}') });
+      const infraRoot = path.join(await gitCopy(EXAMPLES), 'infra');
+      const spec = specFile({ feature: 'Notes per environment', infraRoot, implementer: 'anthropic', scopes: [{ scope: 'staging note' }, { scope: 'production note' }] });
+      // Four calls of either scope fit (about $0.02 each estimated, $0.004 spent), not all eight.
+      const input = featureInput({ spec, budgetUsd: '0.05' }, { ANTHROPIC_API_KEY: 'set' });
+      const { workers, taskQueue } = await server.workers(workerImplementers(cfg));
+      const client = new ImplementorClient(server.env.client, taskQueue);
+      const report = await workers.runUntil(async () => {
+        const id = await client.startFeature(input);
+        const handle = server.env.client.workflow.getHandle(id) as WorkflowHandle<(i: FeatureInput) => Promise<FeatureReport>>;
+        const status = await until('the feature\'s budget question', async () => { const s = await handle.query(featureStatusQuery); return s.pending ? s : undefined; });
+        assert.equal(status.pending?.kind, 'budget');
+        assert.match(status.pending?.question ?? '', /The feature's LLM budget would be passed \(\$[\d.]+ spent or granted of the feature's \$0\.0500, and the next call of "(staging|production) note" may cost up to \$[\d.]+\)/);
+        const spent = status.usage?.costUsd ?? 0;
+        assert.ok(spent <= 0.05, `the scopes spent ${spent} of 0.05`);
+        assert.ok(fake.messageRequests().length < 8, 'not every call was made');
+        assert.deepEqual(status.questions.map((q) => q.id), [status.pending?.id], 'one question for the whole feature');
+        await handle.executeUpdate(featureAnswerUpdate, { args: [{ action: 'accept', question: status.pending?.id }] });
+        return handle.result();
+      });
+      assert.ok(report.llmUsage.costUsd !== undefined && report.llmUsage.costUsd <= 0.05, `the feature spent ${report.llmUsage.costUsd}`);
+      // The scope whose call did not fit stopped there (accepted); the other may have finished before.
+      assert.ok(report.children.some((c) => c.status === 'accepted'));
+      assert.ok(report.children.every((c) => c.status === 'accepted' || c.status === 'succeeded'), JSON.stringify(report.children));
+      assert.equal(report.status === 'accepted' || report.status === 'partial' || report.status === 'succeeded', true, report.summary);
+      assert.equal(report.llmUsage.calls, fake.messageRequests().length, 'every reply served is counted');
+      assert.deepEqual(report.audit.map((a) => [a.kind, a.answer?.action]), [['budget', 'accept']]);
     });
   });
 });

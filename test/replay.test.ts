@@ -11,6 +11,7 @@ import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
 import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, RUN_WORKSPACE } from '../workflows/implementor';
 import { NOTIFY_HUMANS } from '../workflows/notices';
+import { AGENT_IMPLEMENTER } from '../workflows/agent';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
@@ -22,8 +23,10 @@ const IMPLEMENTOR_PATHS = ['implementor-happy', 'implementor-fix-on-attempt-2', 
 const FEATURE_PATHS = ['feature-fanout', 'feature-merge-conflict'];
 /** Runs from a Git remote: one implement run (pushed), one two-scope feature (each scope a run of its own). */
 const REMOTE_PATHS = ['implementor-remote', 'feature-remote'];
+/** The Claude implementer as an agent: turns, tool batches, a cut reply asked again, Finish, validation. */
+const AGENT_PATHS = ['implementor-agent'];
 const REQUIRED = [
-  ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS,
+  ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS, ...AGENT_PATHS,
   ...FEATURE_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`]),
   ...IMPLEMENTOR_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`, `${n}@v3`]),
 ];
@@ -79,6 +82,7 @@ describe('replay of recorded histories', () => {
         [`${n}@v1`, []], [`${n}@v2`, [FEWER_STEPS]], [`${n}@v3`, [FEWER_STEPS, RUN_WORKSPACE]], [n, [...current, ...(asks(n) ? [NOTIFY_HUMANS] : [])]],
       ]),
       ['implementor-remote', current],
+      ['implementor-agent', [...current, AGENT_IMPLEMENTER]],
     ];
     for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);
   });

@@ -22,10 +22,10 @@ import { workerImplementers } from '../worker/implementers';
 import { installRuntime } from '../worker/runtime';
 import { startTracing, type Tracing } from '../worker/telemetry/tracing';
 import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
-import { startFakeAnthropic, toolReply, type FakeAnthropic } from './helpers/fake-anthropic';
+import { startFakeAnthropic, type FakeAnthropic, type ScriptedCall, type ScriptedReply } from './helpers/fake-anthropic';
 import { scriptedImplementer, write } from './helpers/implementers';
 import { freePort } from './helpers/net';
-import { baseKustomization, op, phases } from './helpers/orders-replies';
+import { baseKustomization, phases } from './helpers/orders-replies';
 import { renderTree, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
 import { scrape, type Scrape } from './helpers/prometheus';
 import { EXAMPLES, git, gitCopy, specFile } from './helpers/repo';
@@ -48,11 +48,16 @@ const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: orders-se
 // one says why it is left in plain text, as people silence a check, so that the run goes through.
 const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-db\n  annotations:\n    infra-implementor.io/ignore-check.plaintext-secret: "telemetry test: the value is the marker the spans must not carry"\nstringData:\n  DATABASE_URL: "postgres://orders:${SECRET_MARK}@db:5432/orders"\n`;
 
-/** The anthropic scope's replies: the orders service, plus a ConfigMap and a Secret in the config phase. */
-function ordersReplies() {
-  const sets = phases(baseKustomization(['deployment.yaml', 'settings.yaml', 'db-secret.yaml']));
-  sets[2] = { operations: [op('apps/base/orders/settings.yaml', configMap, 'config'), op('apps/base/orders/db-secret.yaml', secret, 'config')], assumptions: [], dependencies: [] };
-  return sets.map((c) => toolReply(c, { usage: USAGE }));
+/** The anthropic scope's agent: the orders service in four turns of writes (a ConfigMap and a Secret among them), then Finish. */
+function ordersReplies(): ScriptedReply[] {
+  const [base, overlays, , network] = phases(baseKustomization(['deployment.yaml', 'settings.yaml', 'db-secret.yaml', 'service.yaml']));
+  const writes = (ops: { path: string; content?: string }[] = []): ScriptedCall[] => ops.map((o) => ({ name: 'Write', input: { file_path: o.path, content: o.content } }));
+  return [
+    writes(base?.operations), writes(overlays?.operations),
+    writes([{ path: 'apps/base/orders/settings.yaml', content: configMap }, { path: 'apps/base/orders/db-secret.yaml', content: secret }]),
+    writes(network?.operations),
+    [{ name: 'Finish', input: { summary: 'the orders service', assumptions: [], dependencies: ['ghcr.io/acme/orders:1.4.2'] } }],
+  ].map((calls) => ({ kind: 'turn' as const, calls, usage: USAGE }));
 }
 
 const byName = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
@@ -101,7 +106,7 @@ describe('observability of a two-scope feature', () => {
       }),
     }, env);
     fake.enqueue(...ordersReplies());
-    const { workers, taskQueue } = await server.workers({ implementers: workerImplementers(loadConfig(env)) });
+    const { workers, taskQueue } = await server.workers(workerImplementers(loadConfig(env)));
     // The client traces the start: the feature's trace begins here.
     client = new ImplementorClient(new Client({ connection: server.env.connection, namespace: 'default', interceptors: clientInterceptors() }), taskQueue);
     report = await workers.runUntil(async () => client.result<FeatureReport>(await client.startFeature(input)));
@@ -149,16 +154,18 @@ describe('observability of a two-scope feature', () => {
       assert.equal(child.attributes['infra_implementor.outcome'], 'succeeded');
       assert.equal(child.attributes['infra_implementor.attempts'], 1);
       const childPhases = spans.filter((s) => s.parentSpanId === child.spanId && s.name.startsWith('phase ')).map((s) => s.name);
-      assert.deepEqual(childPhases, ['phase patterns', ...['base', 'overlay', 'config', 'network', 'gitops'].map((p) => `phase implement:${p}`), 'phase validate', 'phase compliance']);
+      // The agent works in one phase; the scaffold plans the five itself.
+      const implemented = child.attributes.workflowId === childWorkflowId(feature, 'orders-service') ? ['phase implement:agent'] : ['base', 'overlay', 'config', 'network', 'gitops'].map((p) => `phase implement:${p}`);
+      assert.deepEqual(childPhases, ['phase patterns', ...implemented, 'phase validate', 'phase compliance']);
     }
 
     const llm = byName(spans, `llm ${MODEL}`);
     assert.equal(llm.length, 5, 'one span per Messages API call');
     for (const call of llm) {
       const up = ancestors(spans, call);
-      // The model call is an activity of its own on the shared queue (the workspace's worker drafts the request).
-      assert.deepEqual(up.slice(0, 2).map((s) => s.name), ['RunActivity:askModel', 'StartActivity:askModel']);
-      assert.match(up[2]?.name ?? '', /^phase implement:/);
+      // Each model turn is an activity of its own, on the worker holding the workspace.
+      assert.deepEqual(up.slice(0, 2).map((s) => s.name), ['RunActivity:agentTurn', 'StartActivity:agentTurn']);
+      assert.equal(up[2]?.name, 'phase implement:agent');
       assert.equal(up[3]?.attributes.workflowId, childWorkflowId(feature, 'orders-service'));
       assert.equal(up[0]?.attributes['infra_implementor.parent_id'], feature);
       assert.deepEqual({
@@ -209,7 +216,7 @@ describe('observability of a two-scope feature', () => {
     assert.equal(llmLines.length, 5, 'one line per LLM call, from inside the activity');
     // An activity's lines carry the ids its workflow sent in a header (not the scope: headers are not encrypted).
     assert.deepEqual(llmLines.map((l) => [l.parentId, l.phase, l.activityType, l.model, l.inputTokens]),
-      ['base', 'overlay', 'config', 'network', 'gitops'].map((p) => [report.workflowId, `implement:${p}`, 'askModel', MODEL, 1000]));
+      Array.from({ length: 5 }, () => [report.workflowId, 'implement:agent', 'agentTurn', MODEL, 1000]));
     assert.ok(lines.some((l) => l.workflowId === report.workflowId && l.msg === 'run succeeded' && !('parentId' in l)), 'the feature closes with a line of its own');
     assert.ok(!lines.some((l) => String(l.msg).startsWith('No workflows registered')), 'the host worker\'s notice is explained, not shown as a warning');
   });

@@ -18,7 +18,7 @@ export async function runWorker(config: Config): Promise<void> {
     connection,
     namespace: connectConfig.namespace ?? config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: activityDeps(config, { implementers: workerImplementers(config) }),
+    deps: activityDeps(config, workerImplementers(config)),
   });
   Runtime.instance().logger.info('worker polling', { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, hostTaskQueue: worker.hostTaskQueue });
   await sweepAtStart(connectConfig, connectConfig.namespace ?? config.TEMPORAL_NAMESPACE, defaultStateDir(config));
@@ -59,7 +59,7 @@ export async function runDev(config: Config, opts: DevServerOptions): Promise<vo
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: activityDeps(config, { implementers: workerImplementers(config) }),
+    deps: activityDeps(config, workerImplementers(config)),
   });
   process.stderr.write(`Temporal dev server at ${address}; Web UI at http://localhost:${opts.uiPort}\nworker polling ${config.TEMPORAL_TASK_QUEUE}; Ctrl-C to stop\n`);
   try {

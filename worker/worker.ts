@@ -56,6 +56,7 @@ export function activityDeps(config: Config, overrides: Partial<ActivityDeps> = 
   return {
     stateDir: defaultStateDir(config),
     implementers: { ...defaultImplementers, ...(overrides.implementers ?? {}) },
+    ...(overrides.agents ? { agents: overrides.agents } : {}),
     ...(overrides.validate ? { validate: overrides.validate } : {}),
     ...(overrides.stateDir ? { stateDir: overrides.stateDir } : {}),
     ...(config.INFRA_IMPLEMENTOR_HOST_QUEUE ? { hostTaskQueue: config.INFRA_IMPLEMENTOR_HOST_QUEUE } : {}),

@@ -25,8 +25,7 @@ export function startScope(run: FeatureCore, r: ScopeRecord, where: Pick<Impleme
     args: [{
       featureDescription: input.feature, scope: s.scope, files: s.files, ...source, parentId: info.workflowId,
       implementer: s.implementer,
-      // A feature's budget is shared evenly by its scopes; a scope that reaches its share asks.
-      options: { ...input.options, ...(activityTaskQueue ? { activityTaskQueue } : {}), ...(input.options.budgetUsd !== undefined ? { budgetUsd: input.options.budgetUsd / input.scopes.length } : {}) },
+      options: { ...input.options, ...(activityTaskQueue ? { activityTaskQueue } : {}), ...budgetOf(run) },
       ...(s.spec ? { spec: s.spec } : {}), ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}),
     }],
     memo: { feature: input.feature, scope: s.scope, parentId: info.workflowId },
@@ -34,6 +33,16 @@ export function startScope(run: FeatureCore, r: ScopeRecord, where: Pick<Impleme
     staticSummary: `${s.scope} — ${input.feature}`.slice(0, 200),
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
   });
+}
+
+/**
+ * A scope's budget: the feature's pool, drawn through the feature; or (runs started before the pool)
+ * its even share, which it spends alone.
+ */
+function budgetOf(run: FeatureCore): Partial<ImplementorInput['options']> {
+  const usd = run.input.options.budgetUsd;
+  if (usd === undefined) return {};
+  return run.pooled ? { budgetUsd: usd, budgetPool: true } : { budgetUsd: usd / run.input.scopes.length };
 }
 
 export const reportsOf = (records: ScopeRecord[]) => records.flatMap((r) => r.report ?? []);

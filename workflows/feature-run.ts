@@ -38,6 +38,8 @@ export interface FeatureCore {
   gate: HumanGate;
   /** Set when a human accepted a conflict or a failing tree. */
   accepted: boolean;
+  /** The feature's budget is one pool its scopes draw from (budget-pool.ts), not split among them. */
+  pooled: boolean;
   setPhase(phase: string, details: string): void;
   askOwn(q: QuestionDraft): Promise<Decision>;
 }

@@ -17,6 +17,7 @@ import { childQuestions, routeAnswer, scopeRecords, takeProgress, type ScopeReco
 import { mergeLanded, validateMerged } from './feature-merge';
 import { lands, onHost, scopeCommitMessage, type FeatureCore, type FeatureRun } from './feature-run';
 import { remoteFeature } from './feature-remote';
+import { BUDGET_POOL, BudgetPool } from './budget-pool';
 import type { Delivery } from '../runtime/remote';
 import { committedSummary, featureReport, reportsOf, settleScope, startScope } from './feature-children';
 import {
@@ -54,14 +55,21 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   };
   registerHandlers(records, gate, state);
   const core: FeatureCore = {
-    input, records, state, gate, accepted: false, setPhase,
+    input, records, state, gate, accepted: false, setPhase, pooled: false,
     // The feature's own question, one at a time; the deadline applies the configured default.
     askOwn: (q) => {
       const previous = state.phase;
       return gate.ask(q, { asked: (asked) => setPhase('awaiting-human', asked.question), answered: () => setPhase(previous, `continuing ${previous}`) });
     },
   };
+  // One budget for the whole feature, its scopes drawing from it (runs before the pool split it evenly).
+  const pool = input.options.budgetUsd !== undefined && patched(BUDGET_POOL) ? new BudgetPool(input.options.budgetUsd, core) : undefined;
+  pool?.register();
+  core.pooled = pool !== undefined;
+  const keeping = pool?.keep();
   const finish: Finish = async (status, summary, r) => {
+    pool?.close();
+    await keeping;
     setPhase('done', summary);
     state.done = true;
     await gate.notices.settle();

@@ -15,6 +15,7 @@ import type {
 } from '../core/schemas';
 import { validSignal } from './helpers';
 import { HumanGate } from './human-gate';
+import { PoolClient } from './budget-pool';
 import {
   answerSignal, answerUpdate, AwaitingHumanKey, childProgressSignal, ImplementorPhaseKey, statusQuery, type ImplementorStatus,
   type RunProgress,
@@ -70,8 +71,12 @@ export class ImplementorRun {
     this.state.audit = this.gate.audit;
   }
 
+  /** A feature's scope drawing from the feature's budget pool (options.budgetPool). */
+  readonly pool = new PoolClient();
+
   /** Handlers first, before the first await: `status`, and `answer` as a signal and as an update. */
   registerHandlers(): void {
+    if (this.input.options.budgetPool) this.pool.register();
     setHandler(statusQuery, () => ({ ...this.state, pending: this.gate.pending, usage: this.usage }));
     setHandler(answerSignal, validSignal((a) => this.gate.check(a), (a) => this.gate.receive(a)));
     setHandler(answerUpdate, (a) => {
@@ -122,20 +127,40 @@ export class ImplementorRun {
   /** Apply a change set; returns how many files it really changed. */
   async apply(changeSet: ChangeSet, step: string): Promise<number> {
     this.applyCount++;
-    for (const a of changeSet.assumptions) if (!this.assumptions.some((x) => x.text === a.text)) this.assumptions.push(a);
-    for (const d of changeSet.dependencies) if (!this.dependencies.some((x) => x.description === d.description)) this.dependencies.push(d);
+    this.collect(changeSet.assumptions, changeSet.dependencies);
     if (!changeSet.operations.length) return 0;
     const { workflowId, runId } = this.info;
     const journalKey = `${workflowId}/${runId}/${this.applyCount}-${step}`;
     const entries = await this.ws.call((a) => a.files.applyChangeSet({ infraRoot: this.ws.infraRoot, changeSet, journalKey }));
     this.ws.applied.push({ changeSet, step });
+    this.record(entries);
+    return entries.filter((e) => e.action !== 'unchanged').length;
+  }
+
+  /** Assumptions and dependencies for the report, each once. */
+  collect(assumptions: readonly Assumption[], dependencies: readonly Dependency[]): void {
+    for (const a of assumptions) if (!this.assumptions.some((x) => x.text === a.text && x.file === a.file)) this.assumptions.push(a);
+    for (const d of dependencies) if (!this.dependencies.some((x) => x.description === d.description)) this.dependencies.push(d);
+  }
+
+  /** Files written (by a change set or an agent's tools) into the journal: the first "before" of each is kept. */
+  record(entries: readonly AppliedEntry[]): void {
     for (const e of entries) {
       const first = this.journal.get(e.path);
       this.journal.set(e.path, first ? { ...first, action: recomputeAction(first.before, e) } : e);
     }
     this.state.filesTouched = [...this.journal.keys()];
-    return entries.filter((e) => e.action !== 'unchanged').length;
   }
+
+  /** An agent's progress: its turns, its tool calls and the files it read, in `status` and in the UI. */
+  noteAgent(agent: { turns: number; toolCalls: number; filesRead: readonly string[] }, doing: string): void {
+    this.agent = { turns: agent.turns, toolCalls: agent.toolCalls, filesRead: [...agent.filesRead] };
+    this.state.agent = { ...this.agent, doing };
+    setCurrentDetails(`**${this.input.scope}** — ${doing}`);
+  }
+
+  /** Set on an agent's run: what the report says of its work. */
+  agent: { turns: number; toolCalls: number; filesRead: string[] } | undefined;
 
   touched(): string[] {
     return [...this.journal.keys()];
@@ -185,6 +210,7 @@ export class ImplementorRun {
       humanAnswers: this.gate.answers,
       audit: this.gate.audit,
       summary,
+      ...(this.agent ? { filesRead: [...this.agent.filesRead].sort(), agent: { turns: this.agent.turns, toolCalls: this.agent.toolCalls } } : {}),
       ...(this.delivery ? { ...this.delivery } : {}),
       ...(this.changes ? { changes: this.changes } : {}),
     };

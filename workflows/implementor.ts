@@ -4,18 +4,20 @@
 // human-gate.ts. Deterministic: all I/O is in activities.
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import type { ContextRef, Drafted, StoredProposal } from '../activities';
+import { AGENT_IMPLEMENTER, AgentSession } from './agent';
+import { RunStop } from './run-stop';
 import { ATTEMPT_FAILURES, Failure } from '../core/failures';
 import type { FixRequest, ImplementContext } from '../core/implementer';
 import { PHASES } from '../core/phases';
 import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
 import type { Finding, ImplementorInput, ImplementorReport } from '../core/schemas';
-import { modelActivities, type HostActivities } from './run-activities';
+import type { HostActivities } from './run-activities';
 import { failureMessage, isFailing, summarizeFailures } from './helpers';
 import { blockingFindings } from '../core/blocking-findings';
 import type { QuestionFailure } from '../core/questions';
 import { ImplementorRun } from './implementor-run';
 import { deliverResult } from './delivery';
-import { Budget, BudgetStop } from './budget';
+import { Budget } from './budget';
 
 /**
  * Version marker: the scope files are read while the repository is surveyed (two independent
@@ -44,7 +46,9 @@ export const FINDINGS_DRIVE_LOOP = 'findings-drive-loop';
 /**
  * Version marker: an implementer that calls a model drafts the request on the workspace's worker
  * and the call runs on the shared queue (any worker: LLM calls spread over the cluster); its reply is
- * sealed there with the repository's sops rules.
+ * sealed there with the repository's sops rules. (The Claude implementer is now an agent whose
+ * conversation lives on the workspace's worker, agent.ts; no implementer drafts calls any more, but
+ * runs recorded with this marker keep replaying.)
  */
 export const MODEL_CALLS_ANYWHERE = 'model-calls-anywhere';
 
@@ -68,14 +72,16 @@ class Driver {
   /** Error findings in the run's own files at the last validation (new path only). */
   private blocking: Finding[] = [];
   private readonly budget: Budget;
+  /** Set when the implementer is an agent: the workflow drives its conversation. */
+  private agent: AgentSession | undefined;
 
   constructor(private readonly run: ImplementorRun, private readonly paths: { fewerSteps: boolean; pinned: boolean; findingsBlock: boolean; modelsAnywhere: boolean }) {
     this.fewerSteps = paths.fewerSteps;
-    this.budget = new Budget(run.input.options.budgetUsd);
+    this.budget = new Budget(run.input.options.budgetUsd, run.input.options.budgetPool ? run.pool : undefined);
   }
 
-  /** A human stopped the spending: abort restores; accept validates what is written once and finishes. */
-  private async stopAtBudget(stop: BudgetStop): Promise<ImplementorReport> {
+  /** A human stopped the run from inside its work: abort restores; accept validates what is written once and finishes. */
+  private async stopped(stop: RunStop): Promise<ImplementorReport> {
     if (stop.action === 'abort') {
       await this.run.restore();
       return this.run.finish('aborted', stop.summary);
@@ -97,7 +103,7 @@ class Driver {
       await this.load();
       return await this.loop(await this.implement());
     } catch (err) {
-      if (err instanceof BudgetStop) return await this.stopAtBudget(err);
+      if (err instanceof RunStop) return await this.stopped(err);
       await this.run.restore();
       if (isCancellation(err)) throw err;
       // A failure no retry can fix: leave the repository as it was and say why.
@@ -136,18 +142,17 @@ class Driver {
       await ws.open();
     }
     this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
-    const loaded = await ws.call((a) => a.files.loadContext({ infraRoot: ws.infraRoot, files: input.files, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }));
+    const loaded = await ws.call((a) => a.files.loadContext({ infraRoot: ws.infraRoot, files: input.files, implementer: input.implementer, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }));
+    if (loaded.agent) {
+      patched(AGENT_IMPLEMENTER);
+      this.agent = new AgentSession(this.run, this.budget, () => ({ input: { ...input, infraRoot: ws.infraRoot }, ref: loaded.ref }));
+      return;
+    }
     ws.context = { stored: loaded.context, ref: loaded.ref };
   }
 
   /** A proposal with the context by reference (stored again when the worker no longer has it), or whole on the old path. */
   private async propose(call: (acts: HostActivities, ctx: ImplementContext | ContextRef, split: boolean) => Promise<Drafted>): Promise<StoredProposal> {
-    const drafted = await this.draft(call);
-    // A model's call runs on the shared queue, on any worker: the workspace's worker only wrote the request.
-    return 'modelCall' in drafted ? modelActivities.askModel({ call: drafted.modelCall }) : drafted;
-  }
-
-  private async draft(call: (acts: HostActivities, ctx: ImplementContext | ContextRef, split: boolean) => Promise<Drafted>): Promise<Drafted> {
     const { ws } = this;
     const split = this.paths.modelsAnywhere;
     const context = ws.context;
@@ -162,8 +167,12 @@ class Driver {
     }
   }
 
-  /** The five phases in order; a proposal the implementer could not make usable ends them as a failed attempt. */
+  /** The five phases in order (or the agent's first attempt); an unusable proposal ends them as a failed attempt. */
   private async implement(): Promise<string | undefined> {
+    if (this.agent) {
+      this.run.setPhase('implement:agent', 'the agent explores and changes the repository');
+      return (await this.agent.attempt()).incomplete;
+    }
     try {
       for (const phase of PHASES) {
         this.run.setPhase(`implement:${phase}`, `implementing the ${phase} phase`);
@@ -219,6 +228,10 @@ class Driver {
       touched: this.run.touched(),
       ...(step.guidance !== undefined ? { guidance: step.guidance } : {}),
     };
+    if (this.agent) {
+      const outcome = await this.agent.attempt(request);
+      return { on: 'fixed', byHuman: step.byHuman, changed: outcome.changed, ...(outcome.incomplete !== undefined ? { error: outcome.incomplete } : {}) };
+    }
     await this.budget.before(this.run);
     try {
       const proposal = await this.propose((a, ctx, split) => a.implementer.proposeFix({ ctx, request, ...(split ? { split } : {}) }));

@@ -49,6 +49,8 @@ export interface ImplementorStatus extends RunProgress {
   audit: AuditEntry[];
   /** The LLM budget in US dollars, when the run has one (raised by a human's answer). */
   budgetUsd?: number;
+  /** An agent's run: its turns so far and what its last tool calls did (`Read k8s/… · Validate: passes`). */
+  agent?: { turns: number; toolCalls: number; doing?: string; filesRead: string[] };
 }
 
 export const answerSignal = defineSignal<[Answer]>('answer');
@@ -83,3 +85,23 @@ export interface FeatureStatus {
 export const featureStatusQuery = defineQuery<FeatureStatus>('status');
 export const featureAnswerSignal = defineSignal<[FeatureAnswer]>('answer');
 export const featureAnswerUpdate = defineUpdate<string, [FeatureAnswer]>('answer');
+
+/** A scope of a feature with a budget asks its feature to cover its next LLM call (budget-pool.ts). */
+export interface BudgetDraw {
+  workflowId: string;
+  /** Increases with every draw of the child: the grant names the draw it answers. */
+  seq: number;
+  estimateUsd: number;
+  /** What the child has spent so far, as it counts it. */
+  spentUsd: number;
+  scope: string;
+}
+
+/** The feature's answer to a draw: go on, or stop as a human decided. */
+export interface BudgetGrant {
+  seq: number;
+  stop?: { action: 'accept' | 'abort'; timedOut: boolean; summary: string };
+}
+
+export const budgetDrawSignal = defineSignal<[BudgetDraw]>('budgetDraw');
+export const budgetGrantSignal = defineSignal<[BudgetGrant]>('budgetGrant');

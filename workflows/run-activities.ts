@@ -19,9 +19,10 @@ export const hostActivities = (taskQueue?: string, hostTimeout?: string) => {
       heartbeatTimeout: LIVENESS_TIMEOUT,
       retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE.files] },
     }),
+    // A proposal (up to three streamed calls of long output), an agent's model turn, or its tool calls
+    // (a Validate among them); the stream's own idle timeout catches a stall.
     implementer: proxyActivities<Activities>({
       ...where,
-      // Up to three streamed calls of long output per proposal; the stream's own idle timeout catches a stall.
       startToCloseTimeout: '30m',
       heartbeatTimeout: LIVENESS_TIMEOUT,
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
@@ -47,13 +48,6 @@ export const hostActivities = (taskQueue?: string, hostTimeout?: string) => {
   };
 };
 export type HostActivities = ReturnType<typeof hostActivities>;
-
-/** A model's call, on the shared queue: it needs no repository, so any worker makes it (policy of the implementer block). */
-export const modelActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: LIVENESS_TIMEOUT,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE.implementer] },
-});
 
 /** Asked on the shared queue: which worker takes the run (its workspace lives on its disk), and opens it there. */
 export const sharedActivities = proxyActivities<Activities>({

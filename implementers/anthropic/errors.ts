@@ -7,31 +7,6 @@ import { AnthropicFailure } from '../../core/failures';
 
 export { AnthropicFailure, NON_RETRYABLE_ANTHROPIC_TYPES } from '../../core/failures';
 
-/**
- * The model's reply could not be used (no tool call, invalid JSON, schema errors) even after the
- * bounded corrections. Non-retryable: the workflow counts it as a failed attempt and moves on.
- */
-export class UnusableReplyError extends ApplicationFailure {
-  constructor(message: string, readonly problems: string[]) {
-    super(message, AnthropicFailure.UnusableReply, true, [{ problems }]);
-  }
-}
-
-/**
- * The reply stopped at max_tokens. Half a change set is never applied: the attempt fails, and the
- * message says how to give the model room.
- */
-export class ReplyTruncatedError extends ApplicationFailure {
-  constructor(maxTokens: number) {
-    super(
-      `the model's reply was cut at max_tokens (${maxTokens}) before the change set was complete; nothing of it was used. ` +
-        'Raise the implementer\'s maxTokens or narrow the scope.',
-      AnthropicFailure.MaxTokens,
-      true,
-    );
-  }
-}
-
 /** The stream broke after the request was accepted (socket closed, malformed event, stall). */
 export class StreamInterruptedError extends Error {
   override readonly name = 'StreamInterruptedError';

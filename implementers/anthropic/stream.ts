@@ -22,6 +22,11 @@ export interface Reply {
 
 export interface StreamOptions {
   signal?: AbortSignal;
+  /**
+   * Called once for every reply the API began to serve (after `message_start`), with what it used so
+   * far — on a complete reply, a cut one and one whose stream then broke alike: every token is paid.
+   */
+  onUsage?: (usage: LlmUsage) => Promise<void>;
   heartbeat?: (details?: unknown) => void;
   /** Abort when no event arrives for this long (a stalled connection). */
   idleTimeoutMs: number;
@@ -50,8 +55,16 @@ async function readReply(client: Anthropic, params: StreamParams, opts: StreamOp
 
   const reply: Reply = { content: [], stopReason: null, usage: { calls: 1, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } };
   let connected = false;
+  let started = false;
   let events = 0;
   arm();
+  const settle = async (err?: unknown) => {
+    if (!started) return;
+    started = false;
+    // The usage rides on the error too, so the span and the metrics count a broken reply's tokens.
+    if (err && typeof err === 'object') Object.assign(err, { usage: reply.usage });
+    await opts.onUsage?.(reply.usage);
+  };
   try {
     const stream = await client.messages.create({ ...params, stream: true }, { signal: controller.signal });
     connected = true;
@@ -59,22 +72,34 @@ async function readReply(client: Anthropic, params: StreamParams, opts: StreamOp
       arm();
       events++;
       opts.heartbeat?.({ llmEvents: events });
+      if (event.type === 'message_start') started = true;
       accumulate(reply, event);
     }
   } catch (err) {
-    if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : err;
-    if (stalled) throw new StreamInterruptedError(`no event for ${Math.round(opts.idleTimeoutMs / 1000)}s; the connection stalled`);
-    // Before the response, SDK errors carry the HTTP status; after it, anything that breaks the
-    // stream (socket closed, malformed event) is an interruption, except the API's own `event: error`.
-    if (!connected || err instanceof Anthropic.APIError) throw err;
-    throw new StreamInterruptedError((err as Error).message || String(err), { cause: err });
+    const thrown = interruption(err, { aborted: opts.signal?.aborted ?? false, reason: opts.signal?.reason, stalled, connected, idleMs: opts.idleTimeoutMs });
+    await settle(thrown);
+    throw thrown;
   } finally {
     clearTimeout(idle);
     opts.signal?.removeEventListener('abort', onAbort);
   }
   // A stream that closes without a stop reason was cut short: never hand half a reply on.
-  if (reply.stopReason === null) throw new StreamInterruptedError('the stream ended before the reply was complete');
+  if (reply.stopReason === null) {
+    const cut = new StreamInterruptedError('the stream ended before the reply was complete');
+    await settle(cut);
+    throw cut;
+  }
+  await settle();
   return reply;
+}
+
+function interruption(err: unknown, s: { aborted: boolean; reason: unknown; stalled: boolean; connected: boolean; idleMs: number }): unknown {
+  if (s.aborted) return s.reason instanceof Error ? s.reason : err;
+  if (s.stalled) return new StreamInterruptedError(`no event for ${Math.round(s.idleMs / 1000)}s; the connection stalled`);
+  // Before the response, SDK errors carry the HTTP status; after it, anything that breaks the
+  // stream (socket closed, malformed event) is an interruption, except the API's own `event: error`.
+  if (!s.connected || err instanceof Anthropic.APIError) return err;
+  return new StreamInterruptedError((err as Error).message || String(err), { cause: err });
 }
 
 function accumulate(reply: Reply, event: Anthropic.RawMessageStreamEvent): void {

@@ -11,7 +11,16 @@ export interface ReplyUsage {
   cache_read_input_tokens?: number;
 }
 
+/** One tool call of an agent's turn: the input as an object, or as the raw JSON the model "typed". */
+export interface ScriptedCall {
+  name: string;
+  input?: unknown;
+  json?: string;
+}
+
 export type ScriptedReply =
+  /** An agent's turn: some text, then tool calls, each with its own id (several in one reply). */
+  | { kind: 'turn'; text?: string; calls: ScriptedCall[]; stopReason?: 'tool_use' | 'max_tokens' | 'end_turn'; usage?: ReplyUsage; delayMs?: number }
   /** A tool_use reply; `json` is the tool input exactly as the model "typed" it (may be invalid). */
   | { kind: 'tool'; json: string; stopReason?: 'tool_use' | 'max_tokens' | 'end_turn'; usage?: ReplyUsage; delayMs?: number }
   /** A plain text reply without any tool call. */
@@ -46,13 +55,20 @@ export interface MessagesRequestBody {
   tool_choice?: { type: string; name?: string };
 }
 
+/** A reply, or what to reply once the request is seen (a script that reads what the model was shown). */
+export type Scripted = ScriptedReply | ((body: MessagesRequestBody | undefined) => ScriptedReply);
+
 export interface FakeAnthropic {
   /** Base URL for the SDK (`baseURL` / ANTHROPIC_BASE_URL). */
   url: string;
   requests: RecordedRequest[];
   /** Messages requests only (POST /v1/messages). */
   messageRequests(): RecordedRequest[];
-  enqueue(...replies: ScriptedReply[]): void;
+  /** Token-counting requests (POST /v1/messages/count_tokens). */
+  countRequests(): RecordedRequest[];
+  /** Without this, count_tokens answers 404 as a gateway without the endpoint does. */
+  countTokens: boolean;
+  enqueue(...replies: Scripted[]): void;
   /** Replies not served yet. */
   pending(): number;
   close(): Promise<void>;
@@ -71,6 +87,8 @@ export const serverError = () => httpError(500, 'api_error', 'Internal server er
 export const unauthorized = () => httpError(401, 'authentication_error', 'invalid x-api-key');
 export const connectionReset = (midStream = false): ScriptedReply => ({ kind: 'reset', midStream });
 export const streamError = (errorType = 'overloaded_error', message = 'Overloaded'): ScriptedReply => ({ kind: 'stream-error', errorType, message });
+/** An agent's turn calling tools: `turn(['Read', {file_path: 'a.yaml'}], ['Validate', {}])`. */
+export const turn = (...calls: [string, unknown][]): ScriptedReply => ({ kind: 'turn', calls: calls.map(([name, input]) => ({ name, input })) });
 
 /** A rough token count, so usage numbers move with the prompt like the real API's do. */
 const tokens = (s: string) => Math.ceil(s.length / 4);
@@ -86,8 +104,9 @@ export interface FakeAnthropicOptions {
 }
 
 export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
-  const queue: ScriptedReply[] = [];
+  const queue: Scripted[] = [];
   const requests: RecordedRequest[] = [];
+  let ids = 0;
   // Prompt-cache simulation: a prefix (tools + system up to the last cache_control) is written on
   // first sight and read afterwards, as the real API does within the cache's lifetime.
   const cached = new Set<string>();
@@ -105,21 +124,29 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       }
       const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, rawBody, at: Date.now() };
       if (opts.record !== false) requests.push(record);
-      if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
+      if (req.method === 'POST' && req.url?.startsWith('/v1/messages/count_tokens')) {
+        if (!fake.countTokens) return sendError(res, httpError(404, 'not_found_error', 'fake-anthropic: count_tokens is off'));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ input_tokens: tokens(JSON.stringify([body?.tools, body?.system, body?.messages])) }));
+      }
+      if (req.method !== 'POST' || !isMessages(req.url)) {
         return sendError(res, httpError(404, 'not_found_error', `fake-anthropic: no route ${req.method} ${req.url}`));
       }
       // An empty queue without a responder is a test bug: answer with a non-retryable error that says so.
-      const reply = queue.shift() ?? opts.respond?.(body) ?? httpError(400, 'invalid_request_error', 'fake-anthropic: no scripted reply left');
-      setTimeout(() => serve(req, res, reply, record, cached), reply.delayMs ?? 0);
+      const next = queue.shift();
+      const reply = (typeof next === 'function' ? next(body) : next) ?? opts.respond?.(body) ?? httpError(400, 'invalid_request_error', 'fake-anthropic: no scripted reply left');
+      setTimeout(() => serve(req, res, reply, record, cached, () => `toolu_fake_${++ids}`), reply.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: FakeAnthropic = {
     url: `http://127.0.0.1:${port}`,
     requests,
-    messageRequests: () => requests.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/messages')),
+    messageRequests: () => requests.filter((r) => r.method === 'POST' && isMessages(r.url)),
+    countRequests: () => requests.filter((r) => r.method === 'POST' && r.url.startsWith('/v1/messages/count_tokens')),
+    countTokens: true,
     enqueue: (...replies) => queue.push(...replies),
     pending: () => queue.length,
     close: () => new Promise<void>((resolve) => {
@@ -127,33 +154,51 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       server.close(() => resolve());
     }),
   };
+  return fake;
 }
 
-function serve(req: http.IncomingMessage, res: http.ServerResponse, reply: ScriptedReply, record: RecordedRequest, cached: Set<string>) {
+const isMessages = (url: string | undefined) => url === '/v1/messages' || Boolean(url?.startsWith('/v1/messages?'));
+
+type Served = Extract<ScriptedReply, { kind: 'tool' | 'text' | 'turn' }>;
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown; json: string };
+
+/** The content blocks of a reply: what the stream sends as deltas and the JSON form as a whole. */
+function blocksOf(reply: Served, body: MessagesRequestBody | undefined, nextId: () => string): Block[] {
+  if (reply.kind === 'text') return [{ type: 'text', text: reply.text }];
+  if (reply.kind === 'tool') {
+    const name = body?.tool_choice?.name ?? body?.tools?.[0]?.name ?? 'tool';
+    return [{ type: 'tool_use', id: nextId(), name, input: {}, json: reply.json }];
+  }
+  return [
+    ...(reply.text ? [{ type: 'text' as const, text: reply.text }] : []),
+    ...reply.calls.map((c) => ({ type: 'tool_use' as const, id: nextId(), name: c.name, input: {}, json: c.json ?? JSON.stringify(c.input ?? {}) })),
+  ];
+}
+
+function serve(req: http.IncomingMessage, res: http.ServerResponse, reply: ScriptedReply, record: RecordedRequest, cached: Set<string>, nextId: () => string) {
   const body = record.body;
   if (reply.kind === 'error') return sendError(res, reply);
   // Without streaming there is no "mid-stream": a reset cuts the connection, a stream error is a 500.
   if (reply.kind === 'reset' && (!reply.midStream || !body?.stream)) return req.socket.destroy();
   if (reply.kind === 'stream-error' && !body?.stream) return sendError(res, httpError(500, reply.errorType, reply.message));
-  const usage = usageFor(body, cached, reply.kind === 'tool' || reply.kind === 'text' ? reply.usage : undefined);
-  if (reply.kind === 'tool' || reply.kind === 'text') record.usage = usage;
-  const toolName = body?.tool_choice?.name ?? body?.tools?.[0]?.name ?? 'tool';
+  const served = reply.kind === 'tool' || reply.kind === 'text' || reply.kind === 'turn' ? reply : undefined;
+  const usage = usageFor(body, cached, served?.usage);
+  if (served) record.usage = usage;
   const message = {
     id: `msg_fake_${Date.now()}`, type: 'message', role: 'assistant', model: body?.model ?? 'unknown',
     stop_sequence: null, container: null,
   };
-  const block = reply.kind === 'text'
-    ? { type: 'text', text: reply.text }
-    : { type: 'tool_use', id: `toolu_fake_${Date.now()}`, name: toolName, input: {} };
-  const stopReason = reply.kind === 'tool' || reply.kind === 'text' ? reply.stopReason ?? (reply.kind === 'tool' ? 'tool_use' : 'end_turn') : null;
+  const blocks = served ? blocksOf(served, body, nextId) : [{ type: 'text' as const, text: '' }];
+  const stopReason = served ? served.stopReason ?? (blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn') : null;
 
   if (!body?.stream) {
     // Non-streaming: the whole message as JSON (invalid tool JSON cannot be expressed; send it as a string).
-    let input: unknown = {};
-    if (reply.kind === 'tool') {
-      try { input = JSON.parse(reply.json); } catch { input = reply.json; }
-    }
-    const content = reply.kind === 'tool' ? [{ ...block, input }] : [block];
+    const content = blocks.map((b) => {
+      if (b.type === 'text') return b;
+      let input: unknown;
+      try { input = JSON.parse(b.json); } catch { input = b.json; }
+      return { type: 'tool_use', id: b.id, name: b.name, input };
+    });
     res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake' });
     return res.end(JSON.stringify({ ...message, content, stop_reason: stopReason, usage }));
   }
@@ -161,22 +206,23 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, reply: Scrip
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': 'req_fake' });
   const send = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   send('message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
-  send('content_block_start', { index: 0, content_block: reply.kind === 'text' ? { type: 'text', text: '' } : block });
-  send('ping', {});
-  if (reply.kind === 'reset') {
-    // Let the headers and first events reach the client, then cut the connection.
-    return setTimeout(() => req.socket.destroy(), 20);
-  }
-  if (reply.kind === 'stream-error') {
-    res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: reply.errorType, message: reply.message } })}\n\n`);
+  if (!served) {
+    send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+    send('ping', {});
+    if (reply.kind === 'reset') return setTimeout(() => req.socket.destroy(), 20);
+    res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: (reply as { errorType: string }).errorType, message: (reply as { message: string }).message } })}\n\n`);
     return res.end();
   }
-  const text = reply.kind === 'tool' ? reply.json : reply.text;
-  for (let i = 0; i < text.length; i += 64) {
-    const piece = text.slice(i, i + 64);
-    send('content_block_delta', { index: 0, delta: reply.kind === 'tool' ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
-  }
-  send('content_block_stop', { index: 0 });
+  blocks.forEach((b, index) => {
+    send('content_block_start', { index, content_block: b.type === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: b.id, name: b.name, input: {} } });
+    if (index === 0) send('ping', {});
+    const text = b.type === 'text' ? b.text : b.json;
+    for (let i = 0; i < text.length; i += 64) {
+      const piece = text.slice(i, i + 64);
+      send('content_block_delta', { index, delta: b.type === 'tool_use' ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
+    }
+    send('content_block_stop', { index });
+  });
   send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
   send('message_stop', {});
   res.end();
@@ -187,17 +233,34 @@ function sendError(res: http.ServerResponse, reply: Extract<ScriptedReply, { kin
   res.end(JSON.stringify({ type: 'error', error: { type: reply.errorType, message: reply.message }, request_id: 'req_fake_error' }));
 }
 
+/**
+ * Prompt caching as the API does it: the request is a sequence of blocks (tools, system blocks, each
+ * message's content blocks); every block marked `cache_control` ends a prefix that is written to the
+ * cache, and the longest prefix written before is read from it.
+ */
 function usageFor(body: MessagesRequestBody | undefined, cached: Set<string>, given: ReplyUsage | undefined) {
-  const system = Array.isArray(body?.system) ? body.system : [];
-  const lastMark = system.map((b) => Boolean(b.cache_control)).lastIndexOf(true);
-  const prefix = lastMark >= 0 ? JSON.stringify({ tools: body?.tools, system: system.slice(0, lastMark + 1) }) : '';
-  const rest = JSON.stringify({ system: system.slice(lastMark + 1), messages: body?.messages ?? [] });
-  const hit = prefix !== '' && cached.has(prefix);
-  if (prefix) cached.add(prefix);
+  const system = Array.isArray(body?.system) ? body.system : body?.system ? [{ type: 'text' as const, text: body.system }] : [];
+  // The markers are not part of what is cached: a block keeps its key when its marker moves on.
+  const key = (b: unknown) => JSON.stringify(b, (k, v: unknown) => (k === 'cache_control' ? undefined : v));
+  const chunks: { json: string; mark: boolean }[] = [
+    { json: key(body?.tools ?? []), mark: Boolean(body?.tools?.some((t) => t.cache_control)) },
+    ...system.map((b) => ({ json: key(b), mark: Boolean(b.cache_control) })),
+    ...(body?.messages ?? []).flatMap((m) => (typeof m.content === 'string'
+      ? [{ json: key(m.content), mark: false }]
+      : m.content.map((b) => ({ json: key(b), mark: Boolean(b.cache_control) })))),
+  ];
+  const prefix = (end: number) => chunks.slice(0, end + 1).map((c) => c.json).join('');
+  const marks = chunks.flatMap((c, i) => (c.mark ? [i] : []));
+  const hit = [...marks].reverse().find((i) => cached.has(prefix(i)));
+  const last = marks.at(-1);
+  for (const i of marks) cached.add(prefix(i));
+  const all = tokens(chunks.map((c) => c.json).join(''));
+  const read = hit === undefined ? 0 : tokens(prefix(hit));
+  const written = last === undefined ? 0 : tokens(prefix(last));
   return {
-    input_tokens: given?.input_tokens ?? tokens(rest),
+    input_tokens: given?.input_tokens ?? all - written,
     output_tokens: given?.output_tokens ?? 50,
-    cache_creation_input_tokens: given?.cache_creation_input_tokens ?? (prefix && !hit ? tokens(prefix) : 0),
-    cache_read_input_tokens: given?.cache_read_input_tokens ?? (hit ? tokens(prefix) : 0),
+    cache_creation_input_tokens: given?.cache_creation_input_tokens ?? written - read,
+    cache_read_input_tokens: given?.cache_read_input_tokens ?? read,
   };
 }

@@ -35,6 +35,7 @@ export async function startTestServer(opts: { uiPort?: number } = {}): Promise<T
         deps: {
           stateDir: deps.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'ii-state-')),
           implementers: { ...defaultImplementers, ...(deps.implementers ?? {}) },
+          ...(deps.agents ? { agents: deps.agents } : {}),
           ...(deps.validate ? { validate: deps.validate } : {}),
           ...(deps.notifyUrl ? { notifyUrl: deps.notifyUrl } : {}),
         },
@@ -54,6 +55,7 @@ export async function startTestServer(opts: { uiPort?: number } = {}): Promise<T
         deps: {
           stateDir,
           implementers: { ...defaultImplementers, ...(deps.implementers ?? {}) },
+          ...(deps.agents ? { agents: deps.agents } : {}),
           ...(deps.validate ? { validate: deps.validate } : {}),
         },
         workerOptions: { shutdownGraceTime: '1s' },

@@ -20,6 +20,8 @@ import { createScaffoldImplementer } from '../../implementers/scaffold';
 import { planPhase } from '../../core/scaffold/plan';
 import type { Implementer } from '../../core/implementer';
 import { installRuntime } from '../../worker/runtime';
+import { loadConfig } from '../../worker/config';
+import { workerImplementers } from '../../worker/implementers';
 import { createWorkers } from '../../worker/worker';
 
 const Env = z.object({
@@ -31,6 +33,8 @@ const Env = z.object({
   CRASH_BUNDLE: z.string().min(1),
   CRASH_HOLD_AT: z.string().min(1).optional(),
   CRASH_WATCH_ROOT: z.string().min(1).optional(),
+  /** Where the anthropic agent's Messages API is (a local scripted one), for the agent's crash tests. */
+  CRASH_ANTHROPIC_BASE_URL: z.string().url().optional(),
 });
 const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
 
@@ -122,7 +126,11 @@ const worker = await createWorkers({
   connection,
   namespace: env.CRASH_NAMESPACE,
   taskQueue: env.CRASH_TASK_QUEUE,
-  deps: { stateDir: env.CRASH_STATE_DIR, implementers: { ...defaultImplementers, fixable: fixableImplementer } },
+  deps: {
+    stateDir: env.CRASH_STATE_DIR,
+    implementers: { ...defaultImplementers, fixable: fixableImplementer },
+    ...(env.CRASH_ANTHROPIC_BASE_URL ? { agents: workerImplementers(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-crash-test', ANTHROPIC_BASE_URL: env.CRASH_ANTHROPIC_BASE_URL })).agents } : {}),
+  },
   workerOptions: {
     workflowsPath: undefined,
     workflowBundle: { codePath: env.CRASH_BUNDLE },

@@ -35,6 +35,8 @@ export interface WorkerProcessOptions {
   watchRoot?: string;
   /** Every `@@` event of this and earlier workers of the same run, in order. */
   events?: string[];
+  /** A local Messages API for the anthropic agent. */
+  anthropicBaseUrl?: string;
 }
 
 export interface WorkerProcess {
@@ -61,6 +63,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       CRASH_BUNDLE: opts.bundle,
       CRASH_HOLD_AT: opts.holdAt ?? '',
       CRASH_WATCH_ROOT: opts.watchRoot ?? '',
+      CRASH_ANTHROPIC_BASE_URL: opts.anthropicBaseUrl ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
