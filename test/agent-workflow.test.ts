@@ -208,4 +208,26 @@ describe('the anthropic implementer as an agent', () => {
     assert.deepEqual(report.filesCreated, ['apps/production/replicas.yaml']);
     assert.equal(fake.messageRequests().length, 3, 'no turn after the cap');
   });
+
+  it('a reply cut twice in a row ends the attempt, counted; after the last attempt a human\'s guidance reaches the model', async () => {
+    const cut = (): Scripted => ({ kind: 'turn', calls: [{ name: 'Write', json: '{"file_path": "apps/production/replicas.yaml", "content": "apiV' }], stopReason: 'max_tokens' });
+    fake.enqueue(
+      cut(), cut(),
+      turn(['Write', { file_path: 'apps/production/replicas.yaml', content: REPLICAS_PATCH }]),
+      turn(['Finish', { summary: 'wrote the patch', assumptions: [], dependencies: [] }]),
+    );
+    const { infraRoot } = await agentRepo();
+    const { report } = await run('agent-cut-twice', agentInput(infraRoot, { maxAttempts: 1 }), async (handle) => {
+      const q = await until('the validation question', async () => (await handle.query(statusQuery)).pending);
+      assert.equal(q.kind, 'validation');
+      assert.match(q.tried.join('\n'), /cut at max_tokens twice in a row/);
+      await handle.executeUpdate('answer', { args: [{ action: 'retry', question: q.id, guidance: 'Write replicas.yaml in one short Write.' }] });
+    });
+    assert.equal(report.status, 'succeeded', report.summary);
+    const requests = fake.messageRequests();
+    assert.equal(requests.length, 4);
+    assert.match(JSON.stringify(requests[1]?.body?.messages.at(-1)), /cut at the output limit/);
+    assert.match(JSON.stringify(requests[2]?.body?.messages.at(-1)), /Guidance from a human[^"]*\\nWrite replicas\.yaml in one short Write\./);
+    assert.equal(report.llmUsage.calls, 4, 'both cut replies are counted');
+  });
 });

@@ -75,4 +75,28 @@ describe('progress from recorded events', () => {
     ]);
     assert.ok(asks.length > 0 && asks.every((p) => p === 'awaiting-human'));
   });
+
+  it('an agent\'s run: each batch of tool calls shows as it ran, in the phase it ran in, from the recorded events alone', async () => {
+    const file = 'implementor-agent.json';
+    const reader = new FactReader(defaultDataConverter, 'default', recordedWorkflowId(file));
+    const tracker = new RunTracker(recordedWorkflowId(file));
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+    const lines: string[] = [];
+    for (const e of history.events ?? []) {
+      for (const f of await reader.read(e)) if (tracker.apply(f) && tracker.progress.doing) lines.push(`${tracker.progress.phase} — ${tracker.progress.doing}`);
+    }
+    assert.deepEqual(lines, [
+      'implement:agent — Glob **/kustomization.yaml (4)',
+      'implement:agent — Read apps/production/kustomization.yaml · Read apps/base/catalog/deployment.yaml',
+      'implement:agent — Read apps/base/catalog/db-secret.yaml · Grep "password" in apps (1 match)',
+      'implement:agent — Write apps/production/replicas.yaml ✗',
+      'implement:agent — Read ../../../etc/passwd ✗ · Read /etc/passwd ✗',
+      'implement:agent — Write apps/production/replicas.yaml',
+      'implement:agent — Edit apps/production/kustomization.yaml',
+      'implement:agent — Validate: passes',
+      'implement:agent — Finish',
+    ]);
+    assert.equal(tracker.progress.status, 'succeeded');
+    assert.equal(tracker.progress.doing, undefined, 'a new phase clears the last tool line');
+  });
 });

@@ -13,6 +13,7 @@ import type { RepoView } from './repo-view';
 import { parseCall, type ParsedCall } from './tools';
 import { edit, glob, grepTool, read, write, type ToolOutcome } from './workspace-tools';
 import { validationReport } from './validate-tool';
+import { briefOf } from './briefs';
 
 export interface BatchDeps {
   store: BlobStore;
@@ -45,7 +46,8 @@ export async function runBatch(d: BatchDeps, req: BatchRequest): Promise<BatchRe
   const last = c.messages.at(-1);
   const calls = last?.role === 'assistant' ? last.content.filter((b): b is Extract<Block, { type: 'tool_use' }> => b.type === 'tool_use') : [];
   if (!calls.length) throw ApplicationFailure.nonRetryable('the last reply of the conversation calls no tool: nothing to run', Failure.InvalidInput);
-  const parsed = calls.map((b) => parseCall(b.name, c.raw?.[b.id] ?? JSON.stringify(b.input)));
+  const typed = calls.map((b) => c.raw?.[b.id] ?? JSON.stringify(b.input));
+  const parsed = calls.map((b, i) => parseCall(b.name, typed[i] as string));
   const finishing = parsed.some((p) => p.ok && p.name === 'Finish');
   const result: BatchResult = { conversation: '', results: [], written: [], read: [], assumptions: [], dependencies: [] };
   const touched = new Set(req.touched);
@@ -55,7 +57,7 @@ export async function runBatch(d: BatchDeps, req: BatchRequest): Promise<BatchRe
     const key = `${req.key}/${i}`;
     let rec = await d.records.get<CallRecord>(key);
     if (!rec) {
-      rec = await execute(d, parsed[i] as ParsedCall, { finishing, asking: Boolean(result.ask), touched: [...touched] });
+      rec = await execute(d, parsed[i] as ParsedCall, briefOf(call.name, typed[i] as string), { finishing, asking: Boolean(result.ask), touched: [...touched] });
       await d.records.put(key, rec);
     }
     if (rec.written) {
@@ -77,8 +79,8 @@ export async function runBatch(d: BatchDeps, req: BatchRequest): Promise<BatchRe
   return result;
 }
 
-async function execute(d: BatchDeps, call: ParsedCall, at: { finishing: boolean; asking: boolean; touched: string[] }): Promise<CallRecord> {
-  if (!call.ok) return { content: call.error, isError: true, brief: 'invalid tool call ✗' };
+async function execute(d: BatchDeps, call: ParsedCall, brief: string, at: { finishing: boolean; asking: boolean; touched: string[] }): Promise<CallRecord> {
+  if (!call.ok) return { content: call.error, isError: true, brief: `${brief} ✗` };
   try {
     const out = await run(d, call, at);
     const { write: w, ...rest } = out;
@@ -88,7 +90,7 @@ async function execute(d: BatchDeps, call: ParsedCall, at: { finishing: boolean;
   } catch (e) {
     // A path the model got wrong says so; anything else is the worker's trouble and retried.
     if (e instanceof Error && !(e instanceof ApplicationFailure) && /relative to the repository root|not a valid path/.test(e.message)) {
-      return { content: e.message, isError: true, brief: `${call.name} ✗` };
+      return { content: e.message, isError: true, brief: `${brief} ✗` };
     }
     throw e;
   }
