@@ -17,6 +17,10 @@ export function formatStatus(s: ImplementorStatus, now: Date): string {
     ['files', s.filesTouched.length ? s.filesTouched.join(', ') : '-'],
     ['llm', `${s.usage ? usageLine(s.usage) : 'no LLM calls'}${s.budgetUsd !== undefined ? ` · budget ${formatUsd(s.budgetUsd)}` : ''}`],
   ];
+  if (s.agent) {
+    rows.push(['agent', `${s.agent.turns} turn(s), ${s.agent.toolCalls} tool call(s), ${s.agent.filesRead.length} file(s) read`]);
+    if (s.agent.doing) rows.push(['  last', s.agent.doing]);
+  }
   if (s.pending) {
     rows.push(['pending', `${s.pending.id} ${s.pending.question}`]);
     for (const l of failureLines(s.pending)) rows.push(['  failed', l]);

@@ -184,6 +184,8 @@ describe('the anthropic implementer as an agent', () => {
       const status = await until('the agent\'s question', async () => (await handle.query(statusQuery)).pending);
       assert.equal(status.kind, 'agent');
       assert.match(status.question, /The agent asks: How many replicas should production run\?\n {2}1\. 3, as the overlay comment says\n {2}2\. 5/);
+      const shown = await execa('node', [BIN, 'status', handle.workflowId], { env, reject: false });
+      assert.match(String(shown.stdout), /agent +1 turn\(s\), 1 tool call\(s\), 0 file\(s\) read\n {2}last +AskUserQuestion/);
       const answered = await execa('node', [BIN, 'answer', handle.workflowId, '--question', status.id, '--action', 'retry', '--guidance', '2'], { env: { ...env, TEMPORAL_TASK_QUEUE: 'unused' }, reject: false });
       assert.equal(answered.exitCode, 0, String(answered.stderr));
     });
