@@ -10,12 +10,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ImplementorReport } from '../core/schemas';
+import { ImplementorInput, type ImplementorReport } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { agentInput, agentRepo, explorationScript } from './helpers/agent-script';
 import { comparable, contents, type Implementor } from './helpers/crash-run';
 import { startFakeAnthropic } from './helpers/fake-anthropic';
-import { snapshot } from './helpers/repo';
+import { git, snapshot } from './helpers/repo';
+import { bareRemote } from './helpers/scale';
 import { startTestServer, type TestServer } from './helpers/temporal';
 import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
@@ -85,5 +86,34 @@ describe('an agent\'s run survives SIGKILLed workers', () => {
       [crashed.served.length, sum('input_tokens'), sum('output_tokens'), sum('cache_read_input_tokens'), sum('cache_creation_input_tokens')],
       'the report counts every reply served, once',
     );
+  });
+
+  it('a worker holding an agent\'s workspace lost for good: the run fails saying why, instead of going on without its work; nothing is pushed', { timeout: 300_000 }, async () => {
+    const remote = await bareRemote();
+    const fake = await startFakeAnthropic();
+    fake.enqueue(...explorationScript());
+    const taskQueue = `agent-lost-${randomUUID()}`;
+    const common = { address: server.env.connection.options.address as string, taskQueue, bundle, anthropicBaseUrl: fake.url };
+    // Activity 1 opens the workspace, 2 loads the context, then turns and tool batches alternate.
+    const holder = await startWorkerProcess({ ...common, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-holder-')), holdAt: 'start:agentTools#6' });
+    let other: WorkerProcess | undefined;
+    try {
+      const input = ImplementorInput.parse({
+        featureDescription: 'Production must run 3 replicas of catalog', scope: 'catalog replicas', implementer: 'anthropic',
+        repo: { url: remote.url, branch: 'infra/agent-lost' }, options: { hostTimeout: '5s' },
+      });
+      const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `agent-lost-${randomUUID()}`, args: [input] });
+      await holder.waitFor('hold start:agentTools#6', 120_000);
+      await holder.kill();
+      other = await startWorkerProcess({ ...common, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-other-')) });
+      const report = await handle.result();
+      assert.equal(report.status, 'failed');
+      assert.match(report.summary, /the worker holding the run's workspace is gone for good, and the agent's conversation and the files it wrote lived only there: start the run again/);
+      assert.equal(await git(remote.dir, 'branch', '--list', 'infra/agent-lost'), '', 'nothing was pushed');
+    } finally {
+      await holder.kill();
+      await other?.kill();
+      await fake.close();
+    }
   });
 });

@@ -103,6 +103,7 @@ export class AgentSession {
       run.addUsage(r.usage);
       if (r.kind === 'reply') {
         this.conversation = r.conversation;
+        run.ws.onlyHere ??= 'the agent\'s conversation and the files it wrote';
         this.turns++;
         run.noteAgent(this, r.calls.map((c) => c.brief).join(' · '));
       }

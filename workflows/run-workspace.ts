@@ -3,7 +3,8 @@
 // for good (no worker takes a step from its queue within the host timeout) — the same workspace
 // rebuilt on another worker from the source plus the change sets the run already applied, with no
 // proposal asked again. At the end a run from a remote delivers its result as a pushed branch.
-import { ActivityFailure, TimeoutFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log } from '@temporalio/workflow';
+import { Failure } from '../core/failures';
 import type { OpenedWorkspace, WorkspaceSource } from '../activities';
 import type { StoredContext } from '../activities/implement';
 import type { StoredChangeSet } from '../runtime/blob-store';
@@ -24,6 +25,12 @@ export class RunWorkspace {
   rebuilds = 0;
   /** A run pinned by its parent works in the parent's worktree: it never moves on its own. */
   readonly movable: boolean;
+  /**
+   * What of the run lives only on the worker holding the workspace and cannot be rebuilt elsewhere
+   * (an agent's conversation and the files it wrote, which never enter history): set, a lost worker
+   * ends the run instead of letting it go on in a workspace without its work.
+   */
+  onlyHere: string | undefined;
 
   constructor(private readonly input: ImplementorInput, private readonly ids: { workflowId: string; runId: string }) {
     this.acts = hostActivities(input.options.activityTaskQueue);
@@ -59,6 +66,9 @@ export class RunWorkspace {
   }
 
   private async rebuild(): Promise<void> {
+    if (this.onlyHere) {
+      throw ApplicationFailure.nonRetryable(`the worker holding the run's workspace is gone for good, and ${this.onlyHere} lived only there: start the run again`, Failure.WorkspaceUnavailable);
+    }
     for (;;) {
       this.rebuilds++;
       log.warn('the worker holding the workspace is gone: rebuilding it on another worker', { rebuild: this.rebuilds, applied: this.applied.length });
