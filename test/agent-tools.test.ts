@@ -110,6 +110,10 @@ describe('the agent\'s tools, through the activity', () => {
     assert.equal(results[5]?.text, 'apps/staging/kustomization.yaml');
   });
 
+  it('Validate before any change says there is nothing of the run\'s to judge', async () => {
+    assert.equal((await one(['Validate', {}])).text, 'Nothing to validate yet: this run has not changed any file.');
+  });
+
   it('an unknown tool, input that is not JSON and a missing field are errors that say what was wrong', async () => {
     const { results } = await run([['Bash', { command: 'ls' }], ['Read', {}, '{"file_path": "apps'], ['Write', { file_path: 'x.yaml' }]]);
     assert.match(results[0]?.text ?? '', /there is no tool named "Bash": use one of Glob, Grep, Read, Write, Edit, Validate, AskUserQuestion, Finish/);

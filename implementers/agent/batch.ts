@@ -104,6 +104,8 @@ async function run(d: BatchDeps, call: Extract<ParsedCall, { ok: true }>, at: { 
     case 'Write': return write(d.view, call.input);
     case 'Edit': return edit(d.view, call.input);
     case 'Validate': {
+      // The run validates what it changed: with nothing changed there is nothing of the agent's to judge.
+      if (!at.touched.length) return { content: 'Nothing to validate yet: this run has not changed any file.', isError: false, brief: 'Validate: nothing changed yet' };
       const checked = await d.validate(at.touched);
       return validationReport(checked, blockingFindings(checked.findings, at.touched));
     }
