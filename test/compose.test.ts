@@ -105,14 +105,26 @@ describe('docker-compose.yml', () => {
     assert.equal(result.exitCode, 0, String(result.stderr));
   });
 
-  it('has PostgreSQL, Temporal, the UI, the search-attribute step and the worker, wired with conditions, healthchecks and named volumes', () => {
+  it('has PostgreSQL, the schema job, Temporal, the UI, the namespace and search-attribute job and the worker, wired with conditions, healthchecks and named volumes', () => {
     const compose = loadCompose();
     assert.deepEqual(composeProblems(compose), []);
     const { services } = compose;
-    assert.match(services.temporal?.image ?? '', /^temporalio\/(auto-setup|server):\d+\.\d+\.\d+$/);
+    // The supported server image, not the deprecated auto-setup; the schema comes from admin-tools of the same release.
+    assert.match(services.temporal?.image ?? '', /^temporalio\/server:\d+\.\d+\.\d+$/);
+    const release = /:(\d+\.\d+\.\d+)$/.exec(services.temporal?.image ?? '')?.[1];
     assert.equal(environmentOf(services.temporal!).POSTGRES_SEEDS, 'postgresql');
+    assert.deepEqual(dependencies(services.temporal!), { postgresql: 'service_healthy', 'temporal-schema': 'service_completed_successfully' });
+    const schema = services['temporal-schema'];
+    assert.ok(schema?.image?.startsWith(`temporalio/admin-tools:${release}-`), `the schema job's tools are the server's release (${schema?.image})`);
+    assert.equal(environmentOf(schema!).SQL_HOST, 'postgresql');
+    for (const [db, dir] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']]) {
+      for (const step of ['create-database', 'setup-schema -v 0.0', `update-schema -d /etc/temporal/schema/postgresql/v12/${dir}/versioned`]) {
+        assert.ok(JSON.stringify(schema).includes(`temporal-sql-tool --db ${db} ${step}`), `${db}: ${step}`);
+      }
+    }
     assert.match(services['temporal-ui']?.image ?? '', /^temporalio\/ui:\d+\.\d+\.\d+$/);
     const setup = JSON.stringify(services['temporal-setup']);
+    assert.match(setup, /namespace create --namespace default/);
     assert.match(setup, /search-attribute create/);
     assert.match(setup, /--name ImplementorPhase --type Keyword/);
     assert.match(setup, /--name AwaitingHuman --type Bool/);

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -16,8 +16,9 @@ import { ImplementorInput, ServiceSpec } from '../core/schemas';
 import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
 import { BIN } from './helpers/cli-process';
 import { comparable, contents, scenarioAnswer, scenarioInput, waitForQuestion, type Implementor, type Scenario } from './helpers/crash-run';
-import { startProductionTemporal, type ProductionTemporal } from './helpers/production-temporal';
-import { EXAMPLES, git, gitCopy, snapshot } from './helpers/repo';
+import { serverTools, startPostgres, startProductionTemporal, type ProductionTemporal } from './helpers/production-temporal';
+import { EXAMPLES, PROJECT_ROOT, git, gitCopy, snapshot } from './helpers/repo';
+import { locateTemporalCli } from '../worker/temporal-server';
 import { bareRemote } from './helpers/scale';
 import { until } from './helpers/until';
 import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
@@ -146,5 +147,35 @@ describe('on the Temporal users deploy: PostgreSQL, SQL visibility, mTLS', { con
     assert.equal(report.status, 'succeeded', report.summary);
     assert.equal(report.pushed, true);
     assert.match(await git(remote.dir, 'ls-tree', '-r', '--name-only', 'infra/orders'), /infra\/apps\/base\/orders\/deployment\.yaml/);
+  });
+
+  it('docker-compose.yml\'s two admin jobs, run as written: the schema job on a fresh PostgreSQL, twice; the namespace job on the running server, twice', { timeout: 120_000 }, async () => {
+    const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command: string[]; environment: Record<string, string> }> };
+    const { sqlTool, schema } = serverTools();
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'ii-admin-tools-'));
+    symlinkSync(sqlTool, path.join(bin, 'temporal-sql-tool'));
+    const fresh = await startPostgres(mkdtempSync(path.join(os.tmpdir(), 'ii-compose-pg-')));
+    try {
+      // The admin-tools image's paths and the compose network's host names, mapped to this machine's.
+      const job = (name: string) => (compose.services[name]?.command[0] ?? '').replaceAll('/etc/temporal/schema', schema);
+      const schemaEnv = { ...compose.services['temporal-schema']?.environment, SQL_HOST: '127.0.0.1', SQL_PORT: String(fresh.port), SQL_PASSWORD: '', PATH: `${bin}:${process.env.PATH}` };
+      for (let i = 0; i < 2; i++) {
+        const r = await execa('sh', ['-c', job('temporal-schema')], { env: schemaEnv, reject: false });
+        assert.equal(r.exitCode, 0, `schema job, run ${i + 1}: ${r.stderr}`);
+      }
+      for (const db of ['temporal', 'temporal_visibility']) {
+        const version = await execa('/usr/lib/postgresql/15/bin/psql', ['-h', '127.0.0.1', '-p', String(fresh.port), '-U', 'temporal', '-d', db, '-Atc', 'select curr_version from schema_version']);
+        assert.match(String(version.stdout), /^\d+\.\d+$/, `${db} has a schema version`);
+      }
+      const cli = await locateTemporalCli();
+      assert.equal(cli.type, 'existing-path');
+      symlinkSync((cli as { path: string }).path, path.join(bin, 'temporal'));
+      for (let i = 0; i < 2; i++) {
+        const r = await execa('sh', ['-c', job('temporal-setup')], { env: { ...prod.env, PATH: `${bin}:${process.env.PATH}` }, reject: false });
+        assert.equal(r.exitCode, 0, `namespace job, run ${i + 1}: ${r.stderr}`);
+      }
+    } finally {
+      await fresh.stop();
+    }
   });
 });

@@ -90,28 +90,38 @@ function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'histor
   });
 }
 
-export async function startProductionTemporal(): Promise<ProductionTemporal> {
-  const cache = serverCache();
-  const server = path.join(cache, 'bin', 'temporal-server');
-  const sqlTool = path.join(cache, 'bin', 'temporal-sql-tool');
-  if (!existsSync(server) || !existsSync(sqlTool)) throw new Error(`no Temporal server ${TEMPORAL_SERVER_VERSION} in ${cache}: run scripts/setup.sh`);
+/** PostgreSQL 15 on loopback, a cluster of its own, trusting local connections of user `temporal`. */
+export async function startPostgres(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
   if (!existsSync(path.join(PG_BIN, 'postgres'))) throw new Error(`no PostgreSQL 15 in ${PG_BIN}: run scripts/setup.sh`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-production-'));
-  chmodSync(dir, 0o755);
   const pgDir = path.join(dir, 'pg');
+  chmodSync(dir, 0o755); // the postgres user walks into it
   mkdirSync(pgDir);
   if (asRoot) chownSync(pgDir, Number((await execa('id', ['-u', 'postgres'])).stdout), Number((await execa('id', ['-g', 'postgres'])).stdout));
-
-  // PostgreSQL on loopback, trusting local connections (a test's own, on a port of its own).
-  const pgPort = await freePort();
+  const port = await freePort();
   await pg('initdb', ['-D', path.join(pgDir, 'data'), '-U', 'temporal', '--auth=trust', '--no-sync']);
   await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-l', path.join(pgDir, 'log'), '-w', 'start',
-    '-o', `-p ${pgPort} -k ${pgDir} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c fsync=off`]);
+    '-o', `-p ${port} -k ${pgDir} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c fsync=off`]);
+  return { port, stop: async () => { await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined); } };
+}
+
+/** The server's tools from the cache scripts/setup.sh fills. */
+export function serverTools(): { server: string; sqlTool: string; schema: string } {
+  const cache = serverCache();
+  const tools = { server: path.join(cache, 'bin', 'temporal-server'), sqlTool: path.join(cache, 'bin', 'temporal-sql-tool'), schema: path.join(cache, 'schema') };
+  if (!existsSync(tools.server) || !existsSync(tools.sqlTool)) throw new Error(`no Temporal server ${TEMPORAL_SERVER_VERSION} in ${cache}: run scripts/setup.sh`);
+  return tools;
+}
+
+export async function startProductionTemporal(): Promise<ProductionTemporal> {
+  const { server, sqlTool, schema: schemaDir } = serverTools();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-production-'));
+  const postgres = await startPostgres(dir);
+  const pgPort = postgres.port;
   const sql = (db: string, ...args: string[]) => execa(sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pgPort), '-u', 'temporal', '--db', db, ...args]);
   for (const [db, schema] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
     await sql(db, 'create-database');
     await sql(db, 'setup-schema', '-v', '0.0');
-    await sql(db, 'update-schema', '-d', path.join(cache, 'schema', 'postgresql', 'v12', schema, 'versioned'));
+    await sql(db, 'update-schema', '-d', path.join(schemaDir, 'postgresql', 'v12', schema, 'versioned'));
   }
   const psql = (db: string, q: string) => execa(path.join(PG_BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'temporal', '-d', db, '-Atc', q]);
   for (const db of ['temporal', 'temporal_visibility']) await psql(db, 'create extension if not exists pg_stat_statements');
@@ -189,7 +199,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
       await Promise.allSettled(opened.map((c) => c.close()));
       proc?.kill('SIGTERM');
       await proc;
-      await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined);
+      await postgres.stop();
     },
   };
 }
