@@ -1,5 +1,6 @@
 // The long-running commands: a worker against a Temporal service, the embedded dev stack, and the
 // codec endpoint for the Web UI. Each loads what it runs only when called.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../worker/config';
 import { UsageError } from './usage';
@@ -31,13 +32,24 @@ export function addServerCommands(program: Command): void {
     .description('serve the payload codec to the Temporal Web UI (needs INFRA_IMPLEMENTOR_CODEC_KEYS)')
     .option('--port <n>', 'port on 127.0.0.1', '8888')
     .option('--ui-origin <url>', 'the Web UI origin allowed by CORS', 'http://localhost:8233')
-    .addHelpText('after', '\nExample:\n  $ INFRA_IMPLEMENTOR_CODEC_KEYS=k1:$(openssl rand -base64 32) infra-implementor codec-server\n  then set the UI\'s codec endpoint (Data Encoder) to http://127.0.0.1:8888')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; a UI served over https needs it)')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .addHelpText('after', '\nExamples:\n  $ INFRA_IMPLEMENTOR_CODEC_KEYS=k1:$(openssl rand -base64 32) infra-implementor codec-server\n  then set the UI\'s codec endpoint (Data Encoder) to http://127.0.0.1:8888\n  $ infra-implementor codec-server --tls-cert codec.pem --tls-key codec.key --ui-origin https://temporal.example.com')
     .action(async (flags) => {
       const { dataConverterFromEnv, CODEC_KEYS_ENV } = await import('../core/payload-codec');
       const codec = dataConverterFromEnv()?.payloadCodecs[0];
       if (!codec) throw new UsageError(`codec-server needs ${CODEC_KEYS_ENV} (id:base64key[,id:base64key…])`);
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new UsageError('codec-server: give --tls-cert and --tls-key together');
+      const read = (flag: string, file: string) => {
+        try {
+          return readFileSync(file);
+        } catch (e) {
+          throw new UsageError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        }
+      };
+      const tls = flags.tlsCert && flags.tlsKey ? { cert: read('--tls-cert', flags.tlsCert), key: read('--tls-key', flags.tlsKey) } : undefined;
       const { startCodecServer } = await import('./codec-server');
-      const server = await startCodecServer(codec, { port: Number(flags.port), allowOrigin: flags.uiOrigin });
+      const server = await startCodecServer(codec, { port: Number(flags.port), allowOrigin: flags.uiOrigin, ...(tls ? { tls } : {}) });
       process.stderr.write(`codec endpoint at ${server.url} for ${flags.uiOrigin}; Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
       await server.close();

@@ -1,7 +1,9 @@
 // The codec endpoint of the Temporal UI protocol (POST /encode, POST /decode), so that people who
 // hold the keys can read encrypted payloads in the Web UI: `temporal server start-dev
-// --ui-codec-endpoint http://127.0.0.1:8888` or the UI's "Data Encoder" setting.
+// --ui-codec-endpoint http://127.0.0.1:8888` or the UI's "Data Encoder" setting. Over HTTPS with a
+// certificate and key: a UI served over https may only call an https endpoint.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
@@ -24,9 +26,9 @@ export interface CodecServer {
   close(): Promise<void>;
 }
 
-export async function startCodecServer(codec: PayloadCodec, opts: { port?: number; host?: string; allowOrigin?: string } = {}): Promise<CodecServer> {
+export async function startCodecServer(codec: PayloadCodec, opts: { port?: number; host?: string; allowOrigin?: string; tls?: { cert: string | Buffer; key: string | Buffer } } = {}): Promise<CodecServer> {
   const allowOrigin = opts.allowOrigin ?? 'http://localhost:8233';
-  const server = http.createServer((req, res) => {
+  const handle: http.RequestListener = (req, res) => {
     res.setHeader('Access-Control-Allow-Origin', allowOrigin);
     res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'content-type, x-namespace, authorization');
@@ -47,8 +49,9 @@ export async function startCodecServer(codec: PayloadCodec, opts: { port?: numbe
         }
       })();
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : http.createServer(handle);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const { port, address } = server.address() as AddressInfo;
-  return { url: `http://${address}:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `${opts.tls ? 'https' : 'http'}://${address}:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }

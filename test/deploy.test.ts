@@ -144,6 +144,22 @@ describe('deploy/', () => {
     ]);
   });
 
+  it('production reaches Temporal over mTLS: the TEMPORAL_TLS_* paths lie in a read-only mount of its own Secret; staging has none', async () => {
+    const objects = await build('production');
+    const pod = one(objects, 'Deployment').spec?.template.spec;
+    const env = one(objects, 'ConfigMap').data ?? {};
+    const mount = (pod.containers[0].volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[]).find((m) => m.name === 'temporal-tls');
+    assert.equal(mount?.readOnly, true);
+    const volume = (pod.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]).find((v) => v.name === 'temporal-tls');
+    assert.equal(volume?.secret?.secretName, 'infra-implementor-temporal-tls');
+    assert.notEqual(volume?.secret?.optional, true, 'a production worker without its certificate must not start');
+    for (const [name, file] of [['TEMPORAL_TLS_CLIENT_CERT_PATH', 'tls.crt'], ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'tls.key'], ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'ca.crt']]) {
+      assert.equal(env[name!], `${mount?.mountPath}/${file}`, name);
+    }
+    const staging = one(await build('staging'), 'ConfigMap').data ?? {};
+    assert.deepEqual(Object.keys(staging).filter((k) => k.startsWith('TEMPORAL_TLS')), []);
+  });
+
   it('the SOPS template names the Secret and the keys the Deployment reads', async () => {
     const secret = parse(readFileSync(path.join(DEPLOY, 'secrets/infra-implementor.secret.yaml'), 'utf8')) as K8sObject;
     const pod = one(await build('production'), 'Deployment').spec?.template.spec;

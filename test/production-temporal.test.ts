@@ -7,14 +7,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { execa } from 'execa';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { dataConverterFromEnv } from '../core/payload-codec';
 import { ImplementorInput, ServiceSpec } from '../core/schemas';
 import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
-import { BIN } from './helpers/cli-process';
+import { BIN, startCli } from './helpers/cli-process';
 import { comparable, contents, scenarioAnswer, scenarioInput, waitForQuestion, type Implementor, type Scenario } from './helpers/crash-run';
 import { serverTools, startPostgres, startProductionTemporal, type ProductionTemporal } from './helpers/production-temporal';
 import { EXAMPLES, PROJECT_ROOT, git, gitCopy, snapshot } from './helpers/repo';
@@ -176,6 +178,36 @@ describe('on the Temporal users deploy: PostgreSQL, SQL visibility, mTLS', { con
       }
     } finally {
       await fresh.stop();
+    }
+  });
+
+  it('the codec server serves the Web UI over HTTPS with the same certificates: a payload encoded by the worker\'s codec decodes through it', { timeout: 60_000 }, async () => {
+    const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    const { proc, stderr } = startCli(['codec-server', '--port', '0', '--tls-cert', prod.tls.serverCert, '--tls-key', prod.tls.serverKey, '--ui-origin', 'https://temporal.example.com'], {
+      ...process.env as Record<string, string>, INFRA_IMPLEMENTOR_CODEC_KEYS: key,
+    });
+    try {
+      const url = (await stderr.waitFor(/codec endpoint at (https:\/\/\S+) /, 30_000)).match[1] as string;
+      const codec = dataConverterFromEnv({ INFRA_IMPLEMENTOR_CODEC_KEYS: key })?.payloadCodecs[0];
+      assert.ok(codec);
+      const [encoded] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"a secret in history"') }]);
+      const body = JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(encoded?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(encoded?.data ?? new Uint8Array()).toString('base64') }] });
+      const answer = await new Promise<{ status: number; text: string; cors: string }>((resolve, reject) => {
+        const req = https.request(`${url}/decode`, { method: 'POST', ca: readFileSync(prod.tls.ca), headers: { 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => { text += c.toString(); });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cors: String(res.headers['access-control-allow-origin']) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.cors, 'https://temporal.example.com');
+      const decoded = (JSON.parse(answer.text) as { payloads: { data: string }[] }).payloads[0];
+      assert.equal(Buffer.from(decoded?.data ?? '', 'base64').toString(), '"a secret in history"');
+    } finally {
+      proc.kill('SIGTERM');
+      await proc;
     }
   });
 });

@@ -26,6 +26,8 @@ export interface ProductionTemporal {
   address: string;
   /** TEMPORAL_ADDRESS and the TEMPORAL_TLS_* variables: what a worker or the CLI is given. */
   env: Record<string, string>;
+  /** The certificates made for the run: a CA, the server's (localhost, 127.0.0.1) and a client's. */
+  tls: Awaited<ReturnType<typeof certificates>>;
   client(): Promise<Client>;
   nativeConnection(): Promise<NativeConnection>;
   /** SIGKILL the server process (PostgreSQL keeps running). */
@@ -164,7 +166,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   const connectOptions = () => loadClientConnectConfig({ disableFile: true, overrideEnvVars: env }).connectionOptions;
   const opened: { close(): Promise<void> }[] = [];
   return {
-    address, env,
+    address, env, tls,
     async client() {
       const connection = await Connection.connect(connectOptions() as Parameters<typeof Connection.connect>[0]);
       opened.push(connection);
