@@ -18,6 +18,10 @@ import { engine } from './checks';
 import { resolveContext, type ContextRef } from './implement';
 import type { ActivityDeps } from '.';
 
+/** One file's new content as a change set (what the journal and the sealer take). */
+const oneWrite = (file: { path: string; content: string }) =>
+  ({ operations: [{ path: file.path, action: 'write' as const, content: file.content, phase: 'base' as const }], assumptions: [], dependencies: [] });
+
 function agentFor(deps: ActivityDeps, name: string): AgentModel {
   const make = deps.agents?.[name];
   if (!make) throw ApplicationFailure.nonRetryable(`implementer "${name}" is not an agent on this worker (its agents: ${Object.keys(deps.agents ?? {}).join(', ') || 'none'})`, Failure.InvalidInput);
@@ -53,15 +57,12 @@ export const agentActivities = (deps: ActivityDeps) => {
       const root = await realRoot(req.infraRoot);
       await held(store, req.conversation, 'conversation');
       const write = async (file: { path: string; content: string }, journalKey: string): Promise<WrittenFile> => {
-        const [entry] = await applyChangeSet(deps.stateDir, {
-          infraRoot: root, journalKey, beforeByRef: true,
-          changeSet: { operations: [{ path: file.path, action: 'write', content: file.content, phase: 'base' }], assumptions: [], dependencies: [] },
-        });
+        const [entry] = await applyChangeSet(deps.stateDir, { infraRoot: root, journalKey, beforeByRef: true, changeSet: oneWrite(file) });
         if (!entry || typeof entry.before === 'string') throw new Error(`the journal of ${file.path} holds content inline`);
         return { path: entry.path, before: entry.before, action: entry.action };
       };
       const seal = async (file: { path: string; content: string }) => {
-        const sealed = await sealSecrets({ root, signal: ctx.cancellationSignal, changeSet: { operations: [{ path: file.path, action: 'write', content: file.content, phase: 'base' }], assumptions: [], dependencies: [] } });
+        const sealed = await sealSecrets({ root, signal: ctx.cancellationSignal, changeSet: oneWrite(file) });
         const content = sealed.changeSet.operations[0]?.content ?? file.content;
         return {
           content,

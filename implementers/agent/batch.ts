@@ -62,7 +62,7 @@ export async function runBatch(d: BatchDeps, req: BatchRequest): Promise<BatchRe
     }
     if (rec.written) {
       const entry = await d.write({ path: rec.written.path, content: await d.store.get(rec.written.contentRef) }, key);
-      d.view.changed();
+      await d.view.changed(entry.path);
       touched.add(entry.path);
       result.written.push(entry);
       result.assumptions.push(...(rec.sealed?.assumptions ?? []), ...reviews(entry.path, await d.store.get(rec.written.contentRef)));

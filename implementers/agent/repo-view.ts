@@ -99,9 +99,16 @@ export class RepoView {
     return redactText(s, this.values);
   }
 
-  /** After a write: the file list and the values may have changed. */
-  changed(): void {
+  /**
+   * After a write of `file`: the file list changed, and its values join the known ones. Only a
+   * kustomization (whose secretGenerator may name other files) makes the whole index stale.
+   */
+  async changed(file: string): Promise<void> {
     this.paths = undefined;
-    this.indexed = false;
+    if (!this.indexed || isKustomizationFile(file)) {
+      this.indexed = false;
+      return;
+    }
+    for (const v of (await this.scan(file))?.values ?? []) this.values.add(v);
   }
 }
