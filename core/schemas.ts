@@ -32,13 +32,16 @@ export const RelativePath = z
   .refine((p) => !p.split(/[\\/]/).includes('.git'), 'must not point into .git');
 
 /** A service to add, in the repository's own style (DESIGN.md "service spec"). */
+const replicaCount = z.number().int().min(0).max(1000);
+
 export const ServiceSpec = z
   .object({
     service: dns1123,
     image: z.string().min(1).regex(/^[^\s]+$/, 'must be an image reference without spaces'),
     port: z.number().int().min(1).max(65535).optional(),
     environments: z.array(dns1123).min(1).optional(),
-    replicas: z.record(z.string(), z.number().int().min(0).max(1000)).optional(),
+    /** One count for every environment (`replicas: 2`), or one per environment (`{ staging: 1, production: 3 }`). */
+    replicas: z.union([replicaCount, z.record(z.string(), replicaCount)], { error: 'must be a number of replicas, or a map of environment to number' }).optional(),
     config: z.record(envKey, z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     secrets: z.array(envKey).optional(),
     ingress: z

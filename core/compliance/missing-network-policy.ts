@@ -33,21 +33,54 @@ function whySensitive(doc: RenderedDoc): { why: string; path: (string | number)[
   return env ? { why: 'reads a Secret into its environment', path: env } : undefined;
 }
 
+const POLICY_KINDS = ['NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'];
+
+/**
+ * A Calico selector expression (`app == 'x' && has(tier)`, `all()`) against pod labels. Terms this
+ * does not know are given the benefit of the doubt: the policy counts as selecting.
+ */
+export function calicoSelects(expr: string, labels: Record<string, string>): boolean {
+  return expr.split('&&').map((t) => t.trim()).every((t) => {
+    if (t === 'all()' || t === '') return true;
+    const eq = /^([\w./-]+)\s*(==|!=)\s*['"]([^'"]*)['"]$/.exec(t);
+    if (eq) return (labels[eq[1] as string] === eq[3]) === (eq[2] === '==');
+    const has = /^(!)?\s*has\(([\w./-]+)\)$/.exec(t);
+    if (has) return (has[2] as string in labels) !== Boolean(has[1]);
+    const inSet = /^([\w./-]+)\s+(not\s+)?in\s*\{([^}]*)\}$/.exec(t);
+    if (inSet) return inSet[3]!.split(',').map((v) => v.trim().replace(/^['"]|['"]$/g, '')).includes(labels[inSet[1] as string] ?? '\0') !== Boolean(inSet[2]);
+    return true;
+  });
+}
+
+/** Whether a Kubernetes, Cilium or Calico policy selects pods with these labels. */
+function policySelects(p: Record<string, unknown>, labels: Record<string, string>): boolean {
+  const api = str(p.apiVersion) ?? '';
+  if (/projectcalico\.org\//.test(api)) return calicoSelects(str(get(p, 'spec', 'selector')) ?? 'all()', labels);
+  if (/^cilium\.io\//.test(api)) {
+    // Cilium's selectors may carry a source prefix (`k8s:app`, `any:app`).
+    const sel = rec(get(p, 'spec', 'endpointSelector'));
+    const strip = (o: unknown) => Object.fromEntries(Object.entries(rec(o) ?? {}).map(([k, v]) => [k.replace(/^(k8s|any):/, ''), v]));
+    return sel !== undefined && selectorMatches({ ...sel, matchLabels: strip(sel.matchLabels), matchExpressions: arr(sel.matchExpressions).map((e) => ({ ...rec(e), key: str(get(e, 'key'))?.replace(/^(k8s|any):/, '') })) }, labels);
+  }
+  return selectorMatches(get(p, 'spec', 'podSelector') ?? {}, labels);
+}
+
 export const missingNetworkPolicy: ComplianceCheck = {
   id: 'missing-network-policy',
   severity: 'error',
   help:
     'A workload that reads a Secret (a Secret volume, env valueFrom.secretKeyRef or envFrom.secretRef) or is labelled ' +
-    'sensitivity: high must be selected by a NetworkPolicy in its namespace (rendered with it). Add a NetworkPolicy ' +
-    'whose podSelector matches its pod labels.',
+    'sensitivity: high must be selected by a NetworkPolicy in its namespace (rendered with it): Kubernetes (podSelector), ' +
+    'Cilium (CiliumNetworkPolicy endpointSelector, or a CiliumClusterwideNetworkPolicy) or Calico (projectcalico.org selector). ' +
+    'Add one whose selector matches its pod labels.',
   check(docs) {
     const out: Violation[] = [];
-    const policies = docs.filter((d) => kind(d.object) === 'NetworkPolicy');
+    const policies = docs.filter((d) => POLICY_KINDS.includes(kind(d.object)));
     for (const doc of workloads(docs)) {
       const sensitive = whySensitive(doc);
       if (!sensitive) continue;
       const labels = podLabels(doc.object);
-      const covered = policies.some((p) => sameNamespace(p.object, doc.object) && selectorMatches(get(p.object, 'spec', 'podSelector') ?? {}, labels));
+      const covered = policies.some((p) => (kind(p.object) === 'CiliumClusterwideNetworkPolicy' || sameNamespace(p.object, doc.object)) && policySelects(p.object, labels));
       if (!covered) {
         const ns = str(get(doc.object, 'metadata', 'namespace'));
         out.push({ doc, path: sensitive.path, message: `workload ${sensitive.why} and no NetworkPolicy${ns ? ` in namespace ${ns}` : ''} selects its pods` });

@@ -57,6 +57,8 @@ export class PlanBuilder {
   readonly assumptions: Assumption[] = [];
   readonly dependencies: Dependency[] = [];
   private readonly pending = new Map<string, string | undefined>();
+  /** Kustomization folder → the entries of the list it mirrors (the exemplar's, renamed): how to keep its order. */
+  readonly mirrors = new Map<string, string[]>();
 
   constructor(readonly phase: Phase, readonly repo: RepoReader, readonly service = '') {}
 
@@ -103,7 +105,7 @@ export const relRef = (fromDir: string, to: string) => posix.relative(fromDir, t
 export async function includeInKustomization(b: PlanBuilder, dir: string, file: string, reason: string): Promise<void> {
   const kfile = posix.join(dir, 'kustomization.yaml');
   const text = (await b.read(kfile)) ?? 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n';
-  const next = addToList(text.replace(/^resources: \[\]\n/m, 'resources:\n'), 'resources', relRef(dir, file));
+  const next = addToList(text.replace(/^resources: \[\]\n/m, 'resources:\n'), 'resources', relRef(dir, file), undefined, b.mirrors.get(dir));
   if (next !== text) b.write(kfile, next, reason);
 }
 

@@ -6,6 +6,9 @@
 import type { ServiceSpec } from '../schemas';
 import { rec } from '../yaml-docs';
 import { renameValues } from './objects';
+import { checklistGap, passingResources, passingSecurityContext } from './resources';
+
+type Usual = Parameters<typeof passingResources>[1];
 
 type Obj = Record<string, unknown>;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -34,6 +37,8 @@ const firstKey = (o: Obj | undefined): string | undefined => (o ? Object.keys(o)
 function probeFor(probe: unknown, port: number | undefined): Obj | undefined {
   const p = rec(probe);
   if (!p || !port) return undefined;
+  // An exec probe ran the exemplar's own tooling: the chart's default probe (the service's port) instead.
+  if (rec(rec(p.spec)?.exec)) return { enabled: p.enabled ?? true };
   const out = clone(p);
   const http = rec(rec(out.spec)?.httpGet);
   const tcp = rec(rec(out.spec)?.tcpSocket);
@@ -42,7 +47,7 @@ function probeFor(probe: unknown, port: number | undefined): Obj | undefined {
   return out;
 }
 
-function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: number | undefined): MappedValues {
+function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: number | undefined, usual: Usual): MappedValues {
   const reviews: string[] = [];
   const exControllers = rec(ex.controllers) ?? {};
   const cKey = firstKey(exControllers) ?? 'main';
@@ -56,13 +61,27 @@ function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: numbe
   if (probes && spec.port) {
     app.probes = Object.fromEntries(Object.entries(probes).flatMap(([k, v]) => { const p = probeFor(v, spec.port); return p ? [[k, p]] : []; }));
     reviews.push(`probes follow ${exName}'s, on port ${spec.port}: check the paths`);
+    if (Object.values(probes).some((v) => rec(rec(rec(v)?.spec)?.exec))) reviews.push(`${exName}'s exec probes ran its own tooling: the chart's default probes instead`);
   }
-  for (const k of ['securityContext', 'resources']) if (exApp[k] !== undefined) app[k] = clone(exApp[k]);
+  if (exApp.securityContext !== undefined) {
+    const sc = passingSecurityContext(exApp.securityContext);
+    app.securityContext = sc.securityContext;
+    if (sc.gap) reviews.push(`${exName}'s container ${sc.gap}, which the checklist forbids: a restricted security context instead`);
+  }
+  const { resources, filled } = passingResources(exApp.resources, usual);
+  app.resources = resources;
   if (exApp.resources !== undefined) reviews.push(`resources copied from ${exName}: size them for ${spec.service}`);
+  if (filled.length) reviews.push(checklistGap(exName, filled));
   const dropped = Object.keys(exApp).filter((k) => !['image', 'env', 'probes', 'securityContext', 'resources'].includes(k));
   if (dropped.length) reviews.push(`${exName}'s container ${dropped.join(', ')} not copied`);
   const newController: Obj = {};
   for (const k of ['type', 'strategy', 'pod']) if (controller[k] !== undefined) newController[k] = clone(controller[k]);
+  // A service with a port is a long-running one: the exemplar's cron job or job shape is its own.
+  if (spec.port && (controller.type === 'cronjob' || controller.type === 'job')) {
+    delete newController.type;
+    delete rec(newController.pod)?.restartPolicy;
+    reviews.push(`${exName} is a ${String(controller.type)}; ${spec.service} serves port ${spec.port}: a Deployment`);
+  }
   if (replicas !== undefined) newController.replicas = replicas;
   newController.containers = { [aKey]: app };
   const values: Obj = { controllers: { [cKey === exName ? spec.service : cKey]: newController } };
@@ -105,6 +124,6 @@ function generic(ex: Obj, exName: string, spec: ServiceSpec, replicas: number | 
   return { values, reviews: [`values copied from ${exName} with the image${spec.port ? ', port' : ''} and replicas replaced: check the rest`] };
 }
 
-export function valuesFor(exemplarValues: Obj, exName: string, spec: ServiceSpec, replicas: number | undefined): MappedValues {
-  return rec(exemplarValues.controllers) ? appTemplate(exemplarValues, exName, spec, replicas) : generic(exemplarValues, exName, spec, replicas);
+export function valuesFor(exemplarValues: Obj, exName: string, spec: ServiceSpec, replicas: number | undefined, usual?: Usual): MappedValues {
+  return rec(exemplarValues.controllers) ? appTemplate(exemplarValues, exName, spec, replicas, usual) : generic(exemplarValues, exName, spec, replicas);
 }

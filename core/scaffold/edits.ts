@@ -2,6 +2,7 @@
 // and serialisation of new objects with `# REVIEW:` comments.
 import { isMap, isScalar, isSeq, parseDocument, stringify, visit, type Document, YAMLSeq } from 'yaml';
 import { tokenRegExp } from '../survey';
+import { insertionIndex, listStyle, mirrorIndex, styled } from './lists';
 
 const STRINGIFY = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
@@ -56,10 +57,13 @@ export function renameInYaml(text: string, from: string, to: string): string {
 }
 
 /**
- * Add `entry` to the sequence `key` of a kustomization, right after `after` when present, else
- * at the end. Returns the text unchanged when the entry is already there.
+ * Add `entry` to the sequence `key` of a kustomization the way the list is kept (see lists.ts): in
+ * order where its entries of that shape are sorted, else right after `after` when present, else
+ * after its like; written in the neighbours' style (`./x`, `x/`, quotes). `like` gives the entries to
+ * learn the style from when the list is new or was emptied (the exemplar's). Comments stay. Returns
+ * the text unchanged when the entry is already there.
  */
-export function addToList(text: string, key: string, entry: string, after?: string): string {
+export function addToList(text: string, key: string, entry: string, after?: string, like?: string[]): string {
   const doc = parse(text);
   let seq = doc.get(key, true);
   if (!isSeq(seq)) {
@@ -67,12 +71,23 @@ export function addToList(text: string, key: string, entry: string, after?: stri
     doc.set(key, seq);
   }
   const items = (seq as YAMLSeq).items;
-  if (items.some((i) => isScalar(i) && i.value === entry)) return text;
-  const index = after === undefined ? -1 : items.findIndex((i) => isScalar(i) && i.value === after);
-  const node = doc.createNode(entry);
-  if (index >= 0) items.splice(index + 1, 0, node);
-  else items.push(node);
+  const values = items.map((i) => (isScalar(i) && typeof i.value === 'string' ? i.value : ''));
+  const style = listStyle(values.filter(Boolean).length ? values.filter(Boolean) : (like ?? []), entry);
+  // A list mirroring the exemplar's keeps the exemplar's practice: sorted, or in the exemplar's order.
+  if (like?.length) style.sorted = listStyle(like, entry).sorted;
+  const written = styled(entry, style);
+  if (values.some((v) => v === written || v === entry)) return text;
+  const node = doc.createNode(written);
+  const quoted = items.filter(isScalar).map((i) => i.type);
+  if (quoted.length && quoted.every((t) => t === quoted[0]) && (quoted[0] === 'QUOTE_DOUBLE' || quoted[0] === 'QUOTE_SINGLE')) node.type = quoted[0];
+  items.splice(like?.length && !style.sorted ? mirrorIndex(values, written, like) : insertionIndex(values, written, style, after), 0, node);
   return doc.toString(STRINGIFY);
+}
+
+/** The string entries of the sequence `key` of a YAML text (e.g. a kustomization's resources). */
+export function listEntries(text: string, key: string): string[] {
+  const seq = parseDocument(text).get(key, true);
+  return isSeq(seq) ? seq.items.flatMap((i) => (isScalar(i) && typeof i.value === 'string' ? [i.value] : [])) : [];
 }
 
 /**
@@ -122,5 +137,31 @@ export function editObject(
     return (part.startsWith('\n') ? '\n' : '') + comments + stringify(edit(obj), STRINGIFY);
   });
   if (!done) throw new Error('no matching object to edit');
-  return out.join('---\n');
+  // Each part after a `---` line starts with the newline that ended it.
+  return out.map((p, i) => (i === 0 ? p : `---${p.startsWith('\n') ? '' : '\n'}${p}`)).join('');
+}
+
+/**
+ * The exemplar's kustomization without what configures the exemplar alone: its generators (their
+ * files and literals are its own) and the patches it reads from files of its folder. Returns the
+ * text and what was left out, for an assumption.
+ */
+export function withoutOwnConfiguration(text: string): { text: string; dropped: string[] } {
+  const doc = parse(text);
+  const dropped: string[] = [];
+  for (const key of ['configMapGenerator', 'secretGenerator']) {
+    const seq = doc.get(key, true);
+    if (!isSeq(seq)) continue;
+    dropped.push(...seq.items.map((i) => `${key} ${String((isMap(i) ? i.get('name') : undefined) ?? '?')}`));
+    doc.delete(key);
+  }
+  if (dropped.length && !['configMapGenerator', 'secretGenerator'].some((k) => doc.has(k))) doc.delete('generatorOptions');
+  const patches = doc.get('patches', true);
+  if (isSeq(patches)) {
+    const fromFiles = patches.items.filter((i) => isMap(i) && typeof i.get('path') === 'string');
+    dropped.push(...fromFiles.map((i) => `patch ${String((i as { get(k: string): unknown }).get('path'))}`));
+    patches.items = patches.items.filter((i) => !fromFiles.includes(i));
+    if (!patches.items.length) doc.delete('patches');
+  }
+  return dropped.length ? { text: doc.toString(STRINGIFY), dropped } : { text, dropped };
 }

@@ -21,3 +21,17 @@ export function newEnvironments(spec: Pick<ServiceSpec, 'environments'>, profile
 export const newEnvironmentMessage = (missing: readonly string[], known: readonly string[]): string =>
   `environment ${missing.join(', ')} has no overlay for services in this repository (found: ${known.join(', ') || 'none'}); ` +
   'pass --allow-new-environment (feature scopes: allowNewEnvironment: true) to create it';
+
+/** The spec's replica count in an environment (tried by each of its names), if it sets one. */
+export function replicasIn(spec: Pick<ServiceSpec, 'replicas'>, ...names: string[]): number | undefined {
+  const r = spec.replicas;
+  if (typeof r === 'number') return r;
+  for (const n of names) if (r?.[n] !== undefined) return r[n];
+  return undefined;
+}
+
+/** Every distinct replica count the spec sets. */
+export function replicaCounts(spec: Pick<ServiceSpec, 'replicas'>): number[] {
+  const r = spec.replicas;
+  return r === undefined ? [] : typeof r === 'number' ? [r] : [...new Set(Object.values(r))];
+}

@@ -8,15 +8,18 @@ import { refPaths, tokenRegExp } from '../repo-model';
 import { get, kindOf, nameOf, parseManifests, rec, str } from '../yaml-docs';
 import { includeInKustomization, relRef, ScaffoldError, type Layout, type Obj, type PlanBuilder } from './builder';
 import { valuesFor } from './chart-values';
-import { addToList, editObject, renameInYaml, renderManifest } from './edits';
-import { networkPolicyFor, renameValues, secretTemplateFor } from './objects';
+import { replicaCounts } from './environments';
+import { addToList, editObject, renameInYaml, renderManifest, withoutOwnConfiguration } from './edits';
+import { renameValues } from './objects';
+import { policyFor, policyReview, policyStyle } from './network-policy';
+import { planServiceSecret } from './secrets';
 
 const leadingComments = (text: string): string[] =>
   (text.match(/^(---\n)?((#.*\n)+)/)?.[2] ?? '').split('\n').filter((l) => l.startsWith('# ') && !/REVIEW/.test(l)).map((l) => l.slice(2));
 
 /** One replica count for a release every environment shares; an assumption says which when they differ. */
 function oneReplicaCount(b: PlanBuilder, l: Layout, file: string): number | undefined {
-  const counts = [...new Set(Object.values(l.spec.replicas ?? {}))];
+  const counts = replicaCounts(l.spec);
   if (counts.length <= 1) return counts[0];
   const max = Math.max(...counts);
   b.assume(`replicas ${JSON.stringify(l.spec.replicas)} differ per environment, but services here are one release for every environment: set to ${max}`, file);
@@ -32,12 +35,12 @@ async function exemplarRelease(b: PlanBuilder, l: Layout): Promise<{ object: Obj
   return { object, text };
 }
 
-async function planReleaseBase(b: PlanBuilder, l: Layout): Promise<void> {
+async function planReleaseBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
   const ex = l.exemplar as NonNullable<Layout['exemplar']>;
   const { spec } = l;
   const { object, text } = await exemplarRelease(b, l);
   const file = l.mapPath(ex.deploymentFile);
-  const mapped = valuesFor(rec(get(object, 'spec', 'values')) ?? {}, ex.name, spec, oneReplicaCount(b, l, file));
+  const mapped = valuesFor(rec(get(object, 'spec', 'values')) ?? {}, ex.name, spec, oneReplicaCount(b, l, file), ctx.profile.resources);
   const release = renameValues(structuredClone(object), ex.name, spec.service);
   (release.spec as Obj).values = mapped.values;
   b.write(file, renderManifest([release], [...leadingComments(text).map((c) => `@keep ${c}`), ...mapped.reviews]).replace(/^# REVIEW: @keep /gm, '# '), `HelmRelease of ${spec.service}`);
@@ -59,7 +62,7 @@ async function planReleaseBase(b: PlanBuilder, l: Layout): Promise<void> {
   }
   const chart = [ex.helmRelease?.chart, chartUrl].filter(Boolean).join(' from ') || ex.helmRelease?.sourceRef || '?';
   b.assume(`${spec.service} is a HelmRelease of the chart its siblings share (${chart}), laid out like ${ex.name}`, file);
-  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service/.test(x))) b.assume(r, file);
+  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service|checklist requires|checklist forbids/.test(x))) b.assume(r, file);
   if (spec.environments && !ex.overlays.length) {
     b.assume(`services here are one release for every cluster that syncs them (no per-environment overlays): environments ${spec.environments.join(', ')} are not applied separately`, file);
   }
@@ -68,8 +71,10 @@ async function planReleaseBase(b: PlanBuilder, l: Layout): Promise<void> {
     for (const f of keep) await includeInKustomization(b, l.baseDir, f, `app kustomization of ${spec.service}`);
     return;
   }
-  let next = renameInYaml(ktext, ex.name, spec.service).replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
-  for (const f of keep) next = addToList(next, 'resources', `./${relRef(l.baseDir, f)}`);
+  const own = withoutOwnConfiguration(renameInYaml(ktext, ex.name, spec.service));
+  if (own.dropped.length) b.assume(`${ex.name}'s ${own.dropped.join(', ')} not copied: they configure ${ex.name}`, posix.join(l.baseDir, 'kustomization.yaml'));
+  let next = own.text.replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
+  for (const f of keep) next = addToList(next, 'resources', relRef(l.baseDir, f), undefined, b.mirrors.get(l.baseDir));
   b.write(posix.join(l.baseDir, 'kustomization.yaml'), next, `app kustomization of ${spec.service}`);
 }
 
@@ -88,25 +93,20 @@ async function planReleaseListing(b: PlanBuilder, l: Layout, ctx: ImplementConte
   }
 }
 
-async function planReleaseSecrets(b: PlanBuilder, l: Layout): Promise<void> {
+async function planReleaseSecrets(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
   const { spec } = l;
-  if (!spec.secrets?.length) return;
-  const file = posix.join(l.baseDir, `${spec.service}-secret.template.yaml`);
-  b.write(file, renderManifest([secretTemplateFor(spec, { 'app.kubernetes.io/name': spec.service })], [
-    'a template, not applied by any kustomization: fill in the values, encrypt it with sops (or replace it by the secret store the other services use), then list it',
-  ]), `Secret template of ${spec.service}`);
+  const secret = await planServiceSecret(b, l, ctx, { 'app.kubernetes.io/name': spec.service });
+  if (!secret) return;
   const releaseFile = l.mapPath((l.exemplar as NonNullable<Layout['exemplar']>).deploymentFile);
   const text = await b.mustRead(releaseFile);
   b.write(releaseFile, editObject(text, (o) => kindOf(o) === 'HelmRelease', (o) => {
     const app = Object.values(rec(get(o, 'spec', 'values', 'controllers')) ?? {}).map((c) => Object.values(rec(get(c, 'containers')) ?? {})[0]).find(Boolean);
-    if (rec(app)) (app as Obj).envFrom = [{ secretRef: { name: `${spec.service}-secrets` } }];
+    if (rec(app)) (app as Obj).envFrom = [{ secretRef: { name: secret } }];
     return o;
   }), `environment of ${spec.service} from its Secret`);
-  b.assume(`the Secret ${spec.service}-secrets (${spec.secrets.join(', ')}) is a template: the release needs it applied before it can start`, file);
-  b.dependencies.push({ kind: 'secret-value', description: `values for ${spec.secrets.join(', ')}` });
 }
 
-async function planReleaseNetwork(b: PlanBuilder, l: Layout): Promise<void> {
+async function planReleaseNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
   const { spec } = l;
   if (!spec.sensitive && !spec.secrets?.length) return;
   // app-template labels its pods app.kubernetes.io/name: <release name>.
@@ -115,7 +115,9 @@ async function planReleaseNetwork(b: PlanBuilder, l: Layout): Promise<void> {
   const release = parseManifests(file, (await b.read(l.mapPath((l.exemplar as NonNullable<Layout['exemplar']>).deploymentFile))) ?? '').docs[0]?.object;
   const route = Object.values(rec(get(release, 'spec', 'values', 'route')) ?? {})[0];
   const gatewayNs = str(get(route, 'parentRefs', 0, 'namespace'));
-  b.write(file, renderManifest([networkPolicyFor(spec, { 'app.kubernetes.io/name': spec.service }, Boolean(spec.ingress), gatewayNs)], [
+  const style = await policyStyle(b, ctx.profile, l.exemplar);
+  b.write(file, renderManifest([policyFor(style, spec, { 'app.kubernetes.io/name': spec.service }, Boolean(spec.ingress), gatewayNs)], [
+    policyReview(style),
     'selects the pods by app.kubernetes.io/name, the label the chart gives them',
     ...(spec.ingress ? [`ingress allowed from the namespace ${gatewayNs ?? 'ingress-nginx'}${gatewayNs ? ' of the gateway the route names' : ' (assumed ingress controller)'}`] : []),
   ]), `NetworkPolicy of ${spec.service}`);
@@ -125,10 +127,10 @@ async function planReleaseNetwork(b: PlanBuilder, l: Layout): Promise<void> {
 /** One phase of a HelmRelease-of-a-shared-chart service; the gitops phase is the common one (the exemplar's ks.yaml, renamed). */
 export async function planReleasePhase(b: PlanBuilder, l: Layout, ctx: ImplementContext, phase: string): Promise<boolean> {
   switch (phase) {
-    case 'base': await planReleaseBase(b, l); return true;
+    case 'base': await planReleaseBase(b, l, ctx); return true;
     case 'overlay': await planReleaseListing(b, l, ctx); return true;
-    case 'config': await planReleaseSecrets(b, l); return true;
-    case 'network': await planReleaseNetwork(b, l); return true;
+    case 'config': await planReleaseSecrets(b, l, ctx); return true;
+    case 'network': await planReleaseNetwork(b, l, ctx); return true;
     default: return false;
   }
 }

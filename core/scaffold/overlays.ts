@@ -7,6 +7,7 @@ import { refPaths, tokenRegExp } from '../repo-model';
 import { get, parseManifests } from '../yaml-docs';
 import { includeInKustomization, relRef, type Layout, type Obj, type PlanBuilder } from './builder';
 import { addToList, cloneListItemsNaming, editObject, renameInYaml } from './edits';
+import { replicasIn } from './environments';
 
 export function withReplicas(item: Obj, count: number | undefined): Obj {
   if (count === undefined) return item;
@@ -23,7 +24,7 @@ export async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementCont
     for (const env of l.environments) {
       const dir = ctx.profile.environments[env]?.[0] ?? `apps/${env}`;
       await includeInKustomization(b, dir, l.baseDir, `deploy ${spec.service} in ${env}`);
-      await setReplicas(b, dir, spec.service, spec.replicas?.[env], env);
+      await setReplicas(b, dir, spec.service, replicasIn(spec, env), env);
       if (l.newEnvironments.includes(env)) newEnvironmentNote(b, env, dir, ctx);
     }
     return;
@@ -33,11 +34,11 @@ export async function planOverlays(b: PlanBuilder, l: Layout, ctx: ImplementCont
     const sibling = ex.overlays[0];
     const dir = sibling ? posix.join(posix.dirname(sibling.dir), env) : `apps/${env}`;
     await includeInKustomization(b, dir, l.baseDir, `deploy ${spec.service} in the new environment ${env}`);
-    await setReplicas(b, dir, spec.service, spec.replicas?.[env], env);
+    await setReplicas(b, dir, spec.service, replicasIn(spec, env), env);
     newEnvironmentNote(b, env, dir, ctx);
   }
   for (const overlay of ex.overlays.filter((o) => l.environments.includes(o.env) || l.environments.includes(o.name))) {
-    const replicas = spec.replicas?.[overlay.name] ?? spec.replicas?.[overlay.env];
+    const replicas = replicasIn(spec, overlay.name, overlay.env);
     if (overlay.shared) {
       // A shared overlay lists every service: add ours beside the exemplar.
       const kfile = posix.join(overlay.dir, 'kustomization.yaml');

@@ -7,12 +7,17 @@ import type { ChangeSet, Phase } from '../schemas';
 import { refPaths } from '../repo-model';
 import { get, kindOf, parseManifests, rec, str } from '../yaml-docs';
 import { exemplarObject, includeInKustomization, layoutFor, PlanBuilder, relRef, ScaffoldError, type Layout, type Obj } from './builder';
-import { addToList, editObject, renameInYaml, renderManifest } from './edits';
+import { addToList, editObject, listEntries, renameInYaml, renderManifest, withoutOwnConfiguration } from './edits';
 import {
-  configMapFor, deploymentFor, ingressFor, networkPolicyFor, PROBES, renameValues, secretTemplateFor, selectorLabels, serviceFor, imageTag,
+  configMapFor, deploymentFor, ingressFor, PROBES, renameValues, selectorLabels, serviceFor, imageTag,
 } from './objects';
 import { planOverlays } from './overlays';
+import { replicaCounts } from './environments';
 import { planReleasePhase } from './helm-release';
+import { planServiceSecret } from './secrets';
+import { planGitops } from './gitops';
+import { policyFor, policyReview, policyStyle } from './network-policy';
+import { checklistGap, passingResources, passingSecurityContext } from './resources';
 
 export { layoutFor, ScaffoldError } from './builder';
 
@@ -23,6 +28,20 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   const reviews: string[] = [];
   if (exDeployment && ex) {
     reviews.push(`resources and security settings copied from ${ex.name}; size them for ${spec.service}`);
+    const container = get(deployment, 'spec', 'template', 'spec', 'containers', 0) as Obj | undefined;
+    const { resources, filled } = passingResources(container?.resources, ctx.profile.resources);
+    if (container && filled.length) {
+      container.resources = resources;
+      reviews.push(checklistGap(ex.name, filled));
+      b.assume(checklistGap(ex.name, filled), l.fileFor('Deployment'));
+    }
+    const sc = passingSecurityContext(container?.securityContext);
+    if (container?.securityContext !== undefined && sc.gap) {
+      container.securityContext = sc.securityContext;
+      const why = `${ex.name}'s container ${sc.gap}, which the checklist forbids: a restricted security context instead`;
+      reviews.push(why);
+      b.assume(why, l.fileFor('Deployment'));
+    }
     const probes = copiedProbes(exDeployment);
     if (probes.length && spec.port) reviews.push(`${probes.join(', ')} of ${ex.name} rewritten for port ${spec.port}${probes.some((p) => p.includes('exec')) ? ' (its exec probes ran its own tooling: now HTTP probes of the same path)' : ''}: check the paths`);
   } else {
@@ -35,8 +54,8 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
     b.assume(`${ex.name} is deployed by a chart of its own (${ex.helmRelease.chart ?? ex.helmRelease.sourceRef ?? '?'}); no chart exists for ${spec.service}: plain manifests laid out like ${ex.name}${ns ? `, in namespace ${ns}` : ''}`, l.fileFor('Deployment'));
   }
   if (!spec.port) reviews.push('no port in the spec: no container port, probes or Service');
-  if (l.exemplar && !l.exemplar.overlays.length && spec.replicas) {
-    const counts = [...new Set(Object.values(spec.replicas))];
+  const counts = replicaCounts(spec);
+  if (l.exemplar && !l.exemplar.overlays.length && counts.length) {
     ((deployment.spec as Obj) ?? {}).replicas = Math.max(...counts);
     if (counts.length > 1) b.assume(`replicas ${JSON.stringify(spec.replicas)} differ per environment, but ${l.exemplar.name} has no per-environment overlays: set to ${Math.max(...counts)} in the base`, l.fileFor('Deployment'));
   }
@@ -54,17 +73,20 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   if (ex && ex.baseDir === l.baseDir) {
     await includeInKustomization(b, l.baseDir, depFile, `list ${spec.service} in the shared base`);
   } else if (exKfile && (await b.read(exKfile)) !== undefined && ex) {
-    let text = renameInYaml(await b.mustRead(exKfile), ex.name, spec.service);
+    const own = withoutOwnConfiguration(renameInYaml(await b.mustRead(exKfile), ex.name, spec.service));
+    if (own.dropped.length) b.assume(`${ex.name}'s ${own.dropped.join(', ')} not copied: they configure ${ex.name}`, kfile);
+    let text = own.text;
     const listed = new Set(refPaths(ex.baseDir, parseManifests(exKfile, await b.mustRead(exKfile)).docs[0]?.object ?? {}));
+    const like = b.mirrors.get(l.baseDir);
     text = text.replace(/^resources:\n(\s+- .*\n)*/m, 'resources:\n');
-    text = addToList(text, 'resources', relRef(l.baseDir, depFile));
+    text = addToList(text, 'resources', relRef(l.baseDir, depFile), undefined, like);
     // Namespaces the exemplar owns (named after it) come along.
     for (const own of ex.ownFiles.filter((f) => listed.has(f) && f !== ex.deploymentFile)) {
       const docs = parseManifests(own, (await b.read(own)) ?? '').docs;
       if (docs.length && docs.every((d) => kindOf(d.object) === 'Namespace')) {
         const target = l.mapPath(own);
         b.write(target, renameInYaml(await b.mustRead(own), ex.name, spec.service), `Namespace of ${spec.service}`);
-        text = addToList(text, 'resources', relRef(l.baseDir, target));
+        text = addToList(text, 'resources', relRef(l.baseDir, target), undefined, like);
       }
     }
     b.write(kfile, text, `base kustomization of ${spec.service}`);
@@ -94,7 +116,7 @@ function labelsOf(deploymentText: string | undefined, file: string): Record<stri
   return (rec(get(d, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>;
 }
 
-async function planConfig(b: PlanBuilder, l: Layout): Promise<void> {
+async function planConfig(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
   const { spec } = l;
   const depFile = l.fileFor('Deployment');
   const depText = await b.read(depFile);
@@ -106,20 +128,8 @@ async function planConfig(b: PlanBuilder, l: Layout): Promise<void> {
     await includeInKustomization(b, l.baseDir, file, `list the ConfigMap of ${spec.service}`);
     envFrom.push({ configMapRef: { name: `${spec.service}-config` } });
   }
-  if (spec.secrets?.length) {
-    const file = l.fileFor('Secret').replace(/\.ya?ml$/, '.template.yaml');
-    b.write(
-      file,
-      renderManifest([secretTemplateFor(spec, labels)], [
-        'a template, not applied by any kustomization: fill in the values, encrypt it with sops, then list it in the base',
-      ]),
-      `Secret template of ${spec.service}`,
-    );
-    envFrom.push({ secretRef: { name: `${spec.service}-secrets` } });
-    b.assume(`the Secret ${spec.service}-secrets (${spec.secrets.join(', ')}) is a template: the Deployment needs it encrypted and applied before it can start`, file);
-    b.dependencies.push({ kind: 'sops-key', description: `encrypt ${file} with sops (keys per .sops.yaml) and add it to ${l.baseDir}/kustomization.yaml` });
-    b.dependencies.push({ kind: 'secret-value', description: `values for ${spec.secrets.join(', ')}` });
-  }
+  const secret = await planServiceSecret(b, l, ctx, labels);
+  if (secret) envFrom.push({ secretRef: { name: secret } });
   if (envFrom.length && depText) {
     const next = editObject(depText, (o) => kindOf(o) === 'Deployment', (o) => {
       const c = get(o, 'spec', 'template', 'spec', 'containers', 0) as Obj | undefined;
@@ -156,8 +166,9 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
   }
   if (spec.sensitive || spec.secrets?.length) {
     const file = l.fileFor('NetworkPolicy');
-    const reviews = spec.sensitive ? [] : ['the service reads Secrets, so it is treated as sensitive: ingress restricted to its namespace'];
-    b.write(file, renderManifest([networkPolicyFor(spec, { ...selectorLabels(labels, spec.service), ...labels }, Boolean(spec.ingress))], reviews), `NetworkPolicy of ${spec.service}`);
+    const style = await policyStyle(b, ctx.profile, ex);
+    const reviews = [policyReview(style), ...(spec.sensitive ? [] : ['the service reads Secrets, so it is treated as sensitive: ingress restricted to its namespace'])];
+    b.write(file, renderManifest([policyFor(style, spec, { ...selectorLabels(labels, spec.service), ...labels }, Boolean(spec.ingress))], reviews), `NetworkPolicy of ${spec.service}`);
     await includeInKustomization(b, l.baseDir, file, `list the NetworkPolicy of ${spec.service}`);
     if (!spec.sensitive) b.assume(`${spec.service} reads Secrets: a NetworkPolicy restricts ingress to its namespace`, file);
   }
@@ -172,49 +183,20 @@ async function existingIngressClass(b: PlanBuilder, profile: PatternProfile): Pr
   return undefined;
 }
 
-async function planGitops(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
-  const { spec, exemplar: ex } = l;
-  if (ex?.fluxFiles.length) {
-    for (const file of ex.fluxFiles) {
-      const docs = parseManifests(file, (await b.read(file)) ?? '').docs;
-      const overlay = docs.map((d) => String(get(d.object, 'spec', 'path') ?? '')).map((p) => ex.overlays.find((o) => posix.normalize(p).replace(/^\.\//, '') === o.dir)).find(Boolean);
-      const env = overlay?.env;
-      if (overlay && !l.environments.includes(overlay.env) && !l.environments.includes(overlay.name)) continue;
-      let text = renameInYaml(await b.mustRead(file), ex.name, spec.service);
-      // Components of the exemplar's sync (its backups, its autoscaling) configure it, not the new service.
-      const components = docs.flatMap((d) => (Array.isArray(get(d.object, 'spec', 'components')) ? (get(d.object, 'spec', 'components') as unknown[]) : []));
-      if (components.length) {
-        text = editObject(text, (o) => Array.isArray(get(o, 'spec', 'components')), (o) => { delete (o.spec as Obj).components; return o; });
-        b.assume(`${ex.name}'s Flux Kustomization components (${components.join(', ')}) not copied: they configure ${ex.name}; add those ${spec.service} needs`, l.mapPath(file));
-      }
-      const dependsOn = docs.flatMap((d) => (Array.isArray(get(d.object, 'spec', 'dependsOn')) ? (get(d.object, 'spec', 'dependsOn') as unknown[]) : []));
-      if (dependsOn.length) b.assume(`dependsOn copied from ${ex.name} (${dependsOn.map((x) => str(get(x, 'name')) ?? '?').join(', ')}): keep only what ${spec.service} needs`, l.mapPath(file));
-      b.write(l.mapPath(file), text, `Flux Kustomization of ${spec.service}${env ? ` in ${env}` : ''}`);
-    }
-    return;
-  }
-  // Overlays already synced by a Flux Kustomization need nothing more; say which.
-  const synced = ctx.profile.flux.kustomizations.filter((k) =>
-    Object.values(ctx.profile.environments).flat().includes(posix.normalize(k.path).replace(/^\.\//, '')),
-  );
-  if (synced.length) {
-    b.assume(`no new Flux object: ${[...new Set(synced.map((k) => `${k.file} (${k.path})`))].join(', ')} already sync${synced.length === 1 ? 's' : ''} the overlays ${spec.service} was added to`);
-  } else if (!ctx.profile.flux.kustomizations.length) {
-    b.assume('the repository has no Flux objects: nothing syncs the overlays; apply them with your own tooling');
-  }
-}
-
 export async function planPhase(ctx: ImplementContext, phase: Phase, repo: RepoReader): Promise<ChangeSet> {
   const spec = ctx.input.spec;
   if (!spec) throw new ScaffoldError('the scaffold implementer needs a service spec (--spec FILE); use --implementer anthropic for free-form features');
   const layout = layoutFor(spec, ctx.profile);
   const b = new PlanBuilder(phase, repo, spec.service);
+  const ex = layout.exemplar;
+  const exKustomization = ex && ex.baseDir !== layout.baseDir ? await b.read(posix.join(ex.baseDir, 'kustomization.yaml')) : undefined;
+  if (ex && exKustomization) b.mirrors.set(layout.baseDir, listEntries(renameInYaml(exKustomization, ex.name, spec.service), 'resources'));
   // Services that are releases of one shared chart get a release of it; the gitops phase is common.
   if (layout.exemplar?.helmRelease?.sharedChart && await planReleasePhase(b, layout, ctx, phase)) return b.result();
   switch (phase) {
     case 'base': await planBase(b, layout, ctx); break;
     case 'overlay': await planOverlays(b, layout, ctx); break;
-    case 'config': await planConfig(b, layout); break;
+    case 'config': await planConfig(b, layout, ctx); break;
     case 'network': await planNetwork(b, layout, ctx); break;
     case 'gitops': await planGitops(b, layout, ctx); break;
   }
