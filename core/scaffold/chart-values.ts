@@ -6,7 +6,7 @@
 import type { ServiceSpec } from '../schemas';
 import { rec } from '../yaml-docs';
 import { renameValues } from './objects';
-import { checklistGap, passingResources, passingSecurityContext } from './resources';
+import { checklistGap, passingResources, passingSecurityContext } from './checklist';
 
 type Usual = Parameters<typeof passingResources>[1];
 
@@ -96,7 +96,11 @@ function appTemplate(ex: Obj, exName: string, spec: ServiceSpec, replicas: numbe
     values.service = { [sKey]: svc };
     if (s.type !== undefined || s.annotations !== undefined) reviews.push(`${exName}'s service type and annotations (addresses, DNS names) not copied: a ClusterIP Service`);
   }
-  if (spec.port && !sKey) reviews.push(`${exName} defines no service in its values: port ${spec.port} is on no Service; add one`);
+  if (spec.port && !sKey) {
+    // The chart's service shape: one named `app`, on the controller, the spec's port.
+    values.service = { app: { controller: cKey === exName ? spec.service : cKey, ports: { http: { port: spec.port } } } };
+    reviews.push(`${exName} defines no service in its values: a ClusterIP Service app on port ${spec.port}`);
+  }
   for (const kind of ['route', 'ingress'] as const) {
     const exRoutes = rec(ex[kind]);
     const rKey = firstKey(exRoutes);

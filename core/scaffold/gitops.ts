@@ -29,13 +29,13 @@ async function pruneDependsOn(b: PlanBuilder, l: Layout, ctx: ImplementContext, 
     for (const f of s.fluxFiles) own.push(...parseManifests(f, (await b.read(f)) ?? '').docs.flatMap((d) => dependsOnOf(d.object)));
     theirs.push(own);
   }
-  const shared = (n: string) => siblings.length > 0 && theirs.filter((t) => t.includes(n)).length * 2 >= siblings.length;
+  const shared = (n: string) => theirs.filter((t) => t.includes(n)).length * 2 > siblings.length;
   const kept = names.filter(shared);
   const dropped = names.filter((n) => !shared(n));
   const keep = new Set(kept.map((n) => renameValues(n, ex.name, l.spec.service)));
   if (kept.length) b.assume(`dependsOn ${kept.join(', ')} kept: most services beside ${ex.name} depend on ${kept.length === 1 ? 'it' : 'them'} too`, file);
   if (!dropped.length) return text;
-  b.assume(`${ex.name}'s dependsOn ${dropped.join(', ')} not copied: ${siblings.length ? `no more than ${Math.floor((siblings.length - 1) / 2)} of its ${siblings.length} siblings depend on ${dropped.length === 1 ? 'it' : 'them'}` : 'it has no siblings to share them'}; add what ${l.spec.service} needs`, file);
+  b.assume(`${ex.name}'s dependsOn ${dropped.join(', ')} not copied: ${siblings.length ? `no more than ${Math.floor(siblings.length / 2)} of its ${siblings.length} siblings depend on ${dropped.length === 1 ? 'it' : 'them'}` : 'it has no siblings to share them'}; add what ${l.spec.service} needs`, file);
   return text.split(/^---\s*$/m).map((part) => {
     const doc = parseDocument(part);
     const seq = doc.getIn(['spec', 'dependsOn'], true);

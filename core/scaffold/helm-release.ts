@@ -62,7 +62,7 @@ async function planReleaseBase(b: PlanBuilder, l: Layout, ctx: ImplementContext)
   }
   const chart = [ex.helmRelease?.chart, chartUrl].filter(Boolean).join(' from ') || ex.helmRelease?.sourceRef || '?';
   b.assume(`${spec.service} is a HelmRelease of the chart its siblings share (${chart}), laid out like ${ex.name}`, file);
-  for (const r of mapped.reviews.filter((x) => /not exposed|on no Service|checklist requires|checklist forbids/.test(x))) b.assume(r, file);
+  for (const r of mapped.reviews.filter((x) => /not exposed|defines no service|checklist requires|checklist forbids/.test(x))) b.assume(r, file);
   if (spec.environments && !ex.overlays.length) {
     b.assume(`services here are one release for every cluster that syncs them (no per-environment overlays): environments ${spec.environments.join(', ')} are not applied separately`, file);
   }

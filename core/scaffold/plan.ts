@@ -17,7 +17,7 @@ import { planReleasePhase } from './helm-release';
 import { planServiceSecret } from './secrets';
 import { planGitops } from './gitops';
 import { policyFor, policyReview, policyStyle } from './network-policy';
-import { checklistGap, passingResources, passingSecurityContext } from './resources';
+import { checklistGap, hardenPod, passingResources, passingSecurityContext, probesIfMissing } from './checklist';
 
 export { layoutFor, ScaffoldError } from './builder';
 
@@ -34,6 +34,15 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
       container.resources = resources;
       reviews.push(checklistGap(ex.name, filled));
       b.assume(checklistGap(ex.name, filled), l.fileFor('Deployment'));
+    }
+    if (container && probesIfMissing(container, spec.port, { liveness: ctx.profile.livenessProbe?.path, readiness: ctx.profile.readinessProbe?.path })) {
+      reviews.push(`${ex.name} has no probes: HTTP probes on port ${spec.port}, check the paths`);
+    }
+    const hardened = hardenPod(deployment);
+    if (hardened.length) {
+      const why = `${ex.name} sets no ${hardened.join(', ')}, which the checklist asks for: set for ${spec.service} (check that it runs so)`;
+      reviews.push(why);
+      b.assume(why, l.fileFor('Deployment'));
     }
     const sc = passingSecurityContext(container?.securityContext);
     if (container?.securityContext !== undefined && sc.gap) {
@@ -111,9 +120,10 @@ async function exemplarNamespace(b: PlanBuilder, ex: NonNullable<Layout['exempla
   return ns ? renameValues(ns, ex.name, b.service) : undefined;
 }
 
-function labelsOf(deploymentText: string | undefined, file: string): Record<string, string> {
+/** The pod labels of the new Deployment; with `meta`, its own labels over them (what the Service and others carry). */
+function labelsOf(deploymentText: string | undefined, file: string, meta = false): Record<string, string> {
   const d = parseManifests(file, deploymentText ?? '').docs.find((x) => kindOf(x.object) === 'Deployment')?.object;
-  return (rec(get(d, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>;
+  return { ...(rec(get(d, 'spec', 'template', 'metadata', 'labels')) ?? {}), ...(meta ? rec(get(d, 'metadata', 'labels')) ?? {} : {}) } as Record<string, string>;
 }
 
 async function planConfig(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promise<void> {
@@ -151,6 +161,8 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
     const exDep = ex ? await exemplarObject(b.repo, ex.deploymentFile, 'Deployment', ex.name) : undefined;
     const exPort = get(exDep, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort');
     const svc = serviceFor(spec, labels, ex && exSvc ? { name: ex.name, object: exSvc, containerPort: exPort } : undefined);
+    // The Service carries the Deployment's labels (its component, part-of), as the exemplar's does.
+    if (ex && exSvc) (svc.metadata as Obj).labels = labelsOf(await b.read(depFile), depFile, true);
     servicePort = (get(svc, 'spec', 'ports', 0, 'port') as number | undefined) ?? 80;
     const file = l.fileFor('Service');
     b.write(file, renderManifest([svc]), `Service of ${spec.service}`);

@@ -1,6 +1,7 @@
-// Container resources that pass the checklist (`resource-requests-limits`: cpu and memory, requests
-// and limits): what was copied from the exemplar stays, what it lacks is filled from the values most
-// services here use (else defaults), never with a limit below its request.
+// What the checklist asks of a workload, where the exemplar the scaffold copies falls short: resources
+// (`resource-requests-limits`: cpu and memory, requests and limits, what was copied stays, what is
+// missing comes from the values most services here use, never a limit below its request), a security
+// context that is not privileged, the pod settings of the security checks, and probes.
 import { rec, str } from '../yaml-docs';
 import { DEFAULT_RESOURCES } from './objects';
 
@@ -61,4 +62,41 @@ export function passingSecurityContext(copied: unknown): { securityContext: Obj;
   const gap = securityGap(sc);
   if (!gap) return { securityContext: sc };
   return { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } }, gap };
+}
+
+/**
+ * The pod settings the checklist asks for that the exemplar's Deployment lacks, added in place:
+ * no privilege escalation, a read-only root filesystem, non-root, the runtime's seccomp profile, no
+ * API token for the default service account. Returns what was added, for a review line.
+ */
+export function hardenPod(deployment: Obj): string[] {
+  const pod = rec(rec(rec(deployment.spec)?.template)?.spec);
+  const container = rec(Array.isArray(pod?.containers) ? pod.containers[0] : undefined);
+  if (!pod || !container) return [];
+  const added: string[] = [];
+  const podSc = (rec(pod.securityContext) ?? {}) as Obj;
+  const sc = (rec(container.securityContext) ?? {}) as Obj;
+  const set = (o: Obj, k: string, v: unknown, what: string) => { if (o[k] === undefined) { o[k] = v; added.push(what); } };
+  set(sc, 'allowPrivilegeEscalation', false, 'allowPrivilegeEscalation: false');
+  set(sc, 'readOnlyRootFilesystem', true, 'readOnlyRootFilesystem: true');
+  const nonRoot = [podSc, sc].some((x) => x.runAsNonRoot === true || (typeof x.runAsUser === 'number' && x.runAsUser > 0));
+  if (!nonRoot) set(podSc, 'runAsNonRoot', true, 'runAsNonRoot: true');
+  if (![podSc, sc].some((x) => rec(x.seccompProfile)?.type !== undefined)) set(podSc, 'seccompProfile', { type: 'RuntimeDefault' }, 'seccompProfile RuntimeDefault');
+  const account = str(pod.serviceAccountName) ?? str(pod.serviceAccount);
+  if ((account === undefined || account === 'default') && pod.automountServiceAccountToken !== false) {
+    pod.automountServiceAccountToken = false;
+    added.push('automountServiceAccountToken: false');
+  }
+  if (Object.keys(sc).length) container.securityContext = sc;
+  if (Object.keys(podSc).length) pod.securityContext = podSc;
+  return added;
+}
+
+/** HTTP probes for a container the exemplar left without any; returns whether it added them. */
+export function probesIfMissing(container: Obj, port: number | undefined, paths: { liveness?: string; readiness?: string }): boolean {
+  if (!port || container.livenessProbe !== undefined || container.readinessProbe !== undefined) return false;
+  const target = str(rec(Array.isArray(container.ports) ? container.ports[0] : undefined)?.name) ?? port;
+  container.livenessProbe = { httpGet: { path: paths.liveness ?? '/healthz', port: target }, periodSeconds: 10 };
+  container.readinessProbe = { httpGet: { path: paths.readiness ?? '/readyz', port: target }, periodSeconds: 10 };
+  return true;
 }
