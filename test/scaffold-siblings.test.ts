@@ -126,6 +126,22 @@ describe('scaffold beside SealedSecrets and Argo CD Applications (SIMULATAN/k8s-
   });
 });
 
+describe('scaffold beside Calico policies', () => {
+  // No licensed public repository with per-service Calico policies was found (see EXPECTED.md): the
+  // SealedSecret tree above, with a Calico NetworkPolicy given to hedgedoc in the test.
+  it('writes a projectcalico.org NetworkPolicy whose selector check reads as covering the new service', async () => {
+    const root = await gitCopy(path.join(REAL, 'sealed-secrets-simulatan'));
+    writeFileSync(path.join(root, 'hedgedoc/networkpolicy.yml'), 'apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: hedgedoc\nspec:\n  selector: app == \'hedgedoc\'\n  types: [Ingress]\n  ingress:\n    - action: Allow\n      source:\n        selector: all()\n');
+    writeFileSync(path.join(root, 'hedgedoc/kustomization.yaml'), `${read(root, 'hedgedoc/kustomization.yaml')}  - ./networkpolicy.yml\n`);
+    const before = await findings(root);
+    await scaffoldRun(root, ServiceSpec.parse({ ...SPEC, ingress: undefined }));
+    const policy = yaml<{ apiVersion: string; kind: string; spec: { selector: string; ingress: { source: unknown }[] } }>(root, 'orders/networkpolicy.yml');
+    assert.deepEqual([policy.apiVersion, policy.kind, policy.spec.selector], ['projectcalico.org/v3', 'NetworkPolicy', "app == 'orders'"]);
+    assert.deepEqual(policy.spec.ingress.map((r) => r.source), [{ selector: 'all()' }]);
+    assert.deepEqual((await findings(root)).filter((f) => !before.includes(f)), []);
+  });
+});
+
 describe('scaffold in a plain Kustomize tree whose lists are kept in no order (argoproj/argo-cd manifests)', () => {
   it('adds entries after their like without reordering, and writes no Secret where the siblings\' Secrets are made outside Git', async () => {
     const r = await run('kustomize-argo-cd', { ...SPEC, ingress: undefined });
