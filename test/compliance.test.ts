@@ -127,10 +127,24 @@ describe('compliance runner (pure)', () => {
     assert.equal(findings.find((f) => f.check === 'host-namespaces')?.suppressed, 'no reason given');
   });
 
+  it('an API removed at the target Kubernetes or Flux version is an error; one removed later a warning naming the release', () => {
+    const doc = (apiVersion: string, kind: string): RenderedDoc => ({ object: { apiVersion, kind, metadata: { name: 'x' } }, file: 'x.yaml', line: 1 });
+    const judge = (d: RenderedDoc, versions: Partial<CheckContext>) => runCompliance([d], { ...ctx, ...versions }).filter((f) => f.check === 'removed-api-version').map((f) => `${f.severity}: ${f.message}`);
+    const hpa = doc('autoscaling/v2beta2', 'HorizontalPodAutoscaler');
+    assert.deepEqual(judge(hpa, { kubeVersion: '1.25.0' }), ['warning: HorizontalPodAutoscaler autoscaling/v2beta2 is deprecated: removed in Kubernetes 1.26; use autoscaling/v2']);
+    assert.deepEqual(judge(hpa, { kubeVersion: '1.34.0' }), ['error: HorizontalPodAutoscaler autoscaling/v2beta2 is not served by Kubernetes 1.34.0 (removed in Kubernetes 1.26); use autoscaling/v2']);
+    const release = doc('helm.toolkit.fluxcd.io/v2beta2', 'HelmRelease');
+    assert.deepEqual(judge(release, { fluxVersion: '2.7' }), ['warning: HelmRelease helm.toolkit.fluxcd.io/v2beta2 is deprecated: removed in Flux 2.8; use helm.toolkit.fluxcd.io/v2']);
+    assert.deepEqual(judge(release, {}), ['error: HelmRelease helm.toolkit.fluxcd.io/v2beta2 is not served by Flux 2.8 (removed in Flux 2.8); use helm.toolkit.fluxcd.io/v2']);
+    assert.deepEqual(judge(doc('extensions/v1beta1', 'Ingress'), { kubeVersion: '1.21' }), ['warning: Ingress extensions/v1beta1 is deprecated: removed in Kubernetes 1.22; use networking.k8s.io/v1']);
+    assert.deepEqual(judge(doc('policy/v1', 'PodDisruptionBudget'), {}), []);
+  });
+
   it('checks beyond the checklist are warnings; checklist ids are errors', () => {
     const extras = [
       'image-latest-or-untagged', 'privileged-container', 'host-namespaces', 'run-as-non-root', 'read-only-root-fs', 'deployment-selector-mismatch',
       'privilege-escalation-allowed', 'seccomp-profile-missing', 'service-account-token-mounted', 'host-port', 'image-not-pinned',
+      'image-tag-floating', 'removed-api-version',
     ];
     for (const c of CHECKS) assert.equal(c.severity, extras.includes(c.id) || c.id === 'plaintext-secret' ? 'warning' : 'error', c.id);
     for (const c of CHECKS) assert.ok(c.help.length > 40, `${c.id} has help text`);

@@ -56,6 +56,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   const checkCtx: CheckContext = {
     target: t.id,
     production: ctx.productionPattern.test(t.id),
+    kubeVersion: ctx.kubeVersion,
     directories: ctx.snap.directories,
     definedSources: ctx.model.flux.defined,
     repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels },

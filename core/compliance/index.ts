@@ -23,6 +23,8 @@ import { seccompProfileMissing } from './seccomp-profile-missing';
 import { serviceAccountTokenMounted } from './service-account-token-mounted';
 import { hostPort } from './host-port';
 import { imageNotPinned } from './image-not-pinned';
+import { imageTagFloating } from './image-tag-floating';
+import { removedApiVersion } from './removed-api-version';
 
 export type { CheckContext, ComplianceCheck, RenderedDoc, Severity, Violation } from './types';
 
@@ -47,6 +49,8 @@ export const CHECKS: readonly ComplianceCheck[] = [
   serviceAccountTokenMounted,
   hostPort,
   imageNotPinned,
+  imageTagFloating,
+  removedApiVersion,
 ];
 
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';

@@ -26,6 +26,10 @@ export interface CheckContext {
   directories: ReadonlySet<string>;
   /** Flux sources and charts defined anywhere in the repository, as `Kind/name` and `Kind/namespace/name`. */
   definedSources: ReadonlySet<string>;
+  /** Kubernetes version the cluster runs (`--kube-version`), for API removals; default the engine's. */
+  kubeVersion?: string;
+  /** Flux minor version the cluster runs, for Flux API removals; default DEFAULT_FLUX_VERSION. */
+  fluxVersion?: string;
   /** What the repository model knows beyond the rendering; absent in unit tests of single checks. */
   repo?: RepoFacts;
 }
