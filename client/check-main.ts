@@ -1,5 +1,5 @@
 // Standalone entry for `check`, for tests and CI without the full CLI:
-// node --import tsx client/check-main.ts <dir> [--format text|json|sarif]
+// node --import tsx client/check-main.ts <dir> [--format text|json|sarif] [--kube-version V] [--strict]
 import { runCheckCommand, type CheckFormat } from './check';
 
 const args = process.argv.slice(2);
@@ -13,5 +13,5 @@ if (!dir) {
   process.stderr.write('usage: check-main.ts <dir> [--format text|json|sarif]\n');
   process.exitCode = 2;
 } else {
-  process.exitCode = await runCheckCommand(dir, { format, ...(kubeVersion !== undefined ? { kubeVersion } : {}) });
+  process.exitCode = await runCheckCommand(dir, { format, strict: args.includes('--strict'), ...(kubeVersion !== undefined ? { kubeVersion } : {}) });
 }

@@ -2,6 +2,7 @@
 // findings first-class at line:column, passes only counted, suppressed findings shown with their
 // reason, and one summary line.
 import type { Finding, ValidationResult } from '../core/schemas';
+import { notCheckedLine } from './check-honesty';
 
 export interface CheckReport {
   validations: ValidationResult[];
@@ -15,7 +16,7 @@ export function summarize(r: CheckReport): string {
   const active = r.findings.filter((f) => f.suppressed === undefined);
   const errors = active.filter((f) => f.severity === 'error').length;
   return `${count('pass')} validations passed, ${count('fail')} failed, ${count('skipped')} skipped; ` +
-    `${errors} error(s), ${active.length - errors} warning(s), ${r.findings.length - active.length} suppressed`;
+    `${errors} error(s), ${active.length - errors} warning(s), ${r.findings.length - active.length} suppressed${notCheckedLine(r.validations)}`;
 }
 
 /** Where a finding appears: its target, or every target when a base is rendered by several. */

@@ -1,7 +1,10 @@
 // `infra-implementor check <dir>`: validators and compliance on a repository, no LLM, no Temporal.
-// Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation, 2 bad input.
+// Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation (or, with
+// --strict, a skip that hides workloads), 2 bad input or a required tool missing, 3 nothing could be validated.
 import { createRequire } from 'node:module';
 import { KUBE_VERSION, RepositoryNotFoundError, validateRepository } from '../validation';
+import { toolbox } from '../validation/tools';
+import { honestyVerdict } from './check-honesty';
 import { renderSarif } from './check-sarif';
 import { renderText, type CheckReport } from './check-text';
 
@@ -16,6 +19,8 @@ export interface CheckOptions {
   writeError?: (text: string) => void;
   /** Kubernetes version charts are rendered for. */
   kubeVersion?: string;
+  /** Any skip that hides workloads (a release or build not rendered) fails the check. */
+  strict?: boolean;
 }
 
 export function exitCodeOf(r: CheckReport): 0 | 1 {
@@ -50,5 +55,12 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
   if (opts.format === 'json') write(`${JSON.stringify({ validations: report.validations, findings: report.findings }, null, 2)}\n`);
   else if (opts.format === 'sarif') write(`${JSON.stringify(renderSarif(report, version()), null, 2)}\n`);
   else write(renderText(report));
-  return exitCodeOf(report);
+  const code = exitCodeOf(report);
+  const verdict = honestyVerdict(report.validations, await toolbox(), opts.strict === true);
+  // A missing tool is the machine's fault (2) and says so first; else findings (1) outrank the rest.
+  if (verdict && (verdict.code === 2 || code === 0)) {
+    writeError(`${verdict.why}\n`);
+    return verdict.code;
+  }
+  return code;
 }

@@ -27,7 +27,8 @@ function whoAnswers(): string {
 }
 
 /** Exit codes of DESIGN.md. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** 3: the run finished `unvalidated` — implemented, but no build or schema check could judge it. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unvalidated: 3 } as const;
 
 class Exit extends Error {
   constructor(readonly code: number, message = '') {
@@ -38,8 +39,9 @@ class Exit extends Error {
 const print = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2));
 
-function reportExitCode(report: { status: ImplementorReport['status'] }): number {
-  return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+/** What `implement --wait` and `result` exit with: 0 succeeded, 3 unvalidated, 1 anything else. */
+export function reportExitCode(report: { status: ImplementorReport['status'] }): number {
+  return report.status === 'succeeded' ? EXIT.ok : report.status === 'unvalidated' ? EXIT.unvalidated : EXIT.failed;
 }
 
 async function withClient<T>(fn: (c: ImplementorClient) => Promise<T>): Promise<T> {
@@ -74,14 +76,17 @@ export function buildProgram(): Command {
     .argument('<dir>', 'the repository (or a folder of it)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
+    .option('--strict', 'fail (exit 1) when a HelmRelease or build could not be rendered: what was not checked counts as a failure')
     .addHelpText('after', `
-Exit codes: 0 clean, 1 findings of severity error or a failed validation, 2 bad input.
+Exit codes: 0 clean, 1 findings of severity error or a failed validation (with --strict, a skipped
+release or build too), 2 bad input or a required tool (kubectl/kustomize, helm) missing, 3 nothing
+could be validated.
 Examples:
   $ infra-implementor check ./infra
   $ infra-implementor check ./infra --format sarif > results.sarif`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, strict: flags.strict === true }));
     });
 
   program

@@ -22,7 +22,7 @@ export class ProgressDisplay {
   constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr, readonly tty = Boolean(out.isTTY)) {}
 
   private line(r: ProgressRow): string {
-    const icon = r.waiting ? '⏸' : r.status === 'succeeded' ? '✔' : r.status ? '✖' : '…';
+    const icon = r.waiting ? '⏸' : r.status === 'succeeded' ? '✔' : r.status === 'unvalidated' ? '?' : r.status ? '✖' : '…';
     return `${icon} ${r.scope.padEnd(24)} ${r.status ?? r.phase}${r.attempt && !r.status ? ` (attempt ${r.attempt})` : ''}${r.waiting ? ' — waiting for a human' : r.doing && !r.status ? ` — ${r.doing}` : ''}`;
   }
 

@@ -84,12 +84,19 @@ export interface FeatureReport {
   summary: string;
 }
 
-/** Overall status: succeeded only when every scope did and landed; partial when some did not. */
+/** The statuses whose changes a feature merges: the scope's change is there, validated or not. */
+export const LANDING: readonly string[] = ['succeeded', 'accepted', 'unvalidated'];
+
+/**
+ * Overall status: succeeded only when every scope did and landed; partial when some did not;
+ * accepted when a human accepted failures; unvalidated when some scope could not be validated.
+ */
 export function featureStatus(children: FeatureChild[], opts: { committed: boolean; accepted: boolean }): RunStatus {
-  const landed = children.filter((c) => c.merged && (c.status === 'succeeded' || c.status === 'accepted'));
+  const landed = children.filter((c) => c.merged && LANDING.includes(c.status ?? ''));
   if (!opts.committed || !landed.length) return 'failed';
   if (landed.length < children.length) return 'partial';
-  return opts.accepted || landed.some((c) => c.status === 'accepted') ? 'accepted' : 'succeeded';
+  if (opts.accepted || landed.some((c) => c.status === 'accepted')) return 'accepted';
+  return landed.some((c) => c.status === 'unvalidated') ? 'unvalidated' : 'succeeded';
 }
 
 const bullets = (items: string[]) => items.map((i) => `- ${i}`);

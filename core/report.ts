@@ -9,6 +9,7 @@ const STATUS_WORD: Record<ImplementorReport['status'], string> = {
   failed: '❌ failed',
   aborted: '↩️ aborted (repository restored)',
   partial: '⚠️ partial',
+  unvalidated: '❔ unvalidated (implemented; no build or schema check could run)',
 };
 
 export const list = (items: string[], empty = '_none_') => (items.length ? items.map((i) => `- ${i}`).join('\n') : empty);

@@ -18,14 +18,17 @@ export type LoopStep =
   | { do: 'validate' }
   | { do: 'fix'; byHuman: boolean; guidance?: string }
   | { do: 'ask' }
-  | { do: 'finish'; status: 'succeeded' | 'accepted'; summary: string }
+  | { do: 'finish'; status: 'succeeded' | 'accepted' | 'unvalidated'; summary: string }
   | { do: 'abort'; summary: string };
 
 export type LoopEvent =
   /** The implement phases ran; `incomplete` when a proposal was unusable. */
   | { on: 'implemented'; incomplete?: string }
-  /** A validation ran; `failures` summarises what blocks the run (failed validators, error findings). */
-  | { on: 'validated'; failing: boolean; failures: string }
+  /**
+   * A validation ran; `failures` summarises what blocks the run (failed validators, error findings);
+   * `unvalidated` says why nothing could judge the change (every build and schema check skipped).
+   */
+  | { on: 'validated'; failing: boolean; failures: string; unvalidated?: string }
   /** A fix was proposed and applied: `changed` when it changed a file, `error` when it was unusable. */
   | { on: 'fixed'; byHuman: boolean; changed: boolean; error?: string }
   /** A human answered the question, or its deadline applied the default action. */
@@ -50,6 +53,9 @@ export function nextStep(s: LoopState, e: LoopEvent): Transition {
     case 'implemented':
       return validate(e.incomplete === undefined ? s : { ...s, incomplete: e.incomplete });
     case 'validated': {
+      if (!e.failing && s.incomplete === undefined && e.unvalidated !== undefined) {
+        return { state: s, step: { do: 'finish', status: 'unvalidated', summary: `Implemented, but nothing could validate it: ${e.unvalidated}.` } };
+      }
       if (!e.failing && s.incomplete === undefined) {
         return { state: s, step: { do: 'finish', status: 'succeeded', summary: `Implemented and validated on attempt ${s.attempt}.` } };
       }
@@ -81,4 +87,19 @@ function decide(e: Extract<LoopEvent, { on: 'answered' }>): LoopStep {
     default:
       throw new Error(`unknown answer action ${String(e.action)}`);
   }
+}
+
+/** Validators whose pass says something about the change (YAML syntax alone does not). */
+const JUDGES = new Set(['kustomize', 'helm', 'schema', 'flux', 'kubectl']);
+
+/**
+ * Why no validator judged the change, when none of the builds, schema, Flux or dry-run checks passed
+ * or failed (every one skipped, or none applied); undefined when one did.
+ */
+export function unvalidatedReason(results: readonly { validator: string; status: string; message: string }[]): string | undefined {
+  const judged = results.filter((r) => JUDGES.has(r.validator) && r.status !== 'skipped');
+  if (judged.length) return undefined;
+  const skipped = results.filter((r) => r.status === 'skipped' && r.validator !== 'kubectl');
+  const first = skipped[0]?.message.split('\n')[0];
+  return first ? `${skipped.length} check(s) skipped, e.g. ${first}` : 'no build or schema check applies to the files it changed';
 }

@@ -245,7 +245,8 @@ export type LlmUsage = z.infer<typeof LlmUsage>;
 const _sameUsage: [UsageCounters, LlmUsage] = [{} as LlmUsage, {} as UsageCounters];
 void _sameUsage;
 
-export type RunStatus = 'succeeded' | 'failed' | 'accepted' | 'aborted' | 'partial';
+/** `unvalidated`: implemented, but every build and schema check was skipped (no tool, nothing fetched): not a success. */
+export type RunStatus = 'succeeded' | 'failed' | 'accepted' | 'aborted' | 'partial' | 'unvalidated';
 
 export interface ImplementorReport {
   workflowId: string;

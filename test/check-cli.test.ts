@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -41,7 +41,7 @@ describe('infra-implementor check', () => {
     // A base rendered by two overlays: one finding, at the field, naming both targets.
     assert.match(out, /^ {2}25:9 {2}suppressed {2}image-latest-or-untagged {2}Deployment\/api: .*\(in 2 targets: apps\/production, apps\/staging\) \(suppressed: pinned by Flux image automation\)$/m);
     assert.match(out, /^apps\/broken\n {2}FAIL {2}kustomize: kustomize build: /m);
-    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 1 suppressed$/);
+    assert.match(out.trimEnd().split('\n').pop() ?? '', /^\d+ validations passed, \d+ failed, \d+ skipped; \d+ error\(s\), \d+ warning\(s\), 1 suppressed(; not checked: .*)?$/);
   });
 
   it('json: exactly the contract object {validations, findings}', async () => {
@@ -109,9 +109,30 @@ describe('infra-implementor check', () => {
       for (const v of tools) assert.equal(v.status, 'skipped', `${v.validator} ${v.target}: ${v.message}`);
       assert.match(tools.find((v) => v.validator === 'helm')?.message ?? '', /helm is not installed/);
       assert.match(tools.find((v) => v.validator === 'kustomize')?.message ?? '', /neither kustomize nor kubectl/);
-      assert.equal(r.exitCode, 1, 'the YAML and Flux failures still count');
+      assert.equal(r.exitCode, 2, 'a required tool is missing: not a result to trust');
+      assert.match(String(r.stderr), /^check: neither kustomize nor kubectl \(with built-in kustomize\) is installed: \d+ target\(s\) could not be built; helm is not installed .*: \d+ target\(s\) could not be built$/);
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('says what its skips hide; --strict makes them fail; nothing judged at all exits 3', async () => {
+    const homeOps = path.join(import.meta.dirname, 'fixtures', 'real', 'home-ops');
+    const plain = await check([homeOps]);
+    assert.equal(plain.exitCode, 0);
+    assert.match(String(plain.stdout).trimEnd().split('\n').pop() ?? '', /; not checked: 5 HelmRelease\(s\) whose charts were not rendered \(their workloads are not judged\)$/);
+    const strict = await check([homeOps, '--strict']);
+    assert.equal(strict.exitCode, 1);
+    assert.match(String(strict.stderr), /^check: --strict: 5 target\(s\) skipped, e\.g\. HelmRelease \S+: chart of OCIRepository\/\S+ .*$/);
+    const crdOnly = mkdtempSync(path.join(os.tmpdir(), 'check-crd-only-'));
+    try {
+      mkdirSync(path.join(crdOnly, 'custom'));
+      writeFileSync(path.join(crdOnly, 'custom', 'widget.yaml'), 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n');
+      const none = await check([crdOnly]);
+      assert.equal(none.exitCode, 3);
+      assert.equal(String(none.stderr), 'check: nothing validated the repository: 1 check(s) skipped, e.g. no schema for: example.com/v1 Widget (1)');
+    } finally {
+      rmSync(crdOnly, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@
 // validate ⇄ fix ⇄ ask loop can take, without Temporal.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextStep, startLoop, type LoopEvent, type LoopState, type Transition } from '../core/run-machine';
+import { nextStep, startLoop, unvalidatedReason, type LoopEvent, type LoopState, type Transition } from '../core/run-machine';
 
 /** Feed events in order from the start; returns every step taken and the last state. */
 function play(maxAttempts: number, events: LoopEvent[]): { steps: string[]; state: LoopState; last: Transition } {
@@ -25,6 +25,21 @@ describe('the run machine', () => {
     const { steps, last } = play(3, [{ on: 'implemented' }, pass]);
     assert.deepEqual(steps, ['validate', 'finish']);
     assert.deepEqual(last.step, { do: 'finish', status: 'succeeded', summary: 'Implemented and validated on attempt 1.' });
+  });
+
+  it('an implementation nothing could validate ends unvalidated, never succeeded; a failure still goes to the fix', () => {
+    const reason = unvalidatedReason([
+      { validator: 'yaml', status: 'pass', message: '1 document(s) parse' },
+      { validator: 'kustomize', status: 'skipped', message: 'neither kustomize nor kubectl (with built-in kustomize) is installed' },
+      { validator: 'kubectl', status: 'skipped', message: 'server-side dry run: no cluster' },
+    ]);
+    assert.equal(reason, '1 check(s) skipped, e.g. neither kustomize nor kubectl (with built-in kustomize) is installed');
+    const { steps, last } = play(3, [{ on: 'implemented' }, { ...pass, unvalidated: reason as string }]);
+    assert.deepEqual(steps, ['validate', 'finish']);
+    assert.deepEqual(last.step, { do: 'finish', status: 'unvalidated', summary: `Implemented, but nothing could validate it: ${reason}.` });
+    assert.equal(play(3, [{ on: 'implemented' }, { ...fail, unvalidated: 'x' }]).steps[1], 'fix');
+    assert.equal(unvalidatedReason([{ validator: 'schema', status: 'pass', message: 'ok' }]), undefined);
+    assert.equal(unvalidatedReason([]), 'no build or schema check applies to the files it changed');
   });
 
   it('a failure is fixed automatically while attempts remain, then succeeds on attempt 2', () => {

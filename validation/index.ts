@@ -15,6 +15,7 @@ import { defaultPoolSize, mapPool } from './pool';
 import { kubeVersionOf, render, type RenderOptions, type Rendering } from './render';
 export { DEFAULT_KUBE_VERSION, KUBE_VERSION } from './render';
 import { readSnapshot } from './snapshot';
+import { splitDeployed } from './deployed';
 import { indexByKind } from './source-map';
 import { validateTarget } from './targets';
 import { toolbox } from './tools';
@@ -73,7 +74,8 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const root = await realFolder(opts.root);
   const snap = await readSnapshot(root);
   const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: await remoteUrls(root) });
-  const { roots, targets, sourceDocs } = discover(model);
+  const { roots, targets: all, sourceDocs } = discover(model);
+  const { deployed: targets, notDeployed } = splitDeployed(model, all);
   const changed = opts.changedFiles ? new Set(opts.changedFiles.map((f) => path.posix.normalize(f.split(path.sep).join('/')))) : undefined;
   const selected = changed ? affectedTargets(targets, [...changed]) : targets;
   const tools = await toolbox();
@@ -92,7 +94,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
     model, kubeVersion: kubeVersionOf(opts), render: renderOpts,
   };
-  const validations: ValidationResult[] = [...yaml];
+  const validations: ValidationResult[] = [...yaml, ...(changed ? [] : notDeployed)];
   const findings: Finding[] = [];
   const builds = new Map<string, Rendering>();
   for (const [i, t] of selected.entries()) {
@@ -104,7 +106,9 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     opts.onProgress?.();
   }
 
-  validations.push(...validateFlux(fluxDocsFor(model, selected, changed), {
+  const deployedFiles = new Set(targets.flatMap((t) => t.inputs));
+  const fluxDocs = fluxDocsFor(model, selected, changed).filter((d) => !notDeployed.length || deployedFiles.has(d.file));
+  validations.push(...validateFlux(fluxDocs, {
     snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));

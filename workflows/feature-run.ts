@@ -4,7 +4,7 @@ import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow'
 import type { Activities } from '../activities';
 import { LIVENESS_TIMEOUT } from './liveness';
 import { NON_RETRYABLE } from '../core/failures';
-import type { FeatureInput } from '../core/feature';
+import { LANDING, type FeatureInput } from '../core/feature';
 import type { ScopeRecord } from './feature-scopes';
 import type { Decision, HumanGate, QuestionDraft } from './human-gate';
 import type { FeatureStatus } from './messages';
@@ -28,7 +28,7 @@ export const onHost = (taskQueue: string) => ({
 });
 export type HostActivities = ReturnType<typeof onHost>;
 
-export const lands = (status: string | undefined) => status === 'succeeded' || status === 'accepted';
+export const lands = (status: string | undefined) => LANDING.includes(status ?? '');
 
 /** What the steps of any feature run share. */
 export interface FeatureCore {

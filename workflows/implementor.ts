@@ -9,7 +9,7 @@ import { RunStop } from './run-stop';
 import { ATTEMPT_FAILURES, Failure } from '../core/failures';
 import type { FixRequest, ImplementContext } from '../core/implementer';
 import { PHASES } from '../core/phases';
-import { nextStep, startLoop, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
+import { nextStep, startLoop, unvalidatedReason, type LoopEvent, type LoopState, type LoopStep } from '../core/run-machine';
 import type { Finding, ImplementorInput, ImplementorReport } from '../core/schemas';
 import type { HostActivities } from './run-activities';
 import { failureMessage, isFailing, summarizeFailures } from './helpers';
@@ -214,7 +214,9 @@ class Driver {
     this.blocking = this.paths.findingsBlock ? blockingFindings(validated.findings, this.run.touched()) : [];
     const failing = isFailing(validated.validations);
     const failures = [...(failing ? [summarizeFailures(validated.validations)] : []), ...this.blocking.map(findingLine)].join('; ');
-    return { on: 'validated', failing: failing || this.blocking.length > 0, failures: failures || 'no failures' };
+    // Every build skipped (no tool, nothing fetched) is not a success: the run ends `unvalidated`.
+    const unvalidated = patched('unvalidated-status') ? unvalidatedReason(validated.validations) : undefined;
+    return { on: 'validated', failing: failing || this.blocking.length > 0, failures: failures || 'no failures', ...(unvalidated !== undefined ? { unvalidated } : {}) };
   }
 
   private async fix(step: Extract<LoopStep, { do: 'fix' }>, s: LoopState): Promise<LoopEvent> {

@@ -93,4 +93,5 @@ export * from './flux';
 export * from './argo';
 export * from './helm';
 export * from './labels';
+export * from './deployed';
 export { chooseExemplar, environmentOf, environmentWord, tokenRegExp } from './services';
