@@ -89,17 +89,20 @@ function decide(e: Extract<LoopEvent, { on: 'answered' }>): LoopStep {
   }
 }
 
-/** Validators whose pass says something about the change (YAML syntax alone does not). */
-const JUDGES = new Set(['kustomize', 'helm', 'schema', 'flux', 'kubectl']);
+/**
+ * Validators whose verdict says something about the manifests: builds, schemas, the dry run. YAML
+ * syntax and Flux path checks alone do not (a path that exists says nothing of what it holds).
+ */
+const JUDGES = new Set(['kustomize', 'helm', 'schema', 'kubectl']);
 
 /**
- * Why no validator judged the change, when none of the builds, schema, Flux or dry-run checks passed
- * or failed (every one skipped, or none applied); undefined when one did.
+ * Why no validator judged the change, when builds or schema checks applied to it and every one
+ * was skipped (no tool, nothing fetched); undefined when one passed or failed, or none applied. The
+ * dry run without a cluster is no judge either way.
  */
 export function unvalidatedReason(results: readonly { validator: string; status: string; message: string }[]): string | undefined {
-  const judged = results.filter((r) => JUDGES.has(r.validator) && r.status !== 'skipped');
-  if (judged.length) return undefined;
-  const skipped = results.filter((r) => r.status === 'skipped' && r.validator !== 'kubectl');
+  if (results.some((r) => JUDGES.has(r.validator) && r.status !== 'skipped')) return undefined;
+  const skipped = results.filter((r) => r.status === 'skipped' && JUDGES.has(r.validator) && r.validator !== 'kubectl');
   const first = skipped[0]?.message.split('\n')[0];
-  return first ? `${skipped.length} check(s) skipped, e.g. ${first}` : 'no build or schema check applies to the files it changed';
+  return first === undefined ? undefined : `${skipped.length} check(s) skipped, e.g. ${first}`;
 }

@@ -1,34 +1,56 @@
-// An implementation no validator could judge is not a success: a run whose change only the YAML
-// parser could read (a custom resource in a folder no kustomization builds) ends `unvalidated`,
-// with its reason, and the CLI maps it to its own exit code.
+// An implementation no build could judge is not a success: a worker with neither kubectl nor helm
+// (a real worker process, its PATH cut to node and git) scaffolds a service, every kustomize build of
+// it is skipped, and the run ends `unvalidated` with the reason — never `succeeded`. The CLI gives that
+// status its own exit code.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { execa } from 'execa';
 import { reportExitCode } from '../client/cli';
-import { ImplementorInput, type ValidationResult } from '../core/schemas';
+import { ImplementorInput, type ImplementorReport } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
-import { scriptedImplementer, write } from './helpers/implementers';
 import { EXAMPLES, gitCopy } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
+import { bundleCrashWorkflows, startWorkerProcess } from './helpers/worker-process';
 
-describe('a run nothing could validate', () => {
+describe('a run no build could judge', () => {
   let server: TestServer;
-  before(async () => { server = await startTestServer(); });
+  let bundle: string;
+  before(async () => {
+    server = await startTestServer();
+    bundle = await bundleCrashWorkflows();
+  });
   after(async () => { await server?.stop(); });
 
-  it('ends unvalidated with the reason, not succeeded; implement --wait would exit 3', async () => {
+  it('ends unvalidated, naming the missing tool; implement --wait exits 3 for it', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'ii-no-tools-'));
+    mkdirSync(path.join(home, 'bin'));
+    symlinkSync(process.execPath, path.join(home, 'bin', 'node'));
+    symlinkSync((await execa('sh', ['-c', 'command -v git'])).stdout.trim(), path.join(home, 'bin', 'git'));
     const repo = await gitCopy(EXAMPLES);
-    const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: orders-widget\nspec:\n  size: 3\n';
-    const impl = scriptedImplementer({ phases: { base: write('custom/widget.yaml', widget) } });
-    const { worker, taskQueue } = await server.worker({ implementers: { scripted: () => impl } });
-    const input = ImplementorInput.parse({ featureDescription: 'a widget', scope: 'widget', infraRoot: path.join(repo, 'infra'), implementer: 'scripted' });
-    const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `unvalidated-${Date.now()}`, args: [input] });
-    const report = await worker.runUntil(handle.result());
-    assert.equal(report.status, 'unvalidated', report.summary);
-    // The file is in no kustomization and no schema knows its kind: only the YAML parser read it.
-    assert.equal(report.summary, 'Implemented, but nothing could validate it: no build or schema check applies to the files it changed.');
-    assert.deepEqual(report.validations.filter((v: ValidationResult) => v.status !== 'skipped').map((v: ValidationResult) => `${v.validator} ${v.status}`), ['yaml pass']);
-    assert.equal(reportExitCode(report), 3);
-    assert.equal(reportExitCode({ ...report, status: 'succeeded' }), 0);
+    const taskQueue = `unvalidated-${randomUUID()}`;
+    const worker = await startWorkerProcess({
+      address: server.env.connection.options.address as string, taskQueue, bundle, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')),
+      env: { PATH: path.join(home, 'bin'), HOME: home, GOPATH: home },
+    });
+    try {
+      const input = ImplementorInput.parse({
+        featureDescription: 'Add the orders service', scope: 'orders service', infraRoot: path.join(repo, 'infra'),
+        spec: { service: 'orders', image: 'ghcr.io/acme/orders:1.4.2', port: 8080 },
+      });
+      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `unvalidated-${randomUUID()}`, args: [input] });
+      const report = (await handle.result()) as ImplementorReport;
+      assert.equal(report.status, 'unvalidated', report.summary);
+      assert.match(report.summary, /^Implemented, but nothing could validate it: \d+ check\(s\) skipped, e\.g\. neither kustomize nor kubectl \(with built-in kustomize\) is installed\./);
+      assert.ok(report.filesCreated.includes('apps/base/orders/deployment.yaml'), 'the change is there, for people to validate');
+      assert.deepEqual(report.validations.filter((v) => v.validator === 'kustomize').map((v) => v.status).filter((s) => s !== 'skipped'), []);
+      assert.equal(reportExitCode(report), 3);
+      assert.equal(reportExitCode({ ...report, status: 'succeeded' }), 0);
+    } finally {
+      await worker.kill();
+    }
   });
 });
