@@ -96,6 +96,18 @@ describe('compliance specifics', () => {
     assert.match(f?.message ?? '', /hostPID, hostIPC/);
   });
 
+  it('a field a kustomize patch adds is located at the patch: the hand-added istio-proxy of dont-fire-istio-patch', async () => {
+    const { findings } = await validateRepository({ root: path.join(FIXTURES, 'missing-probes') });
+    const proxy = findings.filter((f) => f.message.includes('"istio-proxy"'));
+    assert.ok(proxy.length > 0, 'the proxy is judged by the other checks');
+    assert.equal(proxy.filter((f) => f.check === 'missing-probes').length, 0, 'the mesh probes its proxy');
+    const text = readFileSync(path.join(FIXTURES, 'missing-probes', 'dont-fire-istio-patch', 'mesh', 'sidecar.yaml'), 'utf8').split('\n');
+    for (const f of proxy) {
+      assert.equal(f.file, 'dont-fire-istio-patch/mesh/sidecar.yaml', `${f.check} points at the patch`);
+      assert.equal(text[(f.line ?? 0) - 1]?.trim(), '- name: istio-proxy', f.check);
+    }
+  });
+
   it('kustomize-build-failed carries the tool error and names the overlay', async () => {
     const [f, ...rest] = await findingsOf('kustomize-build-failed');
     assert.equal(rest.length, 0);

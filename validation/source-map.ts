@@ -39,11 +39,67 @@ export const placed = (object: Record<string, unknown>, src: ManifestDoc): Rende
   object, file: src.file, line: src.line, ...(src.column ? { column: src.column } : {}), ...(src.at ? { at: src.at } : {}),
 });
 
-function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: ReadonlySet<string>): RenderedDoc[] {
+/**
+ * A ConfigMap or Secret a generator made has no document of its own: it is placed at its
+ * `configMapGenerator` / `secretGenerator` entry (its name, before the hash suffix and any prefix).
+ */
+function generatorEntry(object: Record<string, unknown>, t: Target, snap: RepoSnapshot): RenderedDoc | undefined {
+  const key = object.kind === 'Secret' ? 'secretGenerator' : object.kind === 'ConfigMap' ? 'configMapGenerator' : undefined;
+  if (!key) return undefined;
+  const name = nameOf(object);
+  for (const file of t.inputs.filter((f) => /(^|\/)kustomization\.ya?ml$|(^|\/)Kustomization$/.test(f))) {
+    const doc = parseManifests(file, snap.text(file) ?? '').docs[0];
+    const entries = get(doc?.object, key);
+    if (!doc || !Array.isArray(entries)) continue;
+    const i = entries.findIndex((e) => { const n = str(get(e, 'name')); return !!n && (name === n || name.includes(`${n}-`) || name.endsWith(n)); });
+    const pos = i >= 0 ? doc.at?.([key, i, 'name']) : undefined;
+    if (pos) return { object, file, line: pos.line, column: pos.column };
+  }
+  return undefined;
+}
+
+type Path = readonly (string | number)[];
+const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
+
+/** `path` with a container index of the rendered object turned into that container's index in `o` (by name). */
+function byContainerName(rendered: Record<string, unknown>, o: Record<string, unknown>, path: Path): Path | undefined {
+  const at = path.findIndex((k, i) => typeof k === 'number' && CONTAINER_LISTS.has(String(path[i - 1])));
+  if (at < 0) return path;
+  const name = get(rendered, ...path.slice(0, at + 1), 'name');
+  const list = get(o, ...path.slice(0, at));
+  const i = Array.isArray(list) ? list.findIndex((c) => get(c, 'name') === name) : -1;
+  return i < 0 ? undefined : [...path.slice(0, at), i, ...path.slice(at + 1)];
+}
+
+/**
+ * A rendered object's positions: its own document's, a container found by name; and where a field
+ * (or a container) is not in that document but in a kustomize patch of the object, the patch's line.
+ */
+function sourcePositions(rendered: Record<string, unknown>, src: ManifestDoc, patches: readonly ManifestDoc[]): RenderedDoc['at'] {
+  return (path) => {
+    const own = byContainerName(rendered, src.object, path);
+    if (own && get(src.object, ...own) !== undefined) return src.at?.(own);
+    const container = path.some((k, i) => typeof k === 'number' && CONTAINER_LISTS.has(String(path[i - 1])));
+    for (const p of patches) {
+      const inPatch = byContainerName(rendered, p.object, path);
+      // The field is in the patch, or the patch is where this container comes from.
+      if (inPatch && (get(p.object, ...inPatch) !== undefined || (container && own === undefined))) {
+        const pos = p.at?.(inPatch);
+        if (pos) return { ...pos, file: p.file };
+      }
+    }
+    return src.at?.(own ?? path.slice(0, Math.max(0, path.findIndex((k) => typeof k === 'number'))));
+  };
+}
+
+function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: ReadonlySet<string>, snap: RepoSnapshot): RenderedDoc[] {
   const inputs = new Set(t.inputs);
   return parseManifests(t.id, text).docs.map((d) => {
     const src = locate(d.object, inputs, index, patchFiles);
-    return src ? placed(d.object, src) : { object: d.object };
+    if (!src) return generatorEntry(d.object, t, snap) ?? { object: d.object };
+    const patches = (index.get(str(d.object.kind) ?? '') ?? [])
+      .filter((p) => p !== src && inputs.has(p.file) && patchFiles.has(p.file) && nameOf(p.object) !== '' && nameOf(d.object).includes(nameOf(p.object)));
+    return { ...placed(d.object, src), at: sourcePositions(d.object, src, patches) };
   });
 }
 
@@ -88,5 +144,5 @@ export function renderedDocs(
     const inputs = new Set(t.inputs);
     return sources.filter((d) => inputs.has(d.file)).map((d) => placed(d.object, d));
   }
-  return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles);
+  return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles, snap);
 }

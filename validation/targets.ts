@@ -1,6 +1,7 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
+import { podLabels } from '../core/compliance/k8s';
 import type { Finding, ValidationResult } from '../core/schemas';
 import type { RepoModel } from '../core/repo-model';
 import type { ManifestDoc } from '../core/yaml-docs';
@@ -44,6 +45,16 @@ async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<V
   return cached<ValidationResult[]>(key) ?? remember(key, await validateSchemas(t.id, docs));
 }
 
+const podLabelsOf = new WeakMap<RepoModel, Record<string, string>[]>();
+/** Pod template labels of every workload the repository writes, once per model. */
+function repoPodLabels(model: RepoModel): Record<string, string>[] {
+  const known = podLabelsOf.get(model);
+  if (known) return known;
+  const labels = model.docs.map((d) => podLabels(d.object)).filter((l) => Object.keys(l).length > 0);
+  podLabelsOf.set(model, labels);
+  return labels;
+}
+
 export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
   const own = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
   const validations = t.kind === 'plain' ? [] : toolResults(t, r, own.length, ctx.kubeVersion);
@@ -59,7 +70,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     kubeVersion: ctx.kubeVersion,
     directories: ctx.snap.directories,
     definedSources: ctx.model.flux.defined,
-    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels },
+    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model) },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
   return { validations, findings: runCompliance(docs, checkCtx) };

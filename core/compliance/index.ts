@@ -74,8 +74,9 @@ export function runCompliance(docs: readonly RenderedDoc[], ctx: CheckContext, c
         resource: v.doc ? resourceId(v.doc.object) : ctx.target,
         message: v.message,
       };
-      if (v.doc?.file !== undefined) finding.file = v.doc.file;
       const pos = v.path && v.doc?.at ? v.doc.at(v.path) : undefined;
+      const file = pos?.file ?? v.doc?.file;
+      if (file !== undefined) finding.file = file;
       const line = pos?.line ?? v.doc?.line;
       const column = pos ? pos.column : v.doc?.column;
       if (line !== undefined) finding.line = line;

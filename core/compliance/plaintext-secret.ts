@@ -7,10 +7,13 @@ import type { ComplianceCheck, Violation } from './types';
 
 const ENC = /^ENC\[[A-Z0-9_]+,data:/;
 /**
- * A value that only names where a secret lives — a 1Password reference resolved by `op inject`,
- * a vals `ref+…://` or an argocd-vault-plugin `<path:…>` — holds nothing secret itself.
+ * A value that only names where a secret lives — a 1Password reference resolved by `op inject`, a
+ * vals `ref+…://`, an argocd-vault-plugin `<path:…>`, a bank-vaults `vault:…`, or a Flux
+ * `${VARIABLE}` that postBuild substitutes from a Secret — holds nothing secret itself.
  */
-const SECRET_REFERENCE = /^\s*(op:\/\/\S+|ref\+[a-z0-9]+:\/\/\S+|<path:[^>]+>)\s*$/;
+const SECRET_REFERENCE = /^\s*(op:\/\/\S+|ref\+[a-z0-9]+:\/\/\S+|<path:[^>]+>|vault:\S+|\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\})\s*$/;
+/** A SOPS-encrypted file or dotenv value, as a secretGenerator carries it once kustomize has read it. */
+const SOPS_ENCRYPTED = /ENC\[[A-Z0-9_]+,data:/;
 
 function leaves(v: unknown, path: string, out: [string, unknown][]): [string, unknown][] {
   const r = rec(v);
@@ -26,6 +29,15 @@ export function secretValuePaths(o: Record<string, unknown>): [string, unknown][
     .filter(([, v]) => v !== undefined && v !== null);
 }
 
+/**
+ * A `data` value that is a SOPS-encrypted file or dotenv value once decoded: what a secretGenerator
+ * makes of a `*.sops.*` file, which kustomize-controller decrypts when it builds.
+ */
+function generatedFromSops(path: string, v: string): boolean {
+  // Only generated `data` (base64 of the file); ENC[…] values written by hand need the sops block.
+  return path.startsWith('data.') && SOPS_ENCRYPTED.test(Buffer.from(v, 'base64').toString('utf8'));
+}
+
 /** True when the object carries SOPS metadata as kustomize-controller requires it: `sops.mac` an ENC[…] value. */
 export function hasSopsMetadata(o: Record<string, unknown>): boolean {
   const mac = str(get(o, 'sops', 'mac'));
@@ -39,7 +51,10 @@ export function hasSopsMetadata(o: Record<string, unknown>): boolean {
 export function plaintextSecretProblem(o: Record<string, unknown>): string | undefined {
   const values = secretValuePaths(o);
   if (values.length === 0) return undefined;
-  if (values.every(([, v]) => typeof v === 'string' && SECRET_REFERENCE.test(v))) return undefined;
+  // A dotenv file encrypted by sops carries its metadata as `sops_*` keys beside the ENC[…] values.
+  const dotenv = values.some(([p, v]) => p === 'data.sops_mac' && typeof v === 'string' && generatedFromSops(p, v));
+  const own = dotenv ? values.filter(([p]) => !p.startsWith('data.sops_')) : values;
+  if (own.every(([p, v]) => typeof v === 'string' && (SECRET_REFERENCE.test(v) || generatedFromSops(p, v)))) return undefined;
   if (!hasSopsMetadata(o)) return `Secret has ${values.length} value(s) and no SOPS metadata (sops.mac): stored in plain text`;
   const plain = values.filter(([, v]) => !(typeof v === 'string' && ENC.test(v))).map(([p]) => p);
   return plain.length ? `SOPS-encrypted Secret has plain-text value(s): ${plain.join(', ')}` : undefined;

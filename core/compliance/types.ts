@@ -10,8 +10,11 @@ export interface RenderedDoc {
   /** Where the source document starts. */
   line?: number;
   column?: number;
-  /** Position of a field of the source document (nearest existing parent when absent), if known. */
-  at?: (path: readonly (string | number)[]) => { line: number; column: number } | undefined;
+  /**
+   * Position of a field of the source document (nearest existing parent when absent), if known; with
+   * `file` when the field comes from another document (a kustomize patch).
+   */
+  at?: (path: readonly (string | number)[]) => { line: number; column: number; file?: string } | undefined;
 }
 
 /** What a check may know beyond the documents: the target, its environment, the repository. */
@@ -39,6 +42,8 @@ export interface RepoFacts {
   flux: Pick<FluxModel, 'defined' | 'runtime' | 'otherRepositories'>;
   argo: Pick<ArgoModel, 'self'>;
   labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
+  /** The pod template labels of every workload written in the repository (rendered or not). */
+  podLabels?: readonly Record<string, string>[];
 }
 
 export type Severity = 'error' | 'warning';
