@@ -70,6 +70,12 @@ describe('schema validator', () => {
     assert.match(msg, /must have required property sourceRef/);
   });
 
+  it('takes base64 broken over lines, and any JSON as a JSON6902 value; still rejects what is not base64', () => {
+    assert.equal(one(r, 'schema', 'wrapped-base64').status, 'pass');
+    assert.equal(one(r, 'schema', 'json6902-value').status, 'pass');
+    assert.match(one(r, 'schema', 'bad-base64', 'fail').message, /\/data\/cert: "not base64!" must match format "byte"/);
+  });
+
   it('reports an unknown kind as skipped, never as passed', () => {
     const all = results(r, 'schema', 'unknown-kind');
     assert.deepEqual(all.map((v) => v.status), ['skipped']);

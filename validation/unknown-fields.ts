@@ -59,6 +59,8 @@ export function unknownFields(check: SchemaCheck, kindKey: string, root: Record<
     if (path.length > 0 && !known.some(Boolean)) return;
     keys.forEach((k, i) => {
       if (FREE_FORM.has(`${groupOf(kindKey)}|${shape([...path, k])}`)) return;
+      // A JSON6902 operation's value is any JSON (a postRenderers or Kustomization patch).
+      if (k === 'value' && typeof node.op === 'string') return;
       if (!known[i]) out.push(pointer([...path, k]));
       else walk(node[k], [...path, k]);
     });
