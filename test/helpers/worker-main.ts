@@ -133,6 +133,8 @@ const worker = await createWorkers({
     stateDir: env.CRASH_STATE_DIR,
     implementers: { ...defaultImplementers, fixable: fixableImplementer },
     ...(env.CRASH_ANTHROPIC_BASE_URL ? { agents: workerImplementers(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-crash-test', ANTHROPIC_BASE_URL: env.CRASH_ANTHROPIC_BASE_URL })).agents } : {}),
+    // The Web UI that pull requests link to, as a user's worker reads it from its environment.
+    ...(process.env.INFRA_IMPLEMENTOR_UI_URL ? { uiUrl: process.env.INFRA_IMPLEMENTOR_UI_URL } : {}),
   },
   workerOptions: {
     workflowsPath: undefined,
