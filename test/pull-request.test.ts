@@ -95,6 +95,8 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
     // The same run's request again (a retried activity, a re-run): the open one is updated, never a second one.
     const again = await cli(taskQueue, ['result', report.workflowId, '--json']);
     assert.equal(JSON.parse(String(again.stdout)).pullRequest.number, pr?.number);
+    const printed = await cli(taskQueue, ['result', report.workflowId]);
+    assert.ok(String(printed.stdout).includes(`\nPull request: ${report.pullRequest?.url}\n`), 'the report people read names the pull request');
     const { openPullRequest } = await import('../runtime/forge');
     const updated = await openPullRequest(
       { url, target: { forge: 'gitea' }, base: 'main', branch: 'infra/orders', reviewed: { kind: 'scope', report: { ...report, summary: 'Updated summary.' } } },
@@ -128,6 +130,7 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
     const failing = report.validations.find((v) => v.status === 'fail');
     assert.ok(failing && body.indexOf(failing.target) < body.indexOf('## Files created'), 'the failure comes before the report');
     assert.match(body, /## Questions and answers\n- q1 .* — accept by alice@example\.com at .*: the config is fixed in a follow-up/);
+    writeFileSync(path.join(os.tmpdir(), 'ii-pull-request-draft-body.md'), `${pr?.title}\n\n${body}`);
   });
 
   it('feature --pull-request (pullRequest: true in the spec) opens one pull request for the feature branch, listing its scopes', async () => {
