@@ -39,7 +39,7 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
   /** A worker process with the production options; `token` is its GITEA_TOKEN (none when undefined). */
   const worker = async (taskQueue: string, stateDir: string, token: string | undefined, holdAt?: string) => {
     const w = await startWorkerProcess({
-      address: server.env.connection.options.address as string, taskQueue, stateDir, bundle, ...(holdAt ? { holdAt } : {}),
+      address: server.env.connection.options.address as string, taskQueue, stateDir, bundle, ...(holdAt ? { holdAt } : {}), logLevel: 'INFO',
       env: { INFRA_IMPLEMENTOR_GIT_TOKEN: gitea.owner.token, INFRA_IMPLEMENTOR_UI_URL: UI, ...(token ? { GITEA_TOKEN: token } : {}) },
     });
     workers.push(w);
@@ -68,7 +68,7 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
 
   it('implement --pull-request opens a pull request from infra/orders into main whose body is the report, links the run, and a second request updates it', async () => {
     const { taskQueue, stateDir } = fresh();
-    await worker(taskQueue, stateDir, gitea.owner.token);
+    const w = await worker(taskQueue, stateDir, gitea.owner.token);
     const url = await gitea.repository('orders');
     const r = await implement(taskQueue, url, ['--wait', '--json']);
     assert.equal(r.exitCode, 0, String(r.stderr));
@@ -90,7 +90,8 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
     assert.ok(body.includes(`[This run in the Temporal Web UI](${UI}/namespaces/default/workflows/${encodeURIComponent(report.workflowId)})`), 'links the run in the Web UI');
     assert.doesNotMatch(body, /Still failing/);
     writeFileSync(path.join(os.tmpdir(), 'ii-pull-request-body.md'), body);
-    await assertNoToken(gitea.owner.token, String(r.stdout), String(r.stderr), body, await historyText(report.workflowId));
+    await assertNoToken(gitea.owner.token, String(r.stdout), String(r.stderr), body, await historyText(report.workflowId), w.output());
+    assert.match(w.output(), /openPullRequest/, 'the worker\'s log (INFO) covers the request it greps');
 
     // The same run's request again (a retried activity, a re-run): the open one is updated, never a second one.
     const again = await cli(taskQueue, ['result', report.workflowId, '--json']);
@@ -180,7 +181,7 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
 
   it('a token without the rights: one attempt, a clear failure naming the scope it lacks, the branch stays pushed and the report says so', async () => {
     const { taskQueue, stateDir } = fresh();
-    await worker(taskQueue, stateDir, gitea.reader.token);
+    const w = await worker(taskQueue, stateDir, gitea.reader.token);
     const url = await gitea.repository('denied');
     const r = await implement(taskQueue, url, ['--wait', '--json']);
     assert.equal(r.exitCode, 1, 'a pull request asked for and not opened fails the command');
@@ -198,7 +199,8 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
     assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 1, 'no retry: a 403 is final');
     const failed = events.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo;
     assert.deepEqual([failed?.type, failed?.nonRetryable], ['ForgeDenied', true]);
-    await assertNoToken(gitea.reader.token, String(r.stdout), await historyText(report.workflowId));
+    assert.match(w.output(), /ForgeDenied|may not open pull requests/, 'the worker logged the failure');
+    await assertNoToken(gitea.reader.token, String(r.stdout), await historyText(report.workflowId), w.output());
   });
 
   it('no token on the worker: one line naming the variables to set', async () => {
