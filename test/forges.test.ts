@@ -6,12 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { implementInput, UsageError } from '../client/inputs';
+import { featureInput, implementInput, UsageError } from '../client/inputs';
 import { apiBase, forgeRemote, resolveForge, runLink } from '../core/forge';
-import { pullRequestBody } from '../core/pull-request-body';
+import { isDraft, pullRequestBody, type ReviewedReport } from '../core/pull-request-body';
 import { emptyUsage, type ImplementorReport } from '../core/schemas';
 import { openPullRequest } from '../runtime/forge';
-import { EXAMPLES } from './helpers/repo';
+import { EXAMPLES, specFile } from './helpers/repo';
 import { fakeGitHub, fakeGitLab, type FakeForge } from './helpers/fake-forges';
 
 const TOKEN = 'ghp_plantedTokenThatMustNeverLeak0123456789';
@@ -194,6 +194,28 @@ describe('which forge, where its API is, and the command line\'s refusals', () =
     assert.ok(body.length <= 20_000);
     assert.match(body, /characters cut; the whole report: `infra-implementor result implement-orders-1`/);
     assert.match(body, /\[This run in the Temporal Web UI\]\(http:\/\/ui\)/);
+  });
+
+  it('a feature that left a scope out is a draft whose body names the scope first; a clean one is not a draft', () => {
+    const child = (scope: string, merged: boolean) => ({ scope, slug: scope, workflowId: `f--${scope}`, branch: `b--${scope}`, status: merged ? 'succeeded' as const : 'failed' as const, summary: merged ? 'done' : 'the child failed: boom', merged, filesCreated: [], filesModified: [], filesDeleted: [] });
+    const feature = (children: ReturnType<typeof child>[], status: 'partial' | 'succeeded'): ReviewedReport => ({ kind: 'feature', report: {
+      workflowId: 'f', feature: 'Add orders and payments', status, branch: 'infra/x', commit: 'c'.repeat(40), base: 'b'.repeat(40), children, validations: [], findings: [],
+      assumptions: [], dependencies: [], humanAnswers: [], audit: [], llmUsage: emptyUsage(), remote: 'https://github.com/a/b.git', pushed: true, summary: 'landed',
+    } });
+    const partial = feature([child('orders', true), child('payments', false)], 'partial');
+    assert.equal(isDraft(partial), true);
+    assert.match(pullRequestBody(partial, 'http://ui'), /^## ⚠️ Still failing\n\nThis run ended \*\*partial\*\*: some scopes did not make it into this branch, so this pull request is a draft\.\n\n- scope \*\*payments\*\* is not in this branch \(failed: the child failed: boom\)/);
+    assert.match(pullRequestBody(partial, 'http://ui'), /Branch: `infra\/x` at `cccccccccccc` \(from `bbbbbbbbbbbb`, pushed to https:\/\/github.com\/a\/b.git\)/);
+    const clean = feature([child('orders', true)], 'succeeded');
+    assert.equal(isDraft(clean), false);
+    assert.doesNotMatch(pullRequestBody(clean, 'http://ui'), /Still failing/);
+  });
+
+  it('a feature spec\'s pullRequest needs its repo', () => {
+    const spec = specFile({ feature: 'Add orders', infraRoot: EXAMPLES, pullRequest: true, scopes: [{ scope: 'orders service', spec: { service: 'orders', image: 'ghcr.io/acme/orders:1.4.2' } }] });
+    assert.throws(() => featureInput({ spec }, { TEMPORAL_ADDRESS: 'localhost:7233' }), /^UsageError: --pull-request goes with --repo URL/);
+    const remote = specFile({ feature: 'Add orders', repo: { url: 'https://gitlab.com/acme/infra.git' }, pullRequest: true, scopes: [{ scope: 'orders service', spec: { service: 'orders', image: 'ghcr.io/acme/orders:1.4.2' } }] });
+    assert.deepEqual(featureInput({ spec: remote }, { TEMPORAL_ADDRESS: 'localhost:7233' }).repo?.pullRequest, { forge: 'gitlab' });
   });
 
   const flags = { feature: 'Add orders', scope: 'orders service', spec: `${EXAMPLES}/orders.spec.yaml` };
