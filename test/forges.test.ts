@@ -11,6 +11,7 @@ import { apiBase, forgeRemote, resolveForge, runLink } from '../core/forge';
 import { isDraft, pullRequestBody, type ReviewedReport } from '../core/pull-request-body';
 import { emptyUsage, type ImplementorReport } from '../core/schemas';
 import { openPullRequest } from '../runtime/forge';
+import { reviewedFeature } from '../workflows/feature-children';
 import { EXAMPLES, specFile } from './helpers/repo';
 import { fakeGitHub, fakeGitLab, type FakeForge } from './helpers/fake-forges';
 
@@ -209,6 +210,18 @@ describe('which forge, where its API is, and the command line\'s refusals', () =
     const clean = feature([child('orders', true)], 'succeeded');
     assert.equal(isDraft(clean), false);
     assert.doesNotMatch(pullRequestBody(clean, 'http://ui'), /Still failing/);
+  });
+
+  it('a feature\'s pull request shows its scopes\' questions and who answered them, beside its own', () => {
+    const entry = (id: string, by: string, scope?: string) => ({ id, kind: 'validation' as const, question: `question ${id}`, askedAt: 't0', answer: { action: 'accept' as const, by, at: 't1' }, ...(scope ? { scope } : {}) });
+    const record = (scope: string, audit: ReturnType<typeof entry>[]) => ({ outcome: { scope, slug: scope, workflowId: `f--${scope}`, branch: 'b', merged: true, filesCreated: [], filesModified: [], filesDeleted: [] }, report: { ...report(), scope, audit } });
+    const run = {
+      input: { feature: 'Add orders and payments', branch: 'infra/x', scopes: [] }, state: { workflowId: 'f' },
+      records: [record('orders', [entry('q1', 'alice')]), record('payments', [])], gate: { answers: [], audit: [entry('q1', 'bob', 'merge')] },
+    } as unknown as Parameters<typeof reviewedFeature>[0];
+    const reviewed = reviewedFeature(run, { status: 'accepted', summary: 's', commit: 'c'.repeat(40), base: 'b'.repeat(40), validations: [], findings: [] });
+    assert.deepEqual(reviewed.audit.map((e) => `${e.scope} ${e.id} ${e.answer?.by}`), ['merge q1 bob', 'orders q1 alice']);
+    assert.match(pullRequestBody({ kind: 'feature', report: reviewed }, 'http://ui'), /## Questions and answers\n- q1 \[merge\] asked t0: question q1 — accept by bob at t1\n- q1 \[orders\] asked t0: question q1 — accept by alice at t1/);
   });
 
   it('a feature spec\'s pullRequest needs its repo', () => {

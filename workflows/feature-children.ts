@@ -74,6 +74,13 @@ export function featureReport(run: FeatureCore, r: {
   };
 }
 
+/** The feature's report as its pull request shows it: every scope's questions, and who answered them, in its audit too. */
+export function reviewedFeature(run: FeatureCore, r: Parameters<typeof featureReport>[1]): FeatureReport {
+  const report = featureReport(run, r);
+  const scopes = run.records.flatMap((x) => (x.report?.audit ?? []).map((e) => ({ ...e, scope: e.scope ?? x.outcome.scope })));
+  return { ...report, audit: [...report.audit, ...scopes] };
+}
+
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {
   const seen = new Set<string>();
   return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));

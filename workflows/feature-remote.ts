@@ -11,7 +11,7 @@ import { featureCommitMessage, featureStatus, type FeatureReport } from '../core
 import { Failure } from '../core/failures';
 import type { Finding, RunStatus, ValidationResult } from '../core/schemas';
 import type { Delivery } from '../runtime/remote';
-import { committedSummary, featureReport, reportsOf, settleScope, startScope } from './feature-children';
+import { committedSummary, reportsOf, reviewedFeature, settleScope, startScope } from './feature-children';
 import { requestReview, type Review } from './pull-request';
 import { lands, scopeCommitMessage, type FeatureCore } from './feature-run';
 import type { ScopeRecord } from './feature-scopes';
@@ -62,7 +62,7 @@ export async function remoteFeature(run: FeatureCore, finish: (status: RunStatus
         const status = d.commit === null ? 'failed' : featureStatus(records.map((r) => r.outcome), { committed: true, accepted: run.accepted });
         const done = { commit: d.commit, base, delivery: d, ...checked };
         const review = await requestReview(repo.pullRequest && { url: repo.url, target: repo.pullRequest, base: ws.remote.baseName, branch: input.branch },
-          { kind: 'feature', report: featureReport(run, { status, summary, ...done }) }, d.pushed && d.commit !== null, (details) => run.setPhase('pull-request', details));
+          { kind: 'feature', report: reviewedFeature(run, { status, summary, ...done }) }, d.pushed && d.commit !== null, (details) => run.setPhase('pull-request', details));
         const { summary: reviewed, ...pullRequest } = review;
         return await finish(status, reviewed, { ...done, ...pullRequest });
       } catch (err) {
