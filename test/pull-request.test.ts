@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -178,6 +180,38 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
       assert.match(report.summary, point.startsWith('end') ? /Pull request updated/ : /Pull request opened/);
     });
   }
+
+  it('a 503 with Retry-After (a proxy in front of Gitea\'s API): Temporal retries the request after it, and one pull request is opened', async () => {
+    const { taskQueue, stateDir } = fresh();
+    await worker(taskQueue, stateDir, gitea.owner.token);
+    const url = await gitea.repository('flaky');
+    let refused = 0;
+    const proxy = createServer((req, res) => {
+      if (refused++ < 1) {
+        res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' });
+        res.end('{"message":"maintenance"}');
+        return;
+      }
+      const up = httpRequest(`${gitea.url}${req.url}`, { method: req.method, headers: req.headers }, (r) => { res.writeHead(r.statusCode ?? 502, r.headers); r.pipe(res); });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const r = await implement(taskQueue, url, ['--forge-url', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, '--wait', '--json']);
+      const report = JSON.parse(String(r.stdout)) as ImplementorReport;
+      assert.equal(r.exitCode, 0, report.summary);
+      assert.equal((await pulls('flaky')).length, 1);
+      const events = (await server.env.client.workflow.getHandle(report.workflowId).fetchHistory()).events ?? [];
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'openPullRequest');
+      const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
+      assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 2, 'the second attempt opened it');
+      assert.equal(started?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type, 'ForgeUnavailable');
+      assert.match(started?.activityTaskStartedEventAttributes?.lastFailure?.message ?? '', /^gitea failed \(503: maintenance\); retried$/);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
 
   it('a token without the rights: one attempt, a clear failure naming the scope it lacks, the branch stays pushed and the report says so', async () => {
     const { taskQueue, stateDir } = fresh();
