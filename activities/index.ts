@@ -8,6 +8,7 @@ import { createScaffoldImplementer } from '../implementers/scaffold';
 import { agentActivities } from './agent';
 import { checkActivities } from './checks';
 import { featureGitActivities } from './feature-git';
+import { forgeActivities } from './forge';
 import { implementActivities } from './implement';
 import { workspaceActivities } from './workspace';
 
@@ -15,6 +16,7 @@ export type { AppliedEntry } from '../runtime/changes';
 export type { FeatureWorkspace, MergeOutcome, ScopeWorktree } from '../runtime/git';
 export type { StoredProposal, ContextRef, Drafted, LoadedContext } from './implement';
 export type { OpenedWorkspace, WorkspaceSource } from './workspace';
+export type { PullRequestRequest, PullRequestResult } from '../runtime/forge';
 
 /** Tools an implementer gets for one call: heartbeats and the activity's cancellation signal. */
 export interface ImplementerTools {
@@ -38,6 +40,8 @@ export interface ActivityDeps {
   hostTaskQueue?: string;
   /** Where questions are announced (INFRA_IMPLEMENTOR_NOTIFY_URL): a JSON POST, Slack-compatible. */
   notifyUrl?: string;
+  /** The Temporal Web UI that pull requests link their run in (INFRA_IMPLEMENTOR_UI_URL). */
+  uiUrl?: string;
 }
 
 export const defaultImplementers: ActivityDeps['implementers'] = {
@@ -50,6 +54,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...agentActivities(deps),
   ...checkActivities(deps),
   ...featureGitActivities(deps),
+  ...forgeActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -15,6 +15,7 @@ import { refuseNewEnvironments } from './environments';
 import { featureInput, implementInput, runTimeout, UsageError, zodLine } from './inputs';
 import { formatFeatureStatus, formatStatus } from './status-view';
 import { waitWithProgress } from './wait';
+import { PR_OPTIONS } from './pull-request-flags';
 import { addServerCommands } from './cli-servers';
 
 /** Who answers, for the run's audit trail: the local user at this host. */
@@ -39,8 +40,12 @@ class Exit extends Error {
 const print = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const printJson = (v: unknown) => print(JSON.stringify(v, null, 2));
 
-/** What `implement --wait` and `result` exit with: 0 succeeded, 3 unvalidated, 1 anything else. */
-export function reportExitCode(report: { status: ImplementorReport['status'] }): number {
+/**
+ * What `implement --wait` and `result` exit with: 0 a clean success, 3 unvalidated, 1 anything else —
+ * a pull request asked for and not opened fails the command too.
+ */
+export function reportExitCode(report: { status: ImplementorReport['status']; pullRequestError?: string }): number {
+  if (report.pullRequestError) return EXIT.failed;
   return report.status === 'succeeded' ? EXIT.ok : report.status === 'unvalidated' ? EXIT.unvalidated : EXIT.failed;
 }
 
@@ -101,6 +106,7 @@ Examples:
     .option('--branch <name>', 'with --repo: the branch the result is committed and pushed on (default: infra/<service or scope>)')
     .option('--no-push', 'with --repo: commit on the branch in the worker\'s workspace, push nothing')
     .option('--keep-workspace', 'with --repo: keep the worker\'s workspace after the run (for inspection)')
+    .option(...PR_OPTIONS.pullRequest).option(...PR_OPTIONS.forge).option(...PR_OPTIONS.forgeUrl)
     .option('--shared-path', 'with --infra-root and a remote Temporal: the folder is at this path on every worker')
     .option('--host-timeout <duration>', 'how long a step waits for the worker holding the workspace before the run moves to another worker (default 60s)')
     .option('--files <a,b>', 'files of the scope, relative to the infra root')
@@ -156,6 +162,7 @@ Examples:
     .option('--subdir <dir>', 'with --repo: the infrastructure folder inside the repository')
     .option('--no-push', 'with --repo: commit the branch on the worker, push nothing')
     .option('--keep-workspace', 'with --repo: keep the worker\'s workspace after the run')
+    .option(...PR_OPTIONS.pullRequest).option(...PR_OPTIONS.forge).option(...PR_OPTIONS.forgeUrl)
     .option('--shared-path', 'with a remote Temporal: the spec\'s infraRoot is at this path on every worker')
     .option('--host-timeout <duration>', 'how long a step waits for the worker holding the workspace before moving (default 60s)')
     .option('--budget-usd <n>', 'the most the feature may spend on LLM calls: one pool its scopes draw from')

@@ -135,9 +135,11 @@ export function featureInput(flags: FeatureFlags, env: NodeJS.ProcessEnv = proce
   const spec = parsed.data;
   const dir = path.dirname(path.resolve(flags.spec));
   const url = flags.repo ?? spec.repo?.url;
-  if (url) return remoteFeatureInput(spec, { ...flags, repo: url, base: flags.base ?? spec.repo?.base, subdir: flags.subdir ?? spec.repo?.subdir }, dir, env);
+  const pr = typeof spec.pullRequest === 'object' ? spec.pullRequest : {};
+  const pullRequest = { pullRequest: flags.pullRequest ?? Boolean(spec.pullRequest), forge: flags.forge ?? pr.forge, forgeUrl: flags.forgeUrl ?? pr.apiUrl };
+  if (url) return remoteFeatureInput(spec, { ...flags, ...pullRequest, repo: url, base: flags.base ?? spec.repo?.base, subdir: flags.subdir ?? spec.repo?.subdir }, dir, env);
   if (!spec.infraRoot) throw new UsageError(`${where}: infraRoot (a folder) or repo (a Git URL) is required`);
-  runSource({ infraRoot: path.resolve(dir, spec.infraRoot), ...(flags.sharedPath ? { sharedPath: true } : {}) }, '', env);
+  runSource({ infraRoot: path.resolve(dir, spec.infraRoot), ...(flags.sharedPath ? { sharedPath: true } : {}), ...pullRequest }, '', env);
   const infraRoot = existingDir(path.resolve(dir, spec.infraRoot), `${where}: infraRoot`);
   const reposRoot = spec.reposRoot ? existingDir(path.resolve(dir, spec.reposRoot), `${where}: reposRoot`) : undefined;
   const gitRoot = gitRepositoryOf(infraRoot);
@@ -192,10 +194,10 @@ function remoteFeatureInput(spec: FeatureSpec, flags: FeatureFlags & { repo: str
   const problems = scopeProblems(spec.scopes, () => true);
   if (problems.length) throw new UsageError(`${where}: ${problems[0]}`);
   const reposRoot = spec.reposRoot ? existingDir(path.resolve(dir, spec.reposRoot), `${where}: reposRoot`) : undefined;
-  const { url, base, subdir, push, keepWorkspace } = source.repo;
+  const { url, base, subdir, push, keepWorkspace, pullRequest } = source.repo;
   return {
     feature: spec.feature, branch, scopes: featureScopes(spec, where, env, lexicalFiles), options: featureOptions(spec, flags, where),
-    repo: { url, subdir, push, keepWorkspace, ...(base ? { base } : {}) },
+    repo: { url, subdir, push, keepWorkspace, ...(base ? { base } : {}), ...(pullRequest ? { pullRequest } : {}) },
     ...(reposRoot ? { reposRoot } : {}),
   };
 }

@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitUrl, RelativePath, RepoSource } from '../core/schemas';
+import { pullRequestTarget, type PullRequestFlags } from './pull-request-flags';
 import { UsageError, existingDir, zodLine } from './usage';
 
-export interface SourceFlags {
+export interface SourceFlags extends PullRequestFlags {
   infraRoot?: string;
   repo?: string;
   base?: string;
@@ -41,6 +42,7 @@ export function runSource(flags: SourceFlags, defaultBranch: string, env: NodeJS
     for (const [flag, given] of [['--base', flags.base], ['--subdir', flags.subdir], ['--branch', flags.branch]] as const) {
       if (given !== undefined) throw new UsageError(`${flag} goes with --repo; with --infra-root the run edits the folder in place`);
     }
+    pullRequestTarget(flags, undefined);
     const address = env.TEMPORAL_ADDRESS ?? 'localhost:7233';
     if (!isLocalAddress(address) && !flags.sharedPath) {
       throw new UsageError(`--infra-root ${flags.infraRoot}: Temporal is at ${address}, whose workers cannot see this machine's folders; use --repo URL, or --shared-path if every worker mounts ${flags.infraRoot} at this path`);
@@ -52,8 +54,11 @@ export function runSource(flags: SourceFlags, defaultBranch: string, env: NodeJS
   if (flags.subdir !== undefined && flags.subdir !== '' && !RelativePath.safeParse(flags.subdir).success) {
     throw new UsageError(`--subdir ${flags.subdir}: ${RelativePath.safeParse(flags.subdir).error?.issues[0]?.message}`);
   }
+  const url = gitUrl(flags.repo as string);
+  const pullRequest = pullRequestTarget(flags, { url, push: flags.push !== false, ...(flags.base ? { base: flags.base } : {}) });
   const parsed = RepoSource.safeParse({
-    url: gitUrl(flags.repo as string),
+    url,
+    ...(pullRequest ? { pullRequest } : {}),
     ...(flags.base ? { base: flags.base } : {}),
     subdir: (flags.subdir ?? '').replace(/\/+$/, ''),
     branch: flags.branch ?? defaultBranch,

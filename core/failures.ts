@@ -25,6 +25,14 @@ export const Failure = {
   BranchMoved: 'BranchMoved',
   /** The remote refused the push (a hook, a protected branch). */
   PushRejected: 'PushRejected',
+  /** The forge refused the token (401) or the token lacks the rights (403): no retry helps. */
+  ForgeDenied: 'ForgeDenied',
+  /** The forge refused the request itself (no such repository, a base that is not a branch, …). */
+  ForgeRefused: 'ForgeRefused',
+  /** The forge asks to slow down (429, GitHub's rate-limit 403): retried after its Retry-After. */
+  ForgeRateLimited: 'ForgeRateLimited',
+  /** The forge failed (5xx) or could not be reached: retried. */
+  ForgeUnavailable: 'ForgeUnavailable',
 } as const;
 
 /** Failures of the Anthropic implementer, one per cause (implementers/anthropic/errors.ts maps them). */
@@ -63,6 +71,8 @@ export const NON_RETRYABLE = {
   workspace: [Failure.PathOutsideRoot, Failure.InvalidInput, Failure.BaseNotFound, Failure.SubdirNotFound],
   /** Delivering the result: a moved branch and a refused push become a question, not a retry. */
   delivery: [Failure.BranchMoved, Failure.PushRejected, Failure.InvalidInput],
+  /** Opening the pull request: a token without rights, or a request the forge refuses (no token is InvalidInput). */
+  forge: [Failure.ForgeDenied, Failure.ForgeRefused, Failure.InvalidInput],
 } as const;
 
 /** Failures that mean "this proposal was unusable": a failed attempt, not a failed run. */

@@ -1,6 +1,6 @@
 // Rendering a feature's report for people (Markdown); the JSON form is the report object itself.
 import type { FeatureReport } from './feature';
-import { auditSection, findingLine, list, reviewSections, usageLine, validationLine } from './report';
+import { auditSection, findingLine, list, pullRequestLine, reviewSections, usageLine, validationLine } from './report';
 
 export function renderFeatureReportMarkdown(r: FeatureReport): string {
   const failed = r.validations.filter((v) => v.status === 'fail').length;
@@ -11,7 +11,8 @@ export function renderFeatureReportMarkdown(r: FeatureReport): string {
     `**${r.status}** — ${r.summary}`,
     '',
     `Workflow: \`${r.workflowId}\`  `,
-    `Branch: ${r.branch ? `\`${r.branch}\` at \`${r.commit?.slice(0, 12)}\` (from \`${r.base.slice(0, 12)}\`, not pushed)` : '_nothing committed_'}`,
+    `Branch: ${r.branch ? `\`${r.branch}\` at \`${r.commit?.slice(0, 12)}\` (from \`${r.base.slice(0, 12)}\`, ${r.pushed ? `pushed to ${r.remote}` : 'not pushed'})` : '_nothing committed_'}`,
+    ...pullRequestLine(r),
     '',
     '## Scopes',
     list(r.children.map((c) => `**${c.scope}** — ${c.status ?? 'not run'}${c.merged ? '' : ' (not in the branch)'} · \`${c.workflowId}\`${c.summary ? ` — ${c.summary}` : ''}`)),

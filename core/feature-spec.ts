@@ -27,6 +27,8 @@ export const FeatureSpec = z
     repo: z.object({ url: z.string().min(1), base: z.string().min(1).optional(), subdir: z.string().optional() }).strict().optional(),
     reposRoot: z.string().min(1).optional(),
     branch: z.string().min(1).optional(),
+    /** With repo: open a pull request after the push (`true`), on a named forge and API when the host does not say. */
+    pullRequest: z.union([z.boolean(), z.object({ forge: z.string().min(1).optional(), apiUrl: z.string().min(1).optional() }).strict()]).optional(),
     implementer: z.string().min(1).default('scaffold'),
     options: ImplementorOptions.partial().optional(),
     scopes: z.array(FeatureScope).min(1, 'a feature needs at least one scope'),

@@ -2,9 +2,10 @@
 // children's reports. Pure and sandbox-safe, and free of zod: the feature workflow imports it, and every
 // module a workflow imports is loaded again for each workflow run (the spec's schemas are in
 // feature-spec.ts).
+import type { PullRequestTarget } from './forge';
 import type { AnswerInput, AuditEntry } from './questions';
 import type {
-  Assumption, LlmUsage, Dependency, Finding, ImplementorOptions, ImplementorReport, RunStatus, ServiceSpec, ValidationResult,
+  Assumption, LlmUsage, Dependency, Finding, ImplementorOptions, ImplementorReport, PullRequestRef, RunStatus, ServiceSpec, ValidationResult,
 } from './schemas';
 
 /** A lower-case, dash-separated name for ids, branches and folders, cut at a word boundary when long. */
@@ -21,7 +22,7 @@ export interface FeatureInput {
   /** Absolute; a folder of a git repository (possibly its top level)… */
   infraRoot?: string;
   /** …or a Git remote: every scope is a run of its own on any worker, and the branch is pushed. */
-  repo?: { url: string; base?: string; subdir: string; push: boolean; keepWorkspace: boolean };
+  repo?: { url: string; base?: string; subdir: string; push: boolean; keepWorkspace: boolean; pullRequest?: PullRequestTarget };
   reposRoot?: string;
   /** The branch the result is committed on; `infra/<feature-slug>` by default. */
   branch: string;
@@ -81,6 +82,9 @@ export interface FeatureReport {
   remote?: string;
   pushed?: boolean;
   compare?: string;
+  /** With a pull request asked for: the one opened or updated, or why none could be. */
+  pullRequest?: PullRequestRef;
+  pullRequestError?: string;
   summary: string;
 }
 

@@ -1,6 +1,6 @@
 // Rendering a run's report for people (Markdown); the JSON form is the report object itself.
 import type { AuditEntry } from './questions';
-import type { Assumption, Dependency, ImplementorReport, LlmUsage, ValidationResult, Finding } from './schemas';
+import type { Assumption, Dependency, ImplementorReport, LlmUsage, PullRequestRef, ValidationResult, Finding } from './schemas';
 import { formatUsd } from './usage';
 
 const STATUS_WORD: Record<ImplementorReport['status'], string> = {
@@ -53,6 +53,12 @@ export function auditSection(audit: AuditEntry[] | undefined): string[] {
   return ['## Questions and answers', list(audit.map((e) => `${e.id}${e.scope ? ` [${e.scope}]` : ''} asked ${e.askedAt}: ${e.question} — ${ended(e)}`)), ''];
 }
 
+/** Where the pull request is (printed by `--wait`), or why none was opened. */
+export function pullRequestLine(r: { pullRequest?: PullRequestRef; pullRequestError?: string }): string[] {
+  if (r.pullRequest) return ['', `Pull request${r.pullRequest.draft ? ' (draft)' : ''}: ${r.pullRequest.url}`];
+  return r.pullRequestError ? ['', `Pull request: not opened — ${r.pullRequestError}`] : [];
+}
+
 export function renderReportMarkdown(r: ImplementorReport): string {
   const usage = usageLine(r.llmUsage);
   const failed = r.validations.filter((v) => v.status !== 'pass');
@@ -64,6 +70,7 @@ export function renderReportMarkdown(r: ImplementorReport): string {
     '',
     `Feature: ${r.feature}  `,
     `Workflow: \`${r.workflowId}\``,
+    ...pullRequestLine(r),
     '',
     '## Files created',
     list(r.filesCreated.map((f) => `\`${f}\``)),

@@ -2,6 +2,7 @@
 // Parsed with zod once at the edges (CLI, LLM replies, specs); trusted inside.
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
+import { FORGES } from './forge';
 import { ANSWER_ACTIONS, PHASES, type UsageCounters } from './phases';
 import type { AnswerInput, AuditEntry } from './questions';
 
@@ -101,6 +102,14 @@ export const GitUrl = z.string().min(1).max(2048).superRefine((url, ctx) => {
   if (url.startsWith('-')) ctx.addIssue({ code: 'custom', message: 'must not start with "-"' });
 });
 
+/** The forge a run opens its pull request on (resolved from the remote's host or `--forge`) and its API base. */
+export const PullRequestTarget = z
+  .object({
+    forge: z.enum(FORGES),
+    apiUrl: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the forge\'s API, e.g. https://ghe.example.com/api/v3' }).optional(),
+  })
+  .strict();
+
 /** A run that starts from a Git remote: its workspace is cloned by the worker that takes it. */
 export const RepoSource = z
   .object({
@@ -113,6 +122,8 @@ export const RepoSource = z
     branch: z.string().min(1).regex(/^(?!-)[A-Za-z0-9._/-]+$/, 'must be a branch name'),
     push: z.boolean().default(true),
     keepWorkspace: z.boolean().default(false),
+    /** After the push, open (or update) a pull request from `branch` into the base, on this forge. */
+    pullRequest: PullRequestTarget.optional(),
   })
   .strict();
 export type RepoSource = z.infer<typeof RepoSource>;
@@ -245,6 +256,13 @@ export type LlmUsage = z.infer<typeof LlmUsage>;
 const _sameUsage: [UsageCounters, LlmUsage] = [{} as LlmUsage, {} as UsageCounters];
 void _sameUsage;
 
+/** A pull request (a merge request on GitLab) as the report names it. */
+export interface PullRequestRef {
+  url: string;
+  number: number;
+  draft: boolean;
+}
+
 /** `unvalidated`: implemented, but every build and schema check was skipped (no tool, nothing fetched): not a success. */
 export type RunStatus = 'succeeded' | 'failed' | 'accepted' | 'aborted' | 'partial' | 'unvalidated';
 
@@ -278,6 +296,10 @@ export interface ImplementorReport {
   pushed?: boolean;
   /** How to see the change: a compare page for known hosts, else the git command. */
   compare?: string;
+  /** With `--pull-request`: the pull request (merge request) opened or updated for the branch. */
+  pullRequest?: PullRequestRef;
+  /** With `--pull-request`: why none could be opened (the branch stays pushed). */
+  pullRequestError?: string;
   /** With `returnChanges` (a feature's child on a remote): each file the run wrote, as it left it. */
   changes?: { path: string; content: string | null }[];
 }

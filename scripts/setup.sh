@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need and a fresh machine lacks: the Temporal CLI (dev server
-# with Web UI), helm, sops and age, the Temporal server and PostgreSQL for the production tier.
+# with Web UI), helm, sops and age, the Temporal server and PostgreSQL for the production tier, Gitea.
 # Idempotent: a second run finds everything and does nothing.
 set -euo pipefail
 # --quiet: say only what it installs. --demo: only what `npm start` needs (npm packages, the
@@ -74,6 +74,25 @@ elif command -v go >/dev/null 2>&1; then
   chmod -R u+w "$server_cache/schema"
 else
   echo "setup: no Go toolchain to build the Temporal server: the production-tier tests will fail" >&2
+fi
+# The pull-request tests run a real Gitea on loopback. `go install` refuses its replace directives, so
+# it builds in the module's own folder (about 3 minutes, once) into a cache with the options/ and
+# templates/ folders it reads from its work path (the binary is built without embedded assets).
+gitea_version=1.27.3
+gitea_cache=${INFRA_IMPLEMENTOR_GITEA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/infra-implementor/gitea-$gitea_version}
+if [ -x "$gitea_cache/bin/gitea" ] && [ -d "$gitea_cache/options" ] && [ -d "$gitea_cache/templates" ]; then
+  say "Gitea $gitea_version: $gitea_cache"
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building Gitea $gitea_version (go build, about 3 minutes, once)" >&2
+  src=$(go mod download -json "code.gitea.io/gitea@v$gitea_version" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  mkdir -p "$gitea_cache/bin"
+  (cd "$src" && go build -tags 'sqlite sqlite_unlock_notify' -ldflags "-X main.Version=$gitea_version" -o "$gitea_cache/bin/gitea.partial" . ) >&2
+  rm -rf "$gitea_cache/options" "$gitea_cache/templates"
+  cp -r "$src/options" "$src/templates" "$gitea_cache/"
+  chmod -R u+w "$gitea_cache/options" "$gitea_cache/templates"
+  mv "$gitea_cache/bin/gitea.partial" "$gitea_cache/bin/gitea"
+else
+  echo "setup: no Go toolchain to build Gitea: the pull-request tests will fail" >&2
 fi
 if [ -x /usr/lib/postgresql/15/bin/postgres ] && command -v openssl >/dev/null 2>&1; then
   say "postgresql: /usr/lib/postgresql/15/bin; openssl: $(command -v openssl)"

@@ -95,6 +95,8 @@ for (const [overlay, expected] of [
       const token = env.get('INFRA_IMPLEMENTOR_GIT_TOKEN') as { valueFrom?: { secretKeyRef?: { key: string; optional?: boolean } } } | undefined;
       assert.equal(token?.valueFrom?.secretKeyRef?.key, 'INFRA_IMPLEMENTOR_GIT_TOKEN');
       assert.equal(token?.valueFrom?.secretKeyRef?.optional, true);
+      const forge = env.get('INFRA_IMPLEMENTOR_FORGE_TOKEN') as typeof token;
+      assert.deepEqual([forge?.valueFrom?.secretKeyRef?.key, forge?.valueFrom?.secretKeyRef?.optional], ['INFRA_IMPLEMENTOR_FORGE_TOKEN', true], 'the forge token for pull requests, from the Secret');
       assert.match(String((env.get('GIT_SSH_COMMAND') as { value?: string } | undefined)?.value), /-i \/etc\/infra-implementor\/git\/ssh-privatekey/);
     });
 

@@ -12,6 +12,7 @@ import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
 import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, RUN_WORKSPACE } from '../workflows/implementor';
 import { NOTIFY_HUMANS } from '../workflows/notices';
 import { AGENT_IMPLEMENTER } from '../workflows/agent';
+import { PULL_REQUEST } from '../workflows/pull-request';
 import { HISTORIES_DIR, recordedWorkflowId } from './helpers/histories';
 import { PROJECT_ROOT } from './helpers/repo';
 
@@ -23,10 +24,12 @@ const IMPLEMENTOR_PATHS = ['implementor-happy', 'implementor-fix-on-attempt-2', 
 const FEATURE_PATHS = ['feature-fanout', 'feature-merge-conflict'];
 /** Runs from a Git remote: one implement run (pushed), one two-scope feature (each scope a run of its own). */
 const REMOTE_PATHS = ['implementor-remote', 'feature-remote'];
+/** Runs from a Git remote that open a pull request after the push (a real Gitea): one implement run, one feature. */
+const PULL_REQUEST_PATHS = ['implementor-pull-request', 'feature-pull-request'];
 /** The Claude implementer as an agent: turns, tool batches, a cut reply asked again, Finish, validation. */
 const AGENT_PATHS = ['implementor-agent'];
 const REQUIRED = [
-  ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS, ...AGENT_PATHS,
+  ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS, ...PULL_REQUEST_PATHS, ...AGENT_PATHS,
   ...FEATURE_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`]),
   ...IMPLEMENTOR_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`, `${n}@v3`]),
 ];
@@ -82,6 +85,8 @@ describe('replay of recorded histories', () => {
         [`${n}@v1`, []], [`${n}@v2`, [FEWER_STEPS]], [`${n}@v3`, [FEWER_STEPS, RUN_WORKSPACE]], [n, [...current, ...(asks(n) ? [NOTIFY_HUMANS] : [])]],
       ]),
       ['implementor-remote', current],
+      ['implementor-pull-request', [...current, PULL_REQUEST]],
+      ['feature-pull-request', [SCOPE_COMMITS_ON_CLOSE, PULL_REQUEST]],
       ['implementor-agent', [...current, AGENT_IMPLEMENTER]],
     ];
     for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);

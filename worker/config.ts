@@ -21,6 +21,10 @@ const Env = z.object({
   INFRA_IMPLEMENTOR_NOTIFY_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…' }).optional(),
   // A token for Git remotes over https, given to git by a credential helper (never in a run's input).
   INFRA_IMPLEMENTOR_GIT_TOKEN: z.string().min(1).optional(),
+  // A token for the forge's API (pull requests); GITHUB_TOKEN, GITLAB_TOKEN or GITEA_TOKEN otherwise.
+  INFRA_IMPLEMENTOR_FORGE_TOKEN: z.string().min(1).optional(),
+  // The Temporal Web UI a pull request links its run in (default: the dev server's, http://localhost:8233).
+  INFRA_IMPLEMENTOR_UI_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL of the Temporal Web UI, e.g. https://temporal.example.com' }).optional(),
   // The worker's own queue for worktree activities; by default `<queue>@<host>-<hash of the state
   // dir>`. Set it where the host name changes across restarts (containers) but the state dir stays.
   INFRA_IMPLEMENTOR_HOST_QUEUE: z.string().regex(/^\S+$/, 'must be a task queue name without spaces, e.g. infra-implementor@worker-0').optional(),

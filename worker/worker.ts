@@ -62,6 +62,7 @@ export function activityDeps(config: Config, overrides: Partial<ActivityDeps> = 
     ...(config.INFRA_IMPLEMENTOR_HOST_QUEUE ? { hostTaskQueue: config.INFRA_IMPLEMENTOR_HOST_QUEUE } : {}),
     ...(config.INFRA_IMPLEMENTOR_NOTIFY_URL ? { notifyUrl: config.INFRA_IMPLEMENTOR_NOTIFY_URL } : {}),
     ...(overrides.notifyUrl ? { notifyUrl: overrides.notifyUrl } : {}),
+    ...(config.INFRA_IMPLEMENTOR_UI_URL ? { uiUrl: config.INFRA_IMPLEMENTOR_UI_URL } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { Failure } from '../core/failures';
 import type { RunStatus } from '../core/schemas';
 import { failureMessage, failureType } from './helpers';
 import type { ImplementorRun } from './implementor-run';
+import { requestReview } from './pull-request';
 
 const QUESTIONS: readonly string[] = [Failure.BranchMoved, Failure.PushRejected];
 
@@ -26,7 +27,7 @@ export async function deliverResult(run: ImplementorRun, status: RunStatus, summ
       run.delivery = d;
       const where = d.commit === null ? 'The run changed nothing: no commit, nothing pushed.'
         : d.pushed ? `Pushed ${d.branch} (${d.commit.slice(0, 12)}) to ${d.remote}.` : `Committed on ${d.branch} (${d.commit.slice(0, 12)}); not pushed (--no-push).`;
-      return { status, summary: `${summary} ${where}` };
+      return { status, summary: await reviewRun(run, status, `${summary} ${where}`) };
     } catch (err) {
       if (!QUESTIONS.includes(failureType(err) ?? '')) throw err;
       const reason = failureMessage(err);
@@ -43,6 +44,18 @@ export async function deliverResult(run: ImplementorRun, status: RunStatus, summ
       }
     }
   }
+}
+
+/** A run asked for a pull request: opened (or updated) after the push; the report says which, or why not. */
+async function reviewRun(run: ImplementorRun, status: RunStatus, summary: string): Promise<string> {
+  const { repo } = run.input;
+  const d = run.delivery;
+  const remote = run.ws.remote;
+  const where = repo?.pullRequest && d && remote ? { url: repo.url, target: repo.pullRequest, base: remote.baseName, branch: d.branch } : undefined;
+  const review = await requestReview(where, { kind: 'scope', report: run.report(status, summary) }, Boolean(d?.pushed && d.commit), (details) => run.setPhase('pull-request', details));
+  run.pullRequest = review.pullRequest;
+  run.pullRequestError = review.pullRequestError;
+  return review.summary;
 }
 
 function commitMessage(run: ImplementorRun, summary: string): string {

@@ -2,7 +2,7 @@
 // when it closes (both the one-machine and the remote flows use them).
 import { ParentClosePolicy, executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { FeatureReport } from '../core/feature';
-import type { Finding, ImplementorInput, ImplementorReport, RunStatus, ValidationResult } from '../core/schemas';
+import type { Finding, ImplementorInput, ImplementorReport, PullRequestRef, RunStatus, ValidationResult } from '../core/schemas';
 import type { Delivery } from '../runtime/remote';
 import { totalUsage } from '../core/usage';
 import type { FeatureCore } from './feature-run';
@@ -57,7 +57,10 @@ export function committedSummary(run: FeatureCore, commit: string | null, v: { v
   ].filter(Boolean).join(' ');
 }
 
-export function featureReport(run: FeatureCore, r: { status: RunStatus; summary: string; commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[]; delivery?: Delivery }): FeatureReport {
+export function featureReport(run: FeatureCore, r: {
+  status: RunStatus; summary: string; commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[]; delivery?: Delivery;
+  pullRequest?: PullRequestRef; pullRequestError?: string;
+}): FeatureReport {
   // Children finish in any order; reports follow the spec's scope order.
   const all = reportsOf(run.records);
   return {
@@ -67,7 +70,15 @@ export function featureReport(run: FeatureCore, r: { status: RunStatus; summary:
     dependencies: dedupe(all.flatMap((x) => x.dependencies), (d) => d.description),
     humanAnswers: run.gate.answers, audit: run.gate.audit, summary: r.summary, llmUsage: totalUsage(all.map((x) => x.llmUsage)),
     ...(r.delivery ? { remote: r.delivery.remote, pushed: r.delivery.pushed, compare: r.delivery.compare } : {}),
+    ...(r.pullRequest ? { pullRequest: r.pullRequest } : {}), ...(r.pullRequestError ? { pullRequestError: r.pullRequestError } : {}),
   };
+}
+
+/** The feature's report as its pull request shows it: every scope's questions, and who answered them, in its audit too. */
+export function reviewedFeature(run: FeatureCore, r: Parameters<typeof featureReport>[1]): FeatureReport {
+  const report = featureReport(run, r);
+  const scopes = run.records.flatMap((x) => (x.report?.audit ?? []).map((e) => ({ ...e, scope: e.scope ?? x.outcome.scope })));
+  return { ...report, audit: [...report.audit, ...scopes] };
 }
 
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {

@@ -11,7 +11,8 @@ import { featureCommitMessage, featureStatus, type FeatureReport } from '../core
 import { Failure } from '../core/failures';
 import type { Finding, RunStatus, ValidationResult } from '../core/schemas';
 import type { Delivery } from '../runtime/remote';
-import { committedSummary, reportsOf, settleScope, startScope } from './feature-children';
+import { committedSummary, reportsOf, reviewedFeature, settleScope, startScope } from './feature-children';
+import { requestReview, type Review } from './pull-request';
 import { lands, scopeCommitMessage, type FeatureCore } from './feature-run';
 import type { ScopeRecord } from './feature-scopes';
 import { failureMessage, failureType, isFailing, summarizeFailures } from './helpers';
@@ -27,7 +28,7 @@ interface Decisions {
   treeAccepted: boolean;
 }
 
-export async function remoteFeature(run: FeatureCore, finish: (status: RunStatus, summary: string, r: { commit: string | null; base: string; delivery?: Delivery } & Checked) => Promise<FeatureReport>): Promise<FeatureReport> {
+export async function remoteFeature(run: FeatureCore, finish: (status: RunStatus, summary: string, r: { commit: string | null; base: string; delivery?: Delivery } & Checked & Omit<Review, 'summary'>) => Promise<FeatureReport>): Promise<FeatureReport> {
   const { input, records } = run;
   const repo = input.repo as NonNullable<typeof input.repo>;
   const info = workflowInfo();
@@ -58,7 +59,12 @@ export async function remoteFeature(run: FeatureCore, finish: (status: RunStatus
         if (landed.aborted) return await finish(landed.aborted.status, landed.aborted.summary, { commit: null, base, ...checked });
         const d = landed.delivery;
         const summary = committedSummary(run, d.commit, checked, d.pushed ? `pushed to ${d.remote}` : 'not pushed (--no-push)');
-        return await finish(d.commit === null ? 'failed' : featureStatus(records.map((r) => r.outcome), { committed: true, accepted: run.accepted }), summary, { commit: d.commit, base, delivery: d, ...checked });
+        const status = d.commit === null ? 'failed' : featureStatus(records.map((r) => r.outcome), { committed: true, accepted: run.accepted });
+        const done = { commit: d.commit, base, delivery: d, ...checked };
+        const review = await requestReview(repo.pullRequest && { url: repo.url, target: repo.pullRequest, base: ws.remote.baseName, branch: input.branch },
+          { kind: 'feature', report: reviewedFeature(run, { status, summary, ...done }) }, d.pushed && d.commit !== null, (details) => run.setPhase('pull-request', details));
+        const { summary: reviewed, ...pullRequest } = review;
+        return await finish(status, reviewed, { ...done, ...pullRequest });
       } catch (err) {
         if (!isHostLost(err)) throw err;
         log.warn('the worker holding the feature\'s workspace is gone: landing again on another worker', { rebuilds: rebuilds + 1 });

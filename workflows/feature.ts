@@ -7,7 +7,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, FeatureWorkspace } from '../activities';
 import { featureCommitMessage, featureStatus, type FeatureAnswer, type FeatureInput, type FeatureReport } from '../core/feature';
-import type { Answer, Finding, RunStatus, ValidationResult } from '../core/schemas';
+import type { Answer, Finding, PullRequestRef, RunStatus, ValidationResult } from '../core/schemas';
 import { failureMessage, validSignal } from './helpers';
 import { HumanGate } from './human-gate';
 import { enterPhase } from './telemetry';
@@ -79,7 +79,7 @@ export async function featureImplementor(input: FeatureInput): Promise<FeatureRe
   return input.repo ? remoteFeature(core, finish) : localFeature(core, commitsOnClose, finish);
 }
 
-type Finish = (status: RunStatus, summary: string, r: { commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[]; delivery?: Delivery }) => Promise<FeatureReport>;
+type Finish = (status: RunStatus, summary: string, r: { commit: string | null; base: string; validations: ValidationResult[]; findings: Finding[]; delivery?: Delivery; pullRequest?: PullRequestRef; pullRequestError?: string }) => Promise<FeatureReport>;
 
 /** One machine: worktrees of the user's repository on the worker that takes the feature, its children pinned there. */
 async function localFeature(core: FeatureCore, commitsOnClose: boolean, done: Finish): Promise<FeatureReport> {

@@ -11,7 +11,7 @@ import { enterPhase } from './telemetry';
 import type { Delivery, FileChange } from '../runtime/remote';
 import { emptyUsage } from '../core/phases';
 import type {
-  Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, RunStatus, ValidationResult,
+  Assumption, ChangeSet, Dependency, Finding, ImplementorInput, ImplementorReport, LlmUsage, PullRequestRef, RunStatus, ValidationResult,
 } from '../core/schemas';
 import { validSignal } from './helpers';
 import { HumanGate } from './human-gate';
@@ -43,6 +43,9 @@ export class ImplementorRun {
   delivery: Delivery | undefined;
   /** A feature's child on a remote: what it returns to its parent. */
   changes: FileChange[] | undefined;
+  /** Runs from a remote that asked for one: the pull request, or why none was opened. */
+  pullRequest: PullRequestRef | undefined;
+  pullRequestError: string | undefined;
   private applyCount = 0;
 
   constructor(readonly input: ImplementorInput) {
@@ -212,6 +215,8 @@ export class ImplementorRun {
       summary,
       ...(this.agent ? { filesRead: [...this.agent.filesRead].sort(), agent: { turns: this.agent.turns, toolCalls: this.agent.toolCalls } } : {}),
       ...(this.delivery ? { ...this.delivery } : {}),
+      ...(this.pullRequest ? { pullRequest: this.pullRequest } : {}),
+      ...(this.pullRequestError ? { pullRequestError: this.pullRequestError } : {}),
       ...(this.changes ? { changes: this.changes } : {}),
     };
   }

@@ -4,6 +4,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { AnthropicFailure } from '../../core/failures';
+import { retryAfterMs } from '../../core/retry-after';
+
+export { retryAfterMs } from '../../core/retry-after';
 
 export { AnthropicFailure, NON_RETRYABLE_ANTHROPIC_TYPES } from '../../core/failures';
 
@@ -14,20 +17,6 @@ export class StreamInterruptedError extends Error {
 
 function causeMessage(err: Error): string {
   return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
-}
-
-/** A retry-after wait longer than this is capped: the retry policy's backoff takes over again. */
-const MAX_RETRY_DELAY_MS = 10 * 60_000;
-
-/** `retry-after-ms`, or `retry-after` as seconds or an HTTP date; undefined when absent or unusable. */
-export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_RETRY_DELAY_MS);
-  const value = headers?.get('retry-after')?.trim();
-  if (!value) return undefined;
-  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number.parseFloat(value) * 1000 : Date.parse(value) - now;
-  if (!Number.isFinite(seconds)) return undefined;
-  return Math.min(Math.max(seconds, 0), MAX_RETRY_DELAY_MS);
 }
 
 function retryable(message: string, type: string, cause: Error, delayMs?: number): ApplicationFailure {

@@ -36,6 +36,7 @@ const Env = z.object({
   CRASH_WATCH_ROOT: z.string().min(1).optional(),
   /** Where the anthropic agent's Messages API is (a local scripted one), for the agent's crash tests. */
   CRASH_ANTHROPIC_BASE_URL: z.string().url().optional(),
+  CRASH_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
 });
 const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
 
@@ -117,7 +118,8 @@ function fixableImplementer(): Implementer {
   };
 }
 
-installRuntime('ERROR');
+// Quiet by default; a test that greps the worker's log for a secret asks for everything (CRASH_LOG_LEVEL).
+installRuntime(env.CRASH_LOG_LEVEL ?? 'ERROR');
 // TLS and an API key come from the standard TEMPORAL_* variables when the test gives them (the
 // production tier's mTLS server), as a user's worker takes them.
 const connection = await NativeConnection.connect({ ...loadClientConnectConfig({ disableFile: true }).connectionOptions, address: env.CRASH_ADDRESS } as Parameters<typeof NativeConnection.connect>[0]);
@@ -133,6 +135,8 @@ const worker = await createWorkers({
     stateDir: env.CRASH_STATE_DIR,
     implementers: { ...defaultImplementers, fixable: fixableImplementer },
     ...(env.CRASH_ANTHROPIC_BASE_URL ? { agents: workerImplementers(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-crash-test', ANTHROPIC_BASE_URL: env.CRASH_ANTHROPIC_BASE_URL })).agents } : {}),
+    // The Web UI that pull requests link to, as a user's worker reads it from its environment.
+    ...(process.env.INFRA_IMPLEMENTOR_UI_URL ? { uiUrl: process.env.INFRA_IMPLEMENTOR_UI_URL } : {}),
   },
   workerOptions: {
     workflowsPath: undefined,

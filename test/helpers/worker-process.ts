@@ -39,6 +39,8 @@ export interface WorkerProcessOptions {
   anthropicBaseUrl?: string;
   /** More environment, e.g. the TEMPORAL_TLS_* variables of an mTLS server. */
   env?: Record<string, string>;
+  /** The worker's log level (default ERROR); its whole output is kept (`output()`). */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 export interface WorkerProcess {
@@ -47,6 +49,8 @@ export interface WorkerProcess {
   waitFor(prefix: string, timeoutMs?: number): Promise<string>;
   /** SIGKILL, resolved once the process is gone. */
   kill(): Promise<void>;
+  /** Everything the process wrote on stdout and stderr so far (its log lines included). */
+  output(): string;
 }
 
 const live = new Set<ChildProcess>();
@@ -67,12 +71,15 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       CRASH_HOLD_AT: opts.holdAt ?? '',
       CRASH_WATCH_ROOT: opts.watchRoot ?? '',
       CRASH_ANTHROPIC_BASE_URL: opts.anthropicBaseUrl ?? '',
+      CRASH_LOG_LEVEL: opts.logLevel ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const output: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); output.push(d.toString()); });
+  child.stdout?.on('data', (d: Buffer) => { output.push(d.toString()); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
   const waiters: { prefix: string; resolve: (e: string) => void }[] = [];
   const ownStart = events.length;
@@ -100,6 +107,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
         waiters.push({ prefix, resolve: (e) => { clearTimeout(timer); resolve(e); } });
       });
     },
+    output: () => output.join(''),
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
