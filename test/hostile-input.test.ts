@@ -136,6 +136,8 @@ describe('hostile input', () => {
     const w = await world();
     mkdirSync(path.join(w.infra, 'apps/sneaky'));
     writeFileSync(path.join(w.infra, 'apps/sneaky/kustomization.yaml'), `resources:\n  - ${path.relative(path.join(w.infra, 'apps/sneaky'), w.outside)}/target.yaml\n`);
+    // Deployed by a Flux Kustomization of the bootstrapped cluster: a folder nothing deploys is not built at all.
+    writeFileSync(path.join(w.infra, 'clusters/production/sneaky.yaml'), 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: sneaky\n  namespace: flux-system\nspec:\n  interval: 10m\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  path: ./apps/sneaky\n  prune: true\n');
     const r = await execa('node', [BIN, 'check', w.infra, '--format', 'json'], { reject: false });
     assert.equal(r.exitCode, 1);
     const failed = JSON.parse(String(r.stdout)).validations.find((v: { validator: string; target: string }) => v.validator === 'kustomize' && v.target === 'apps/sneaky');

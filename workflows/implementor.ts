@@ -51,6 +51,8 @@ export const FINDINGS_DRIVE_LOOP = 'findings-drive-loop';
  * runs recorded with this marker keep replaying.)
  */
 export const MODEL_CALLS_ANYWHERE = 'model-calls-anywhere';
+/** Version marker: a run whose builds and schema checks were all skipped ends `unvalidated` (runs before it said succeeded). */
+export const UNVALIDATED_STATUS = 'unvalidated-status';
 
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const fewerSteps = patched(FEWER_STEPS);
@@ -215,7 +217,7 @@ class Driver {
     const failing = isFailing(validated.validations);
     const failures = [...(failing ? [summarizeFailures(validated.validations)] : []), ...this.blocking.map(findingLine)].join('; ');
     // Every build skipped (no tool, nothing fetched) is not a success: the run ends `unvalidated`.
-    const unvalidated = patched('unvalidated-status') ? unvalidatedReason(validated.validations) : undefined;
+    const unvalidated = patched(UNVALIDATED_STATUS) ? unvalidatedReason(validated.validations) : undefined;
     return { on: 'validated', failing: failing || this.blocking.length > 0, failures: failures || 'no failures', ...(unvalidated !== undefined ? { unvalidated } : {}) };
   }
 
