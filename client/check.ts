@@ -16,6 +16,10 @@ export interface CheckOptions {
   writeError?: (text: string) => void;
   /** Kubernetes version charts are rendered for. */
   kubeVersion?: string;
+  /** Charts (`<name>-<version>.tgz`) looked at before the cache and the network. */
+  chartDir?: string | undefined;
+  /** Nothing fetched: chart dir and cache only. */
+  offline?: boolean;
 }
 
 export function exitCodeOf(r: CheckReport): 0 | 1 {
@@ -39,7 +43,10 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
   }
   let report: CheckReport;
   try {
-    report = await validateRepository({ root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}) });
+    report = await validateRepository({
+      root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}),
+      fetch: { ...(opts.chartDir ? { chartDir: opts.chartDir } : {}), ...(opts.offline ? { offline: true } : {}) },
+    });
   } catch (e) {
     if (e instanceof RepositoryNotFoundError) {
       writeError(`check: ${e.message}: give the folder of an infrastructure repository\n`);

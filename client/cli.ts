@@ -74,14 +74,17 @@ export function buildProgram(): Command {
     .argument('<dir>', 'the repository (or a folder of it)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
+    .option('--chart-dir <dir>', 'charts as helm pull writes them (<name>-<version>.tgz), looked at before the cache and the network (env INFRA_IMPLEMENTOR_CHART_DIR)')
+    .option('--offline', 'fetch nothing: charts, Git trees and remote files only from the chart dir and the cache (INFRA_IMPLEMENTOR_CACHE_DIR)')
     .addHelpText('after', `
 Exit codes: 0 clean, 1 findings of severity error or a failed validation, 2 bad input.
 Examples:
   $ infra-implementor check ./infra
-  $ infra-implementor check ./infra --format sarif > results.sarif`)
+  $ infra-implementor check ./infra --format sarif > results.sarif
+  $ infra-implementor check ./infra --offline --chart-dir ./vendor/charts`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, chartDir: flags.chartDir, offline: flags.offline === true }));
     });
 
   program

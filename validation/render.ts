@@ -5,6 +5,7 @@ import { launch } from '../runtime/launcher';
 import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
+import type { FetchSettings } from './fetch-cache';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
@@ -28,6 +29,8 @@ export interface RenderOptions {
   signal?: AbortSignal;
   /** Called for each real tool run (a cache miss): tests assert exactly which targets were rebuilt. */
   onBuild?: (target: string, kind: Target['kind']) => void;
+  /** Where charts, Git trees and remote files are fetched to and from (default: fetchSettings()). */
+  fetch?: FetchSettings;
 }
 
 const BUILD_TIMEOUT_MS = 120_000;

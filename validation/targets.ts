@@ -48,7 +48,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   const own = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
   const validations = t.kind === 'plain' ? [] : toolResults(t, r, own.length, ctx.kubeVersion);
   // HelmReleases in the rendering: their charts rendered too, so their workloads meet the checklist.
-  const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, own, ctx.model.helm, ctx.render);
+  const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, own, ctx.model, ctx.render);
   validations.push(...releases.validations);
   const docs = [...own, ...releases.docs];
   validations.push(...await schemaResults(t, docs));
