@@ -12,13 +12,7 @@ import { exitCodeOf } from '../client/check';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import { packageCharts, pushChart, startHelmRepository, startRegistry, type Server } from './helpers/chart-servers';
 import { freePort } from './helpers/net';
-
-async function writeRepo(root: string, files: Record<string, string>): Promise<void> {
-  for (const [f, text] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(root, f)), { recursive: true });
-    await fs.writeFile(path.join(root, f), text);
-  }
-}
+import { writeTree } from './helpers/repo';
 
 const release = (name: string, chart: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
@@ -108,7 +102,7 @@ describe('fetching charts as Flux does', () => {
     deadPort = await freePort();
     repo = path.join(work, 'repo');
     cacheDir = path.join(work, 'cache');
-    await writeRepo(repo, repoFiles(httpRepo.url, registry.host, deadPort));
+    writeTree(repoFiles(httpRepo.url, registry.host, deadPort), repo);
     clearValidationCache();
     online = await validateRepository({ root: repo, fetch: { cacheDir } });
   });
@@ -140,7 +134,7 @@ describe('fetching charts as Flux does', () => {
   it('an unreachable chart is skipped with its URL and why, never failed', () => {
     const [v] = helmOf(online, 'unreachable');
     assert.equal(v?.status, 'skipped');
-    assert.ok(v?.message.includes(`chart webapp of http://127.0.0.1:${deadPort}/charts`), v?.message);
+    assert.ok(v?.message.includes(`chart webapp 0.1.0 of http://127.0.0.1:${deadPort}/charts could not be fetched`), v?.message);
     assert.match(v?.message ?? '', /could not be fetched: .*(refused|cannot be reached)/);
     assert.equal(exitCodeOf(online), 1); // the charts' Deployments set no limits: true errors
     assert.deepEqual(online.validations.filter((x) => x.status === 'fail'), []);
@@ -163,7 +157,7 @@ describe('fetching charts as Flux does', () => {
     const empty = path.join(work, 'empty-cache');
     const bare = await validateRepository({ root: repo, fetch: { cacheDir: empty, offline: true } });
     assert.equal(helmOf(bare, 'from-http')[0]?.status, 'skipped');
-    assert.ok(helmOf(bare, 'from-chartref')[0]?.message.includes(`oci://${registry.host}/charts/webapp 0.1.0: not in the chart dir`));
+    assert.ok(helmOf(bare, 'from-chartref')[0]?.message.includes(`oci://${registry.host}/charts/webapp:0.1.0: not in the chart dir`));
     clearValidationCache();
     const withDir = await validateRepository({ root: repo, fetch: { cacheDir: empty, offline: true, chartDir: path.join(work, 'served') } });
     for (const name of ['from-http', 'from-oci', 'from-chartref', 'unreachable']) assert.match(helmOf(withDir, name)[0]?.message ?? '', /from the chart dir\)/);

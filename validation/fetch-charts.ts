@@ -44,8 +44,10 @@ async function inChartDir(dir: string, chart: string, version: string | undefine
 }
 
 /** Where a chart is fetched from, as shown in a message. */
-export const chartUrl = (s: ChartSource): string =>
-  (s.kind === 'git' ? `${s.path} of ${shownUrl(s.url)}` : s.oci ? shownUrl(s.url) : `chart ${s.chart} of ${shownUrl(s.url)}`);
+export const chartUrl = (s: ChartSource): string => {
+  if (s.kind === 'git') return `${s.path} of ${shownUrl(s.url)}`;
+  return s.oci ? `${shownUrl(s.url)}${s.version ? `:${s.version}` : ''}` : `chart ${s.chart}${s.version ? ` ${s.version}` : ''} of ${shownUrl(s.url)}`;
+};
 
 /** The chart archive (or, from Git, the chart folder) of a source. */
 export async function fetchChart(source: ChartSource, helm: string | undefined, settings: FetchSettings, signal?: AbortSignal): Promise<FetchedChart> {
@@ -68,7 +70,7 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
   // A range or "latest" may move: online, it is resolved again; offline, the last answer stands.
   if (known && (exact || settings.offline)) return { path: known.path, chart, version: known.version, from: 'cache', url };
   if (settings.offline) {
-    return { skipped: `${url}${version ? ` ${version}` : ''}: not in the chart dir${settings.chartDir ? ` (${settings.chartDir})` : ''} or the cache, and --offline forbids the network` };
+    return { skipped: `${url}: not in the chart dir${settings.chartDir ? ` (${settings.chartDir})` : ''} or the cache, and --offline forbids the network` };
   }
   if (!helm) return { skipped: `${url}: helm is not installed, so the chart cannot be pulled` };
   return pull(helm, source, request, settings, signal);
@@ -87,7 +89,7 @@ async function pull(helm: string, source: Extract<ChartSource, { kind: 'helm' }>
     const file = (await fs.readdir(dir)).find((f) => f.endsWith('.tgz'));
     if (r.exitCode !== 0 || !file) {
       const why = toolMessage(String(r.stderr || r.stdout || r.message || ''), [dir]);
-      return { skipped: `${url}${source.version ? ` ${source.version}` : ''} could not be fetched: ${why}` };
+      return { skipped: `${url} could not be fetched: ${why}` };
     }
     const version = file.slice(source.chart.length + 1, -4);
     const blob = await storeBlob(settings.cacheDir, path.join(dir, file), '.tgz');

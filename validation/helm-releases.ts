@@ -3,6 +3,7 @@
 // from valuesFrom and values (helm-values.ts), `helm template` for the release's namespace, then its
 // postRenderers. A chart that cannot be had is `skipped` with its URL and why: its workloads are not
 // seen, and the report says so.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
@@ -56,7 +57,24 @@ async function template(name: string, chartPath: string, ns: string, values: str
 
 interface Rendered { ok: boolean; text: string; schemaSkipped?: boolean }
 
+/** Whether a chart (folder or archive) has a values schema that refers to a schema on the network. */
+async function remoteSchemaRefs(chartPath: string, signal?: AbortSignal): Promise<boolean> {
+  const texts: string[] = [];
+  if (chartPath.endsWith('.tgz')) {
+    const r = await launch('tar', ['-xzOf', chartPath, '--wildcards', '*values.schema.json'], { timeout: 60_000, ...(signal ? { cancelSignal: signal } : {}) });
+    texts.push(String(r.stdout));
+  } else {
+    const files = await fs.readdir(chartPath, { recursive: true }).catch(() => [] as string[]);
+    for (const f of files.filter((x) => x.endsWith('values.schema.json'))) texts.push(await fs.readFile(path.join(chartPath, f), 'utf8').catch(() => ''));
+  }
+  return texts.some((t) => /"\$ref"\s*:\s*"https?:/.test(t));
+}
+
 async function renderChart(name: string, chartPath: string, ns: string, values: string, opts: RenderOptions): Promise<Rendered> {
+  // Offline, helm must not reach for a schema on the network: skip schema validation up front.
+  if (opts.fetch?.offline && await remoteSchemaRefs(chartPath, opts.signal)) {
+    return { ...await template(name, chartPath, ns, values, opts, true), schemaSkipped: true };
+  }
   const first = await template(name, chartPath, ns, values, opts, false);
   if (first.ok || !REMOTE_SCHEMA.test(first.text) || !NETWORK_ERROR.test(first.text)) return first;
   const again = await template(name, chartPath, ns, values, opts, true);
