@@ -1,7 +1,8 @@
 // What there is to validate, read off the repository model: kustomization roots and every file each
 // build reads (transitively), Helm charts with their values files, and folders of plain manifests.
 import { posix } from 'node:path';
-import { closure, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
+import { closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
+import { fluxBuild, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 
 export type KustomizeRoot = KustomizationNode;
@@ -16,6 +17,8 @@ export interface Target {
   /** helm only: the chart folder and the extra values file, if any. */
   chart?: string;
   values?: string;
+  /** kustomize only: what the one Flux Kustomization applying this root adds to its build. */
+  flux?: FluxBuild;
 }
 
 export interface Discovery {
@@ -37,7 +40,11 @@ export function discover(model: RepoModel): Discovery {
     const { files, remote } = closure(roots, r.dir);
     files.forEach((f) => readByRoots.add(f));
     if (r.component || (included.has(r.dir) && !applied.has(r.dir))) continue;
-    targets.push({ id: r.dir, kind: 'kustomize', inputs: files, cacheable: !remote });
+    // Built as kustomize-controller builds it when exactly one Flux Kustomization of this tree applies it.
+    const appliers = model.flux.kustomizations.filter((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') === r.dir && !pathElsewhere(d.object, model.flux));
+    const flux = appliers.length === 1 && appliers[0] ? fluxBuild(appliers[0], model.manifests) : undefined;
+    const extra = flux ? [flux.file, ...flux.components.flatMap((c) => closure(roots, c).files)] : [];
+    targets.push({ id: r.dir, kind: 'kustomize', inputs: [...new Set([...files, ...extra])].sort(), cacheable: !remote, ...(flux ? { flux } : {}) });
   }
 
   for (const chart of model.helm.charts) {

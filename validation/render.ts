@@ -6,11 +6,12 @@ import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { FetchSettings } from './fetch-cache';
+import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
 export type Rendering =
-  | { status: 'ok'; text: string; lint?: string }
+  | { status: 'ok'; text: string; lint?: string; note?: string }
   | { status: 'failed'; error: string; lint?: string }
   | { status: 'skipped'; reason: string };
 
@@ -56,8 +57,14 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   // Flux's kustomize-controller builds without the load restrictor; so do we, to agree with it.
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
-  const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, path.join(opts.snap.root, t.id)], opts);
-  return r.ok ? { status: 'ok', text: r.out } : { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
+  const dir = t.flux ? await fluxOverlay(opts.snap.root, t.id, t.flux) : { dir: path.join(opts.snap.root, t.id), cleanup: async () => undefined };
+  try {
+    const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
+    if (!r.ok) return { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
+    return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
+  } finally {
+    await dir.cleanup();
+  }
 }
 
 async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
@@ -91,7 +98,7 @@ export function unvendoredDependencies(out: string): string | undefined {
 export async function render(t: Target, opts: RenderOptions): Promise<Rendering> {
   if (t.kind === 'plain') return { status: 'ok', text: '' };
   const tool = t.kind === 'kustomize' ? opts.tools.kustomize : opts.tools.helm;
-  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', kubeVersionOf(opts), t.id, ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
+  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', kubeVersionOf(opts), t.id, t.flux ? JSON.stringify(t.flux) : '', ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
   const hit = t.cacheable ? cached<Rendering>(key) : undefined;
   if (hit) return hit;
   opts.onBuild?.(t.id, t.kind);

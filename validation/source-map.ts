@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
+import { substituteVars } from '../core/repo-model/flux-build';
 import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
@@ -23,14 +24,19 @@ export function indexByKind(docs: readonly ManifestDoc[]): SourceIndex {
 const nameOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'name')) ?? '';
 const nsOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'namespace')) ?? '';
 
-export function locate(object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex, patchFiles: ReadonlySet<string> = new Set()): ManifestDoc | undefined {
+export function locate(
+  object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex, patchFiles: ReadonlySet<string> = new Set(),
+  /** The name a source document ends up with (Flux's postBuild substitution), when not its own. */
+  rename: (name: string) => string = (n) => n,
+): ManifestDoc | undefined {
   // A patch names the object it patches: the object's own document is the place to point at.
   const candidates = (index.get(str(object.kind) ?? '') ?? []).filter((d) => inputs.has(d.file))
     .sort((a, b) => Number(patchFiles.has(a.file)) - Number(patchFiles.has(b.file)));
   const name = nameOf(object);
-  const exact = candidates.filter((d) => nameOf(d.object) === name);
-  const pool = exact.length ? exact : candidates.filter((d) => nameOf(d.object) !== '' && name.includes(nameOf(d.object)))
-    .sort((a, b) => nameOf(b.object).length - nameOf(a.object).length);
+  const srcName = (d: ManifestDoc) => rename(nameOf(d.object));
+  const exact = candidates.filter((d) => srcName(d) === name);
+  const pool = exact.length ? exact : candidates.filter((d) => srcName(d) !== '' && name.includes(srcName(d)))
+    .sort((a, b) => srcName(b).length - srcName(a).length);
   return pool.find((d) => nsOf(d.object) === nsOf(object)) ?? pool[0];
 }
 
@@ -41,8 +47,10 @@ export const placed = (object: Record<string, unknown>, src: ManifestDoc): Rende
 
 function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: ReadonlySet<string>): RenderedDoc[] {
   const inputs = new Set(t.inputs);
+  const flux = t.flux?.substitute ? t.flux : undefined;
+  const rename = flux ? (n: string) => substituteVars(n, flux.vars) : undefined;
   return parseManifests(t.id, text).docs.map((d) => {
-    const src = locate(d.object, inputs, index, patchFiles);
+    const src = locate(d.object, inputs, index, patchFiles, rename);
     return src ? placed(d.object, src) : { object: d.object };
   });
 }

@@ -34,7 +34,7 @@ function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string)
   }
   const what = t.kind === 'helm' ? `helm template (Kubernetes v${kubeVersion})` : 'kustomize build';
   out.push(r.status === 'ok'
-    ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)` }
+    ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)${r.note ? `, ${r.note}` : ''}` }
     : { validator, target: t.id, status: 'fail', message: `${what}: ${r.error}` });
   return out;
 }
