@@ -5,7 +5,8 @@ import { launch } from '../runtime/launcher';
 import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
-import type { FetchSettings } from './fetch-cache';
+import { fetchSettings, type FetchSettings } from './fetch-cache';
+import { remoteBuildTree } from './fetch-remote';
 import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
@@ -57,13 +58,18 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   // Flux's kustomize-controller builds without the load restrictor; so do we, to agree with it.
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
-  const dir = t.flux ? await fluxOverlay(opts.snap.root, t.id, t.flux) : { dir: path.join(opts.snap.root, t.id), cleanup: async () => undefined };
+  // Remote bases and URL resources: fetched into the cache and built from a copy that names them there.
+  const tree = t.cacheable ? { dir: opts.snap.root, cleanup: async () => undefined }
+    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, opts.fetch ?? fetchSettings(), opts.signal);
+  if ('skipped' in tree) return { status: 'skipped', reason: `${tree.skipped}: not built, its objects are not checked` };
+  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
   try {
     const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
-    if (!r.ok) return { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
+    if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
     return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
   } finally {
     await dir.cleanup();
+    await tree.cleanup();
   }
 }
 

@@ -1,0 +1,99 @@
+// Remote kustomize bases and URL resources, served on loopback by the real `git daemon` and a Node
+// http server: built online (fetched into the cache), again offline from the cache with the servers
+// gone, and skipped — naming the URL, never failed — when they cannot be had.
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
+import { isRemoteFile, parseRemote } from '../validation/fetch-remote';
+import { serveFolder, startGitDaemon, type Server } from './helpers/chart-servers';
+import { freePort } from './helpers/net';
+import { writeTree } from './helpers/repo';
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: remote-api, labels: { app: remote-api } }
+spec:
+  selector: { matchLabels: { app: remote-api } }
+  template:
+    metadata: { labels: { app: remote-api } }
+    spec: { containers: [{ name: api, image: "ghcr.io/acme/api:1.0.0" }] }
+`;
+
+const kustomizeOf = (r: ValidationReport, target: string) => r.validations.find((v) => v.validator === 'kustomize' && v.target === target);
+
+describe('remote kustomize bases and URL resources', () => {
+  let work: string;
+  let daemon: Server;
+  let files: Server & { requests: string[] };
+  let repo: string;
+  let cacheDir: string;
+  let online: ValidationReport;
+
+  before(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'fetch-remote-'));
+    const src = writeTree({ 'app/kustomization.yaml': 'resources: [deployment.yaml]\n', 'app/deployment.yaml': DEPLOYMENT }, path.join(work, 'src'));
+    const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
+    await git('init', '-q', '-b', 'main');
+    await git('add', '.');
+    await git('commit', '-qm', 'base');
+    await git('tag', 'v1');
+    await execa('git', ['clone', '-q', '--bare', src, path.join(work, 'served', 'bases.git')]);
+    daemon = await startGitDaemon(path.join(work, 'served'));
+    writeTree({ 'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-url }\ndata: { a: "1" }\n' }, path.join(work, 'files'));
+    files = await serveFolder(path.join(work, 'files'));
+    const dead = await freePort();
+    repo = writeTree({
+      'overlay/kustomization.yaml': `resources:\n  - ${daemon.url}/bases.git//app?ref=v1\n  - ${files.url}/configmap.yaml\n`,
+      'broken/kustomization.yaml': `resources:\n  - git://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
+    }, path.join(work, 'repo'));
+    cacheDir = path.join(work, 'cache');
+    clearValidationCache();
+    online = await validateRepository({ root: repo, fetch: { cacheDir } });
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await files?.stop();
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('builds a root with a remote Git base and a URL resource, and checks what they bring', () => {
+    assert.equal(kustomizeOf(online, 'overlay')?.status, 'pass', kustomizeOf(online, 'overlay')?.message);
+    assert.match(kustomizeOf(online, 'overlay')?.message ?? '', /2 document\(s\)/);
+    assert.ok(online.findings.some((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/remote-api' && f.target === 'overlay'));
+    assert.deepEqual(files.requests, ['/configmap.yaml']);
+  });
+
+  it('a base that cannot be fetched is skipped with its URL and why, never failed', () => {
+    const v = kustomizeOf(online, 'broken');
+    assert.equal(v?.status, 'skipped');
+    assert.match(v?.message ?? '', /remote base git:\/\/127\.0\.0\.1:\d+\/nothing\.git\/\/app\?ref=v1: .* could not be fetched: .+: not built, its objects are not checked/);
+    assert.deepEqual(online.validations.filter((x) => x.status === 'fail'), []);
+    assert.ok(!online.findings.some((f) => f.check === 'kustomize-build-failed'));
+  });
+
+  it('offline, with the servers stopped, builds the same from the cache; with an empty cache it is skipped naming the URL', async () => {
+    await daemon.stop();
+    await files.stop();
+    clearValidationCache();
+    const offline = await validateRepository({ root: repo, fetch: { cacheDir, offline: true } });
+    assert.equal(kustomizeOf(offline, 'overlay')?.message, kustomizeOf(online, 'overlay')?.message);
+    assert.deepEqual(offline.findings.map((f) => `${f.check} ${f.resource}`), online.findings.map((f) => `${f.check} ${f.resource}`));
+    const empty = await validateRepository({ root: repo, fetch: { cacheDir: path.join(work, 'empty'), offline: true } });
+    assert.equal(kustomizeOf(empty, 'overlay')?.status, 'skipped');
+    assert.match(kustomizeOf(empty, 'overlay')?.message ?? '', /bases\.git.*not in the cache, and --offline forbids the network/);
+  });
+
+  it('reads kustomize remote targets as kustomize does', () => {
+    assert.deepEqual(parseRemote('https://github.com/org/repo//deploy/base?ref=v1.2.0'), { repo: 'https://github.com/org/repo', subPath: 'deploy/base', ref: 'v1.2.0' });
+    assert.deepEqual(parseRemote('github.com/org/repo/deploy?ref=main'), { repo: 'https://github.com/org/repo', subPath: 'deploy', ref: 'main' });
+    assert.deepEqual(parseRemote('git::https://gitlab.com/org/repo.git/k8s?ref=abc'), { repo: 'https://gitlab.com/org/repo.git', subPath: 'k8s', ref: 'abc' });
+    assert.deepEqual(parseRemote('git@github.com:org/repo/base'), { repo: 'git@github.com:org/repo', subPath: 'base' });
+    assert.ok(isRemoteFile('https://raw.githubusercontent.com/org/repo/main/crds.yaml'));
+    assert.ok(!isRemoteFile('https://github.com/org/repo//base?ref=v1'));
+  });
+});
