@@ -77,12 +77,15 @@ spec:
     'apps/http.yaml': release('from-http', '  chart:\n    spec:\n      chart: webapp\n      version: 0.1.0\n      sourceRef:\n        kind: HelmRepository\n        name: web-http'),
     'apps/oci.yaml': release('from-oci', '  chart:\n    spec:\n      chart: webapp\n      version: 0.1.0\n      sourceRef:\n        kind: HelmRepository\n        name: web-oci'),
     'apps/chartref.yaml': release('from-chartref', '  chartRef:\n    kind: OCIRepository\n    name: webapp'),
+    'charts/site/Chart.yaml': `apiVersion: v2\nname: site\nversion: 0.1.0\ndependencies:\n  - name: lib-common\n    version: 1.0.0\n    repository: ${httpRepo}\n`,
+    'charts/site/values.yaml': 'replicas: 1\nport: 80\nimage: { repository: ghcr.io/example/site, tag: "1.0.0" }\n',
+    'charts/site/templates/deployment.yaml': '{{ include "lib-common.deployment" . }}\n',
     'apps/gone.yaml': release('unreachable', '  chart:\n    spec:\n      chart: webapp\n      version: 0.1.0\n      sourceRef:\n        kind: HelmRepository\n        name: gone'),
   };
 }
 
 const helmOf = (r: ValidationReport, name: string) => r.validations.filter((v) => v.validator === 'helm' && v.message.startsWith(`HelmRelease apps/${name}:`));
-const limitsFindings = (r: ValidationReport) => r.findings.filter((f) => f.check === 'resource-requests-limits').map((f) => `${f.resource} ${f.file}:${f.line}`).sort();
+const limitsFindings = (r: ValidationReport) => r.findings.filter((f) => f.check === 'resource-requests-limits' && f.file?.startsWith('apps/')).map((f) => `${f.resource} ${f.file}:${f.line}`).sort();
 
 describe('fetching charts as Flux does', () => {
   let work: string;
@@ -140,6 +143,14 @@ describe('fetching charts as Flux does', () => {
     assert.deepEqual(online.validations.filter((x) => x.status === 'fail'), []);
   });
 
+  it('a chart folder whose library dependency is not vendored is completed by helm dependency build in the cache, never in the repository', async () => {
+    const v = online.validations.find((x) => x.validator === 'helm' && x.target === 'charts/site' && /template/.test(x.message));
+    assert.equal(v?.status, 'pass', v?.message);
+    assert.match(v?.message ?? '', /1 document\(s\), chart dependencies built in a copy in the cache \(from the network\)/);
+    assert.ok(online.findings.some((f) => f.resource === 'Deployment/site' && f.file === 'charts/site/templates/deployment.yaml'));
+    assert.deepEqual(await fs.readdir(path.join(repo, 'charts', 'site')), ['Chart.yaml', 'templates', 'values.yaml']);
+  });
+
   it('offline, with the servers stopped, renders the same from the cache', async () => {
     const before = httpRepo.requests.length;
     await registry.stop();
@@ -150,6 +161,7 @@ describe('fetching charts as Flux does', () => {
     assert.deepEqual(limitsFindings(offline), limitsFindings(online));
     assert.equal(httpRepo.requests.length, before);
     assert.match(helmOf(offline, 'unreachable')[0]?.message ?? '', /not in the chart dir or the cache, and --offline forbids the network/);
+    assert.match(offline.validations.find((x) => x.target === 'charts/site' && /template/.test(x.message))?.message ?? '', /\(from the cache\)/);
   });
 
   it('offline with an empty cache, a --chart-dir holding webapp-0.1.0.tgz serves every release of that chart', async () => {
@@ -157,11 +169,14 @@ describe('fetching charts as Flux does', () => {
     const empty = path.join(work, 'empty-cache');
     const bare = await validateRepository({ root: repo, fetch: { cacheDir: empty, offline: true } });
     assert.equal(helmOf(bare, 'from-http')[0]?.status, 'skipped');
+    const site = bare.validations.find((x) => x.target === 'charts/site');
+    assert.equal(site?.status, 'skipped');
+    assert.ok(site?.message.includes(`lib-common from ${httpRepo.url}) are not vendored in charts/ and not in the cache, and --offline forbids the network`), site?.message);
     assert.ok(helmOf(bare, 'from-chartref')[0]?.message.includes(`oci://${registry.host}/charts/webapp:0.1.0: not in the chart dir`));
     clearValidationCache();
     const withDir = await validateRepository({ root: repo, fetch: { cacheDir: empty, offline: true, chartDir: path.join(work, 'served') } });
     for (const name of ['from-http', 'from-oci', 'from-chartref', 'unreachable']) assert.match(helmOf(withDir, name)[0]?.message ?? '', /from the chart dir\)/);
-    assert.equal(limitsFindings(withDir).length, 4);
+    assert.equal(limitsFindings(withDir).length, 4); // the unreachable release's chart is the same webapp-0.1.0
     assert.deepEqual(await fs.readdir(empty).catch(() => []), [], 'nothing written to the cache offline');
   });
 });

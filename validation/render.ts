@@ -7,6 +7,7 @@ import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import { fetchSettings, type FetchSettings } from './fetch-cache';
 import { remoteBuildTree } from './fetch-remote';
+import { completeDependencies } from './chart-deps';
 import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
@@ -76,18 +77,28 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
 async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
   const helm = opts.tools.helm;
   if (!helm || !t.chart) return { status: 'skipped', reason: opts.tools.missing.helm };
-  const chart = path.join(opts.snap.root, t.chart);
   const values = t.values ? ['-f', path.join(opts.snap.root, t.values)] : [];
   const kube = ['--kube-version', kubeVersionOf(opts)];
-  const [lint, template] = await Promise.all([
+  const both = (chart: string) => Promise.all([
     run({ tool: 'helm', command: 'lint', target: t.id }, helm.file, ['lint', chart, ...values, ...kube], opts),
-    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart), chart, ...values, ...kube], opts),
+    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart ?? chart), chart, ...values, ...kube], opts),
   ]);
+  let [lint, template] = await both(path.join(opts.snap.root, t.chart));
+  let note: string | undefined;
+  let copy = opts.snap.root;
   const missingDeps = unvendoredDependencies(`${template.err}\n${template.out}`);
-  if (missingDeps) return { status: 'skipped', reason: missingDeps };
-  const lintText = lint.ok ? undefined : tidy(`${lint.out}\n${lint.err}`, opts.snap.root);
-  if (!template.ok) return { status: 'failed', error: tidy(template.err || template.out, opts.snap.root), ...(lintText ? { lint: lintText } : {}) };
-  return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}) };
+  if (missingDeps) {
+    // As source-controller does: `helm dependency build` — in a copy in the cache, never in the repository.
+    const done = await completeDependencies(t.chart, opts.snap, helm.file, opts.fetch ?? fetchSettings(), opts.signal);
+    if ('skipped' in done) return { status: 'skipped', reason: `${t.chart}: ${done.skipped}: not rendered` };
+    [lint, template] = await both(done.path);
+    copy = done.path;
+    note = `chart dependencies built in a copy in the cache (from the ${done.from})`;
+  }
+  const clean = (text: string) => tidy(tidy(text, copy), opts.snap.root);
+  const lintText = lint.ok ? undefined : clean(`${lint.out}\n${lint.err}`);
+  if (!template.ok) return { status: 'failed', error: clean(template.err || template.out), ...(lintText ? { lint: lintText } : {}) };
+  return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}), ...(note ? { note } : {}) };
 }
 
 export const kubeVersionOf = (opts: Pick<RenderOptions, 'kubeVersion'>): string => (opts.kubeVersion ?? DEFAULT_KUBE_VERSION).replace(/^v/, '');
