@@ -1,4 +1,4 @@
-// Remote kustomize bases and URL resources, served on loopback by the real `git daemon` and a Node
+// Remote kustomize bases and URL resources, served on loopback by the real `git http-backend` and a Node
 // http server: built online (fetched into the cache), again offline from the cache with the servers
 // gone, and skipped — naming the URL, never failed — when they cannot be had.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import { isRemoteFile, parseRemote } from '../validation/fetch-remote';
-import { serveFolder, startGitDaemon, type Server } from './helpers/chart-servers';
+import { serveFolder, startGitHttp, type Server } from './helpers/chart-servers';
 import { freePort } from './helpers/net';
 import { writeTree } from './helpers/repo';
 
@@ -35,20 +35,37 @@ describe('remote kustomize bases and URL resources', () => {
 
   before(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'fetch-remote-'));
-    const src = writeTree({ 'app/kustomization.yaml': 'resources: [deployment.yaml]\n', 'app/deployment.yaml': DEPLOYMENT }, path.join(work, 'src'));
+    const src = writeTree({
+      'app/kustomization.yaml': 'resources: [deployment.yaml]\n', 'app/deployment.yaml': DEPLOYMENT,
+      'charts/hello/Chart.yaml': 'apiVersion: v2\nname: hello\nversion: 0.1.0\n',
+      'charts/hello/templates/deployment.yaml': DEPLOYMENT.replace(/remote-api/g, '{{ .Release.Name }}'),
+    }, path.join(work, 'src'));
     const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
     await git('init', '-q', '-b', 'main');
     await git('add', '.');
     await git('commit', '-qm', 'base');
     await git('tag', 'v1');
     await execa('git', ['clone', '-q', '--bare', src, path.join(work, 'served', 'bases.git')]);
-    daemon = await startGitDaemon(path.join(work, 'served'));
+    daemon = await startGitHttp(path.join(work, 'served'));
     writeTree({ 'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-url }\ndata: { a: "1" }\n' }, path.join(work, 'files'));
     files = await serveFolder(path.join(work, 'files'));
     const dead = await freePort();
     repo = writeTree({
       'overlay/kustomization.yaml': `resources:\n  - ${daemon.url}/bases.git//app?ref=v1\n  - ${files.url}/configmap.yaml\n`,
-      'broken/kustomization.yaml': `resources:\n  - git://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
+      'apps/kustomization.yaml': 'resources: [sources.yaml]\n',
+      'apps/sources.yaml': `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: { name: shared-charts, namespace: apps }
+spec: { interval: 1h, url: "${daemon.url}/bases.git", ref: { tag: v1 } }
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: { name: hello, namespace: apps }
+spec:
+  interval: 1h
+  chart: { spec: { chart: ./charts/hello, sourceRef: { kind: GitRepository, name: shared-charts } } }
+`,
+      'broken/kustomization.yaml': `resources:\n  - http://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
     }, path.join(work, 'repo'));
     cacheDir = path.join(work, 'cache');
     clearValidationCache();
@@ -68,10 +85,17 @@ describe('remote kustomize bases and URL resources', () => {
     assert.deepEqual(files.requests, ['/configmap.yaml']);
   });
 
+  it('a HelmRelease whose chart is a folder of another Git repository renders from a clone at the ref', () => {
+    const v = online.validations.find((x) => x.message.startsWith('HelmRelease apps/hello:'));
+    assert.equal(v?.status, 'pass', v?.message);
+    assert.match(v?.message ?? '', /helm template of hello \(charts\/hello of http:\/\/127\.0\.0\.1:\d+\/bases\.git, from the network\)/);
+    assert.ok(online.findings.some((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/hello' && f.file === 'apps/sources.yaml'));
+  });
+
   it('a base that cannot be fetched is skipped with its URL and why, never failed', () => {
     const v = kustomizeOf(online, 'broken');
     assert.equal(v?.status, 'skipped');
-    assert.match(v?.message ?? '', /remote base git:\/\/127\.0\.0\.1:\d+\/nothing\.git\/\/app\?ref=v1: .* could not be fetched: .+: not built, its objects are not checked/);
+    assert.match(v?.message ?? '', /remote base http:\/\/127\.0\.0\.1:\d+\/nothing\.git\/\/app\?ref=v1: .* could not be fetched: .+: not built, its objects are not checked/);
     assert.deepEqual(online.validations.filter((x) => x.status === 'fail'), []);
     assert.ok(!online.findings.some((f) => f.check === 'kustomize-build-failed'));
   });
@@ -82,6 +106,7 @@ describe('remote kustomize bases and URL resources', () => {
     clearValidationCache();
     const offline = await validateRepository({ root: repo, fetch: { cacheDir, offline: true } });
     assert.equal(kustomizeOf(offline, 'overlay')?.message, kustomizeOf(online, 'overlay')?.message);
+    assert.match(offline.validations.find((x) => x.message.startsWith('HelmRelease apps/hello:'))?.message ?? '', /from the cache\)/);
     assert.deepEqual(offline.findings.map((f) => `${f.check} ${f.resource}`), online.findings.map((f) => `${f.check} ${f.resource}`));
     const empty = await validateRepository({ root: repo, fetch: { cacheDir: path.join(work, 'empty'), offline: true } });
     assert.equal(kustomizeOf(empty, 'overlay')?.status, 'skipped');

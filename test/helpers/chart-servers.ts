@@ -1,7 +1,7 @@
 // Real chart servers on loopback for the fetch tests: the CNCF distribution registry (built by
 // scripts/setup.sh) for OCI charts, pushed with the real `helm push`; a Helm HTTP repository (an
 // index.yaml made by the real `helm repo index`) served by a small Node http server; and a Git
-// repository served by the real `git daemon`. Charts come from test/fixtures/charts, packaged with
+// repository served by the real `git http-backend`. Charts come from test/fixtures/charts, packaged with
 // the real `helm package` (webapp with its library dependency built in).
 import { execa, type ResultPromise } from 'execa';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
@@ -102,13 +102,34 @@ export async function pushChart(archive: string, host: string, repo: string): Pr
   await execa(await helmBinary(), ['push', archive, `oci://${host}/${repo}`, '--plain-http']);
 }
 
-/** `git daemon` serving the repositories under `base` on loopback (git://127.0.0.1:port/<name>). */
-export async function startGitDaemon(base: string): Promise<Server> {
-  const port = await freePort();
-  const proc = execa('git', ['daemon', '--reuseaddr', '--export-all', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${base}`, base], { reject: false, stdout: 'ignore', stderr: 'pipe' });
-  await until('git daemon to serve', async () => {
-    const r = await execa('git', ['ls-remote', `git://127.0.0.1:${port}/none`], { reject: false });
-    return /not found|does not appear|not exported|Could not read/i.test(r.stderr) || r.exitCode === 0 ? true : undefined;
-  }, 30_000);
-  return { url: `git://127.0.0.1:${port}`, port, stop: () => stopProcess(proc) };
+/**
+ * Git's smart HTTP protocol on loopback: the real `git http-backend` run as a CGI per request by a
+ * small Node server (Flux's GitRepository takes http(s) and ssh URLs only, so no git://).
+ */
+export async function startGitHttp(base: string): Promise<Server> {
+  const server = http.createServer((req, res) => {
+    const [pathInfo = '/', query = ''] = (req.url ?? '/').split('?');
+    const cgi = execa('git', ['http-backend'], {
+      env: {
+        GIT_PROJECT_ROOT: base, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: pathInfo, QUERY_STRING: query,
+        REQUEST_METHOD: req.method ?? 'GET', CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_ADDR: '127.0.0.1',
+        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
+      },
+      input: req, encoding: 'buffer', reject: false,
+    });
+    void cgi.then((r) => {
+      const out = Buffer.from(r.stdout);
+      const split = out.indexOf('\r\n\r\n');
+      const head = out.subarray(0, split).toString('latin1').split('\r\n');
+      const status = Number(/^Status:\s*(\d+)/m.exec(head.join('\n'))?.[1] ?? 200);
+      for (const h of head) {
+        const [k, ...v] = h.split(':');
+        if (k && k.toLowerCase() !== 'status') res.setHeader(k.trim(), v.join(':').trim());
+      }
+      res.writeHead(status).end(out.subarray(split + 4));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, port, stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
