@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { SUBSTITUTE_ANNOTATION, substituteVars, type FluxBuild } from '../core/repo-model/flux-build';
 
 /** The folder kustomize should build: the root itself, or a scratch overlay over it. */
-export async function fluxOverlay(root: string, dir: string, flux: FluxBuild): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function fluxOverlay(root: string, dir: string, flux: Pick<FluxBuild, 'components' | 'overlay'>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   if (!flux.components.length && !Object.keys(flux.overlay).length) return { dir: path.join(root, dir), cleanup: async () => undefined };
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'infra-implementor-flux-'));
   // kustomize takes no absolute roots: the overlay names the folders relative to itself.

@@ -8,6 +8,7 @@ import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { RenderOptions, Rendering } from './render';
 import { renderReleases } from './helm-releases';
+import { renderApplications } from './argo-render';
 import { validateSchemas } from './schema-validator';
 import { sha256, type RepoSnapshot } from './snapshot';
 import { renderedDocs, type SourceIndex } from './source-map';
@@ -50,7 +51,10 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   // HelmReleases in the rendering: their charts rendered too, so their workloads meet the checklist.
   const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, own, ctx.model, ctx.render);
   validations.push(...releases.validations);
-  const docs = [...own, ...releases.docs];
+  // Argo CD Applications in the rendering: their sources rendered as Argo CD's repo-server would.
+  const apps = t.kind === 'helm' ? { validations: [], docs: [] } : await renderApplications(t.id, own, ctx.model, ctx.render, ctx.index);
+  validations.push(...apps.validations);
+  const docs = [...own, ...releases.docs, ...apps.docs];
   validations.push(...await schemaResults(t, docs));
   if (r.status === 'skipped') return { validations, findings: [] };
   const checkCtx: CheckContext = {
