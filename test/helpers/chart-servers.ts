@@ -3,6 +3,7 @@
 // index.yaml made by the real `helm repo index`) served by a small Node http server; and a Git
 // repository served by the real `git http-backend`. Charts come from test/fixtures/charts, packaged with
 // the real `helm package` (webapp with its library dependency built in).
+import bcrypt from 'bcryptjs';
 import { execa, type ResultPromise } from 'execa';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -80,26 +81,28 @@ async function stopProcess(p: ResultPromise): Promise<void> {
   await p.catch(() => undefined);
 }
 
-/** The distribution registry on loopback, storing in a fresh folder. */
-export async function startRegistry(): Promise<Server & { host: string }> {
+/** The distribution registry on loopback, storing in a fresh folder; with `login`, behind htpasswd basic auth. */
+export async function startRegistry(login?: { user: string; password: string }): Promise<Server & { host: string }> {
   const port = await freePort();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'registry-'));
   const config = path.join(dir, 'config.yml');
+  if (login) await fs.writeFile(path.join(dir, 'htpasswd'), `${login.user}:${bcrypt.hashSync(login.password, 10)}\n`);
   await fs.writeFile(config, [
     'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`,
-    'http:', `  addr: 127.0.0.1:${port}`, '',
+    'http:', `  addr: 127.0.0.1:${port}`,
+    ...(login ? ['auth:', '  htpasswd:', '    realm: test-registry', `    path: ${path.join(dir, 'htpasswd')}`] : []), '',
   ].join('\n'));
   const proc = execa(registryBinary(), ['serve', config], { reject: false, stdout: 'ignore', stderr: 'pipe' });
-  await until('the registry to answer /v2/', async () => (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)) || undefined, 60_000);
+  await until('the registry to answer /v2/', async () => (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok || r.status === 401, () => false)) || undefined, 60_000);
   return {
     url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, port,
     stop: async () => { await stopProcess(proc); await fs.rm(dir, { recursive: true, force: true }); },
   };
 }
 
-/** `helm push` a packaged chart to `oci://<host>/<repo>` over plain HTTP. */
-export async function pushChart(archive: string, host: string, repo: string): Promise<void> {
-  await execa(await helmBinary(), ['push', archive, `oci://${host}/${repo}`, '--plain-http']);
+/** `helm push` a packaged chart to `oci://<host>/<repo>` over plain HTTP (credentials from `env`, e.g. DOCKER_CONFIG). */
+export async function pushChart(archive: string, host: string, repo: string, env: Record<string, string> = {}): Promise<void> {
+  await execa(await helmBinary(), ['push', archive, `oci://${host}/${repo}`, '--plain-http'], { env });
 }
 
 /**
