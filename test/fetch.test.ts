@@ -4,6 +4,7 @@
 // OCIRepository chartRef) render online into the cache, again offline from the cache with the
 // servers gone, and from a --chart-dir; an unreachable chart is skipped with its URL.
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { exitCodeOf } from '../client/check';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import { packageCharts, pushChart, startHelmRepository, startRegistry, type Server } from './helpers/chart-servers';
+import { BIN } from './helpers/cli-process';
 import { freePort } from './helpers/net';
 import { writeTree } from './helpers/repo';
 
@@ -178,5 +180,15 @@ describe('fetching charts as Flux does', () => {
     for (const name of ['from-http', 'from-oci', 'from-chartref', 'unreachable']) assert.match(helmOf(withDir, name)[0]?.message ?? '', /from the chart dir\)/);
     assert.equal(limitsFindings(withDir).length, 4); // the unreachable release's chart is the same webapp-0.1.0
     assert.deepEqual(await fs.readdir(empty).catch(() => []), [], 'nothing written to the cache offline');
+  });
+
+  it('the CLI takes --offline and --chart-dir (and INFRA_IMPLEMENTOR_CACHE_DIR): exit 1 on the rendered charts\' true errors', async () => {
+    const r = await execa(process.execPath, [BIN, 'check', repo, '--offline', '--chart-dir', path.join(work, 'served'), '--format', 'json'], {
+      reject: false, env: { INFRA_IMPLEMENTOR_CACHE_DIR: path.join(work, 'cli-cache') },
+    });
+    assert.equal(r.exitCode, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as ValidationReport;
+    assert.match(helmOf(report, 'from-chartref')[0]?.message ?? '', /from the chart dir\)/);
+    assert.equal(limitsFindings(report).length, 4);
   });
 });
