@@ -113,6 +113,15 @@ spec:
     assert.match(kustomizeOf(empty, 'overlay')?.message ?? '', /bases\.git.*not in the cache, and --offline forbids the network/);
   });
 
+  it('offline, a build that would reach for the network itself (kustomize helmCharts) is skipped naming the URL, and no cluster is contacted', async () => {
+    const root = writeTree({ 'inflate/kustomization.yaml': 'helmCharts:\n  - { name: podinfo, repo: "https://charts.example.com/podinfo", version: 6.5.0 }\n' }, path.join(work, 'inflate'));
+    const r = await validateRepository({ root, fetch: { cacheDir: path.join(work, 'inflate-cache'), offline: true } });
+    const v = kustomizeOf(r, 'inflate');
+    assert.equal(v?.status, 'skipped', v?.message);
+    assert.match(v?.message ?? '', /reaches for the network \(https:\/\/charts\.example\.com\/podinfo\S*: .*--offline forbids it/);
+    assert.equal(r.validations.find((x) => x.validator === 'kubectl')?.message, 'server-side dry run: --offline (no cluster is contacted)');
+  });
+
   it('reads kustomize remote targets as kustomize does', () => {
     assert.deepEqual(parseRemote('https://github.com/org/repo//deploy/base?ref=v1.2.0'), { repo: 'https://github.com/org/repo', subPath: 'deploy/base', ref: 'v1.2.0' });
     assert.deepEqual(parseRemote('github.com/org/repo/deploy?ref=main'), { repo: 'https://github.com/org/repo', subPath: 'deploy', ref: 'main' });

@@ -12,7 +12,7 @@ import { argoPlans, expandApplicationSet, type ArgoHelm, type ArgoPlan } from '.
 import type { ValidationResult } from '../core/schemas';
 import { get, str } from '../core/yaml-docs';
 import { launch } from '../runtime/launcher';
-import { exists, fetchSettings } from './fetch-cache';
+import { exists, fetchSettings, offlineEnv } from './fetch-cache';
 import { fetchChart } from './fetch-charts';
 import { fetchGit } from './fetch-git';
 import { fluxOverlay } from './flux-render';
@@ -26,7 +26,9 @@ type Outcome = { ok: true; text: string; how: string; chartFolder?: string; kust
 const isApplicationSet = (o: Obj): boolean => o.kind === 'ApplicationSet' && /^argoproj\.io\//.test(str(o.apiVersion) ?? '');
 
 async function run(file: string, args: string[], opts: RenderOptions, input?: string) {
-  return launch(file, args, { timeout: 120_000, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024, ...(input ? { input } : {}), ...(opts.signal ? { cancelSignal: opts.signal } : {}) });
+  return launch(file, args, {
+    timeout: 120_000, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch), ...(input ? { input } : {}), ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+  });
 }
 
 async function helmTemplate(chart: string, h: ArgoHelm, opts: RenderOptions, strip: string): Promise<Outcome> {

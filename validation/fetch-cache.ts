@@ -101,3 +101,17 @@ export function toolMessage(out: string, strip: readonly string[] = []): string 
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^(WARNING|# Warning):/i.test(l));
   return lines.slice(-3).join(' ') || 'failed without a message';
 }
+
+/** Where offline tools are sent when they reach for the network over HTTP(S): a closed port on loopback. */
+const NOWHERE = 'http://127.0.0.1:9';
+
+/**
+ * The environment of a tool run offline: a tool that reaches for the network over HTTP(S) by itself
+ * (kustomize inflating `helmCharts`, helm loading a remote schema) fails at once instead of fetching.
+ */
+export const offlineEnv = (settings: Pick<FetchSettings, 'offline'> | undefined): Record<string, string> => (settings?.offline
+  ? { HTTP_PROXY: NOWHERE, HTTPS_PROXY: NOWHERE, http_proxy: NOWHERE, https_proxy: NOWHERE, NO_PROXY: '', no_proxy: '' }
+  : {});
+
+/** Whether a tool's error says it was stopped by the offline guard. */
+export const stoppedOffline = (err: string): boolean => /proxyconnect tcp: dial tcp 127\.0\.0\.1:9\b/.test(err);

@@ -13,7 +13,7 @@ import type { ValidationResult } from '../core/schemas';
 import { get, str } from '../core/yaml-docs';
 import { launch } from '../runtime/launcher';
 import { cacheKey, cached, remember } from './cache';
-import { fetchSettings } from './fetch-cache';
+import { fetchSettings, offlineEnv } from './fetch-cache';
 import { fetchChart, type FetchedChart } from './fetch-charts';
 import { composeValues } from './helm-values';
 import { objectKey, postRender } from './helm-post-render';
@@ -51,7 +51,7 @@ const NETWORK_ERROR = /https?:\/\/\S+|dial tcp|no such host|connection refused|l
 async function template(name: string, chartPath: string, ns: string, values: string, opts: RenderOptions, skipSchema: boolean) {
   const helm = opts.tools.helm?.file ?? 'helm';
   const args = ['template', name, chartPath, '--namespace', ns, '--kube-version', kubeVersionOf(opts), '-f', '-', ...(skipSchema ? ['--skip-schema-validation'] : [])];
-  const res = await launch(helm, args, { input: values, timeout: 120_000, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024 });
+  const res = await launch(helm, args, { input: values, timeout: 120_000, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch) });
   return res.exitCode === 0 ? { ok: true, text: String(res.stdout) } : { ok: false, text: tidy(String(res.stderr || res.stdout), opts.snap.root) };
 }
 

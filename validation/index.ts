@@ -111,7 +111,9 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
-  validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
+  // Offline touches no network, a cluster's API server included.
+  if (renderOpts.fetch?.offline) validations.push({ validator: 'kubectl', target: '.', status: 'skipped', message: 'server-side dry run: --offline (no cluster is contacted)' });
+  else validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
   return { validations: validations.sort(byTarget), findings: mergeByLocation(findings) };
 }
 

@@ -5,7 +5,7 @@ import { launch } from '../runtime/launcher';
 import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
-import { fetchSettings, type FetchSettings } from './fetch-cache';
+import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from './fetch-cache';
 import { remoteBuildTree } from './fetch-remote';
 import { completeDependencies } from './chart-deps';
 import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
@@ -48,7 +48,7 @@ export function tidy(out: string, root: string): string {
 
 async function run(what: CommandInfo, file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
   const r = await traceCommand(what, () => launch(file, args, {
-    timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
+    timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch),
   }));
   return { ok: r.exitCode === 0, out: String(r.stdout), err: String(r.stderr) };
 }
@@ -66,6 +66,10 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
   try {
     const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
+    if (!r.ok && stoppedOffline(r.err)) {
+      const url = /(?:--repo |Get ")(\S+?)["\s]/.exec(r.err)?.[1] ?? 'a URL it fetches itself';
+      return { status: 'skipped', reason: `the build reaches for the network (${url}: a helmCharts chart not in its chartHome, or a remote) and --offline forbids it: not built, its objects are not checked` };
+    }
     if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
     return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
   } finally {
