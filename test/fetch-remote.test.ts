@@ -39,6 +39,8 @@ describe('remote kustomize bases and URL resources', () => {
       'app/kustomization.yaml': 'resources: [deployment.yaml]\n', 'app/deployment.yaml': DEPLOYMENT,
       'charts/hello/Chart.yaml': 'apiVersion: v2\nname: hello\nversion: 0.1.0\n',
       'charts/hello/templates/deployment.yaml': DEPLOYMENT.replace(/remote-api/g, '{{ .Release.Name }}'),
+      'charts/umbrella/Chart.yaml': 'apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies: [{ name: lib-common, version: 1.0.0, repository: "https://charts.example.com" }]\n',
+      'charts/umbrella/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: u }\n',
     }, path.join(work, 'src'));
     const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
     await git('init', '-q', '-b', 'main');
@@ -64,6 +66,13 @@ metadata: { name: hello, namespace: apps }
 spec:
   interval: 1h
   chart: { spec: { chart: ./charts/hello, sourceRef: { kind: GitRepository, name: shared-charts } } }
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: { name: umbrella, namespace: apps }
+spec:
+  interval: 1h
+  chart: { spec: { chart: ./charts/umbrella, sourceRef: { kind: GitRepository, name: shared-charts } } }
 `,
       'broken/kustomization.yaml': `resources:\n  - http://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
     }, path.join(work, 'repo'));
@@ -90,6 +99,12 @@ spec:
     assert.equal(v?.status, 'pass', v?.message);
     assert.match(v?.message ?? '', /helm template of hello \(charts\/hello of http:\/\/127\.0\.0\.1:\d+\/bases\.git, from the network\)/);
     assert.ok(online.findings.some((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/hello' && f.file === 'apps/sources.yaml'));
+  });
+
+  it("a chart of another repository whose dependencies are not vendored is skipped saying so, not failed", () => {
+    const v = online.validations.find((x) => x.message.startsWith('HelmRelease apps/umbrella:'));
+    assert.equal(v?.status, 'skipped', v?.message);
+    assert.match(v?.message ?? '', /chart dependencies not vendored in charts\/ \(lib-common\)/);
   });
 
   it('a base that cannot be fetched is skipped with its URL and why, never failed', () => {

@@ -17,7 +17,7 @@ import { fetchSettings, offlineEnv } from './fetch-cache';
 import { fetchChart, type FetchedChart } from './fetch-charts';
 import { composeValues } from './helm-values';
 import { objectKey, postRender } from './helm-post-render';
-import { kubeVersionOf, tidy, type RenderOptions } from './render';
+import { kubeVersionOf, tidy, unvendoredDependencies, type RenderOptions } from './render';
 import { chartDocs } from './source-map';
 
 type Obj = Record<string, unknown>;
@@ -127,6 +127,11 @@ export async function renderReleases(target: string, docs: readonly RenderedDoc[
     if (!r) {
       opts.onBuild?.(`${target}#${label}`, 'helm');
       r = remember(key, await renderChart(name, chartPath, ns, valuesText, opts));
+    }
+    const deps = r.ok ? undefined : unvendoredDependencies(r.text);
+    if (deps) {
+      skip(`${chartLabel(chart)}: ${deps}`);
+      continue;
     }
     if (!r.ok) {
       out.validations.push({ validator: 'helm', target, status: 'fail', ...where, message: `${label}: helm template of ${chartLabel(chart)}: ${r.text}` });
