@@ -67,6 +67,16 @@ spec:
   interval: 1h
   chart: { spec: { chart: ./charts/hello, sourceRef: { kind: GitRepository, name: shared-charts } } }
 ---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: { name: team-app, namespace: apps }
+spec:
+  interval: 1h
+  path: ./app
+  prune: true
+  sourceRef: { kind: GitRepository, name: shared-charts }
+  targetNamespace: team
+---
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata: { name: umbrella, namespace: apps }
@@ -97,8 +107,15 @@ spec:
   it('a HelmRelease whose chart is a folder of another Git repository renders from a clone at the ref', () => {
     const v = online.validations.find((x) => x.message.startsWith('HelmRelease apps/hello:'));
     assert.equal(v?.status, 'pass', v?.message);
-    assert.match(v?.message ?? '', /helm template of hello \(charts\/hello of http:\/\/127\.0\.0\.1:\d+\/bases\.git, from the network\)/);
+    assert.match(v?.message ?? '', /helm template of hello \(charts\/hello of http:\/\/127\.0\.0\.1:\d+\/bases\.git, from the (network|cache)\)/);
     assert.ok(online.findings.some((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/hello' && f.file === 'apps/sources.yaml'));
+  });
+
+  it('a Flux Kustomization of another repository is built from a clone at its ref, as the controller builds it', () => {
+    const v = online.validations.find((x) => x.message.startsWith('Kustomization apps/team-app:'));
+    assert.equal(v?.status, 'pass', v?.message);
+    assert.match(v?.message ?? '', /kustomize build of app in http:\/\/127\.0\.0\.1:\d+\/bases\.git at [0-9a-f]{12} \(from the (network|cache)\): 1 document\(s\), as Flux Kustomization apps\/team-app applies it \(targetNamespace team\)/);
+    assert.ok(online.findings.some((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/remote-api' && f.file === 'apps/sources.yaml'));
   });
 
   it("a chart of another repository whose dependencies are not vendored is skipped saying so, not failed", () => {

@@ -34,7 +34,7 @@ function varsOf(o: Obj): Record<string, string> {
   return out;
 }
 
-export function fluxBuild(ks: ManifestDoc, manifests: readonly ManifestDoc[]): FluxBuild {
+export function fluxBuild(ks: Pick<ManifestDoc, 'object' | 'file'>, manifests: readonly ManifestDoc[]): FluxBuild {
   const o = ks.object;
   const ns = str(get(o, 'metadata', 'namespace')) ?? 'flux-system';
   const dir = repoPath(str(get(o, 'spec', 'path')) ?? '.') ?? '.';
