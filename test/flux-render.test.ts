@@ -14,6 +14,7 @@ import { validateRepository } from '../validation';
 import { discover } from '../validation/discovery';
 import { render } from '../validation/render';
 import { readSnapshot } from '../validation/snapshot';
+import { indexByKind, renderedDocs } from '../validation/source-map';
 import { toolbox } from '../validation/tools';
 import { writeTree } from './helpers/repo';
 
@@ -101,6 +102,25 @@ describe('Flux Kustomizations built as kustomize-controller builds them', () => 
     const limits = r.findings.find((f) => f.check === 'resource-requests-limits' && f.resource === 'Deployment/web');
     assert.equal(limits?.file, 'apps/web/deployment.yaml');
     assert.ok(!JSON.stringify(r).includes('hunter2-never-shown'));
+  });
+
+  it('a folder without kustomization.yaml that a Flux Kustomization applies gets its targetNamespace and substitution, at the source lines', async () => {
+    const root = writeTree({
+      'clusters/plain.yaml': 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: plain, namespace: flux-system }\nspec:\n  interval: 1h\n  path: ./plain\n  prune: true\n  sourceRef: { kind: GitRepository, name: flux-system }\n  targetNamespace: tools\n  postBuild: { substitute: { IMAGE_TAG: "2.4.1" } }\n',
+      'plain/deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: tool, labels: { app: tool } }\nspec:\n  selector: { matchLabels: { app: tool } }\n  template:\n    metadata: { labels: { app: tool } }\n    spec:\n      containers:\n        - name: tool\n          image: "ghcr.io/acme/tool:${IMAGE_TAG:=latest}"\n',
+    });
+    const snap = await readSnapshot(root);
+    const model = buildRepoModel({ paths: snap.files, text: snap.text });
+    const t = discover(model).targets.find((x) => x.id === 'plain');
+    assert.equal(t?.kind, 'plain');
+    const [dep] = t ? renderedDocs(t, '', snap, model.manifests, indexByKind(model.manifests)) : [];
+    assert.equal(get(dep?.object, 'metadata', 'namespace'), 'tools');
+    assert.equal(get(dep?.object, 'spec', 'template', 'spec', 'containers', 0, 'image'), 'ghcr.io/acme/tool:2.4.1');
+    const r = await validateRepository({ root, fetch: { offline: true, cacheDir: path.join(root, '.none') } });
+    const limits = r.findings.find((f) => f.check === 'resource-requests-limits');
+    assert.equal(limits?.file, 'plain/deploy.yaml');
+    assert.equal(limits?.line, 10);
+    assert.ok(r.findings.some((f) => f.check === 'missing-probes' && f.message.length > 0));
   });
 
   it('substitution forms: ${var}, ${var:=default} when unset or empty, ${var=default} when unset, $${var} literal, unset is empty', () => {

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
-import { substituteVars } from '../core/repo-model/flux-build';
+import { SUBSTITUTE_ANNOTATION, substituteVars, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
@@ -88,13 +88,30 @@ export function chartDocs(chart: string | undefined, text: string, snap: RepoSna
   return out;
 }
 
+/** Kinds kustomize never gives a namespace. */
+const CLUSTER_SCOPED = /^(Namespace|Cluster\w+|CustomResourceDefinition|PersistentVolume|StorageClass|PriorityClass|IngressClass|RuntimeClass|\w+WebhookConfiguration)$/;
+
+/** An object of a plain folder as Flux applies it: variables substituted, the targetNamespace set. */
+function asApplied(o: Record<string, unknown>, flux: FluxBuild): Record<string, unknown> {
+  const disabled = get(o, 'metadata', 'annotations', SUBSTITUTE_ANNOTATION) === 'disabled' || get(o, 'metadata', 'labels', SUBSTITUTE_ANNOTATION) === 'disabled';
+  // Substituted inside JSON strings: values escaped as JSON so that quotes and backslashes stay text.
+  const escaped = Object.fromEntries(Object.entries(flux.vars).map(([k, v]) => [k, JSON.stringify(v).slice(1, -1)]));
+  const out = flux.substitute && !disabled ? JSON.parse(substituteVars(JSON.stringify(o), escaped)) as Record<string, unknown> : structuredClone(o);
+  const ns = flux.overlay.namespace;
+  if (typeof ns === 'string' && !CLUSTER_SCOPED.test(str(out.kind) ?? '')) out.metadata = { ...(out.metadata as Record<string, unknown> | undefined), namespace: ns };
+  return out;
+}
+
 /** The rendered documents of a target with their source positions. */
 export function renderedDocs(
   t: Target, text: string, snap: RepoSnapshot, sources: readonly ManifestDoc[], index: SourceIndex, patchFiles: ReadonlySet<string> = new Set(),
 ): RenderedDoc[] {
   if (t.kind === 'plain') {
     const inputs = new Set(t.inputs);
-    return sources.filter((d) => inputs.has(d.file)).map((d) => placed(d.object, d));
+    const flux = t.flux;
+    // A folder without kustomization.yaml that Flux applies: the controller's generated build sets
+    // its targetNamespace and substitutes its variables; positions stay those of the sources.
+    return sources.filter((d) => inputs.has(d.file) && posix.dirname(d.file) === t.id).map((d) => placed(flux ? asApplied(d.object, flux) : d.object, d));
   }
   return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles);
 }
