@@ -1,7 +1,7 @@
 // Argo CD Applications rendered as the repo-server renders them, with the real helm and kustomize:
 // Helm valueFiles, then values, then parameters (releaseName, destination namespace); kustomize
 // options (namePrefix, images, namespace, commonLabels) over the folder; a Helm repository's chart
-// from a --chart-dir; an ApplicationSet's list generator expanded, other generators said to be
+// from a --chart-dir; an ApplicationSet's list and Git directory generators expanded, others said to be
 // left to the controller.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -45,6 +45,7 @@ spec:
     spec: { containers: [{ name: main, image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}", env: [{ name: LEVEL, value: {{ .Values.level | quote }} }] }] }
 `,
   'kapp/kustomization.yaml': 'resources: [deployment.yaml]\n',
+  'kustomize-old/kustomization.yaml': 'resources: [../kapp/deployment.yaml]\n',
   'kapp/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    spec: { containers: [{ name: web, image: "nginx:1.25" }] }\n',
   'argocd/kustomization.yaml': 'resources: [apps.yaml]\n',
   'argocd/apps.yaml': app('helm-app', `    repoURL: ${REPO}
@@ -83,6 +84,20 @@ spec:
 ---
 apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
+metadata: { name: folders, namespace: argocd }
+spec:
+  goTemplate: true
+  generators:
+    - git: { repoURL: "${REPO}", revision: HEAD, directories: [{ path: "k*" }, { path: kustomize-old, exclude: true }] }
+  template:
+    metadata: { name: "{{.path.basename}}" }
+    spec:
+      project: default
+      destination: { server: https://kubernetes.default.svc, namespace: "{{.path.basename}}" }
+      source: { repoURL: "${REPO}", path: "{{.path.path}}", kustomize: { namePrefix: "{{.path.basename}}-" } }
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
 metadata: { name: clusters, namespace: argocd }
 spec:
   generators: [{ clusters: {} }]
@@ -98,7 +113,7 @@ async function setUp() {
 }
 
 describe('Argo CD Applications rendered as the repo-server does', () => {
-  it('Helm valueFiles, then values, then parameters; kustomize options; a Helm repository chart; a list ApplicationSet', async () => {
+  it('Helm valueFiles, then values, then parameters; kustomize options; a Helm repository chart; list and Git directory ApplicationSets', async () => {
     const { root, fetch } = await setUp();
     const snap = await readSnapshot(root);
     const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: [REPO] });
@@ -119,6 +134,8 @@ describe('Argo CD Applications rendered as the repo-server does', () => {
     assert.equal(get(dep('repo-chart')?.object, 'spec', 'replicas'), 2);
     assert.equal(dep('repo-chart')?.file, 'argocd/apps.yaml');
     assert.ok(dep('dev-web') && dep('qa-web'), 'one Application per list element');
+    assert.ok(dep('kapp-web'), 'one Application per folder of this repository matching the Git directory generator');
+    assert.ok(!r.docs.some((d) => get(d.object, 'metadata', 'name') === 'kustomize-old-web'));
     const messages = r.validations.map((v) => `${v.status} ${v.message}`);
     assert.ok(messages.some((m) => /^pass Application repo-chart: helm template of webapp 0\.1\.0 \(chart webapp 0\.1\.0 of https:\/\/charts\.example\.com, from the chart dir\)/.test(m)), messages.join('\n'));
     assert.ok(messages.some((m) => /^skipped ApplicationSet clusters: generators clusters are expanded by the controller at run time/.test(m)), messages.join('\n'));

@@ -91,10 +91,10 @@ export async function renderApplications(target: string, docs: readonly Rendered
     const say = (validator: 'helm' | 'kustomize', status: ValidationResult['status'], message: string) => result.validations.push({ validator, target, status, ...where, message });
     let apps = [doc.object];
     if (isApplicationSet(doc.object)) {
-      const set = expandApplicationSet(doc.object);
+      const set = expandApplicationSet(doc.object, { self: model.argo.self, directories: opts.snap.directories });
       apps = set.apps;
       const name = str(get(doc.object, 'metadata', 'name')) ?? '?';
-      if (set.unexpanded.length) say('kustomize', 'skipped', `ApplicationSet ${name}: generators ${set.unexpanded.join(', ')} are expanded by the controller at run time (only list generators here); their Applications are not checked`);
+      if (set.unexpanded.length) say('kustomize', 'skipped', `ApplicationSet ${name}: generators ${set.unexpanded.join(', ')} are expanded by the controller at run time (only list generators and Git directory generators of this repository here); their Applications are not checked`);
     }
     for (const app of apps) {
       for (const plan of argoPlans(app, model.argo.self)) {

@@ -3,6 +3,7 @@
 // rendered with helm (valueFiles, values/valuesObject, parameters, releaseName) or kustomize (its
 // options as a kustomization laid over the folder). Pure: validation/ fetches and renders.
 import { posix } from 'node:path';
+import picomatch from 'picomatch';
 import { arr, get, rec, str } from '../yaml-docs';
 import type { ChartSource } from './chart-source';
 import { normaliseRepoUrl, repoPath } from './flux';
@@ -100,19 +101,44 @@ export function argoPlans(app: Obj, self: ReadonlySet<string>): ArgoPlan[] {
   return plans;
 }
 
-/** The Applications an ApplicationSet's list generators make (`{{key}}` and `{{.key}}` filled); other generators make none here. */
-export function expandApplicationSet(set: Obj): { apps: Obj[]; unexpanded: string[] } {
+/** The parameters of a Git directory generator for one folder, in the ApplicationSet's template style. */
+function directoryParams(dir: string, goTemplate: boolean): Obj {
+  const basename = posix.basename(dir);
+  const normalized = basename.replace(/[^a-zA-Z0-9-]/g, '-').toLowerCase();
+  const segments = dir.split('/');
+  if (goTemplate) return { path: { path: dir, basename, basenameNormalized: normalized, segments } };
+  return { path: dir, 'path.basename': basename, 'path.basenameNormalized': normalized, ...Object.fromEntries(segments.map((seg, i) => [`path[${i}]`, seg])) };
+}
+
+/** The parameter sets of one generator, or undefined when only the controller can know them. */
+function generatorParams(g: unknown, goTemplate: boolean, repo: { self: ReadonlySet<string>; directories: ReadonlySet<string> }): Obj[] | undefined {
+  const list = arr(get(g, 'list', 'elements'));
+  if (list.length) return list.flatMap((e): Obj[] => { const r = rec(e); return r ? [r] : []; });
+  const git = rec(get(g, 'git'));
+  if (!git || !repo.self.has(normaliseRepoUrl(str(git.repoURL) ?? '')) || !arr(git.directories).length) return undefined;
+  const rules = arr(git.directories).map((d) => ({ match: picomatch(str(get(d, 'path')) ?? '', { dot: false }), exclude: get(d, 'exclude') === true }));
+  const dirs = [...repo.directories].filter((d) => d !== '.' && rules.some((r) => !r.exclude && r.match(d)) && !rules.some((r) => r.exclude && r.match(d))).sort();
+  return dirs.map((d) => directoryParams(d, goTemplate));
+}
+
+/**
+ * The Applications an ApplicationSet makes from its list generators and its Git directory
+ * generators over this repository (`{{key}}`, `{{path.basename}}`, `{{.path.path}}` filled); other
+ * generators (clusters, pull requests, Git of another repository…) only the controller can expand.
+ */
+export function expandApplicationSet(set: Obj, repo: { self: ReadonlySet<string>; directories: ReadonlySet<string> } = { self: new Set(), directories: new Set() }): { apps: Obj[]; unexpanded: string[] } {
   const template = rec(get(set, 'spec', 'template'));
+  const goTemplate = get(set, 'spec', 'goTemplate') === true;
   const apps: Obj[] = [];
   const unexpanded: string[] = [];
   for (const g of arr(get(set, 'spec', 'generators'))) {
-    const elements = arr(get(g, 'list', 'elements'));
-    if (!elements.length || !template) {
+    const params = template ? generatorParams(g, goTemplate, repo) : undefined;
+    if (!params) {
       unexpanded.push(Object.keys(rec(g) ?? {}).join(',') || '?');
       continue;
     }
-    for (const e of elements) {
-      const fill = (t: string) => t.replace(/\{\{\s*\.?([\w.-]+)\s*\}\}/g, (m, k: string) => String(get(e, ...k.split('.')) ?? m));
+    for (const e of params) {
+      const fill = (t: string) => t.replace(/\{\{\s*\.?([\w.[\]-]+)\s*\}\}/g, (m, k: string) => String(e[k] ?? get(e, ...k.split('.')) ?? m));
       apps.push({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...(JSON.parse(fill(JSON.stringify(template))) as Obj) });
     }
   }
