@@ -7,11 +7,13 @@ const i = args.indexOf('--format');
 const format = (i >= 0 ? args[i + 1] : 'text') as CheckFormat;
 const k = args.indexOf('--kube-version');
 const kubeVersion = k >= 0 ? args[k + 1] : undefined;
-const positional = args.filter((a, j) => !a.startsWith('--') && (i < 0 || j !== i + 1) && (k < 0 || j !== k + 1));
+const c = args.indexOf('--chart-dir');
+const chartDir = c >= 0 ? args[c + 1] : undefined;
+const positional = args.filter((a, j) => !a.startsWith('--') && ![i, k, c].some((x) => x >= 0 && j === x + 1));
 const dir = positional.length === 1 ? positional[0] : undefined;
 if (!dir) {
   process.stderr.write('usage: check-main.ts <dir> [--format text|json|sarif]\n');
   process.exitCode = 2;
 } else {
-  process.exitCode = await runCheckCommand(dir, { format, strict: args.includes('--strict'), ...(kubeVersion !== undefined ? { kubeVersion } : {}) });
+  process.exitCode = await runCheckCommand(dir, { format, strict: args.includes('--strict'), ...(kubeVersion !== undefined ? { kubeVersion } : {}), chartDir, offline: args.includes('--offline') });
 }

@@ -21,6 +21,10 @@ export interface CheckOptions {
   kubeVersion?: string;
   /** Any skip that hides workloads (a release or build not rendered) fails the check. */
   strict?: boolean;
+  /** Charts (`<name>-<version>.tgz`) looked at before the cache and the network. */
+  chartDir?: string | undefined;
+  /** Nothing fetched: chart dir and cache only. */
+  offline?: boolean;
 }
 
 export function exitCodeOf(r: CheckReport): 0 | 1 {
@@ -44,7 +48,10 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
   }
   let report: CheckReport;
   try {
-    report = await validateRepository({ root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}) });
+    report = await validateRepository({
+      root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}),
+      fetch: { ...(opts.chartDir ? { chartDir: opts.chartDir } : {}), ...(opts.offline ? { offline: true } : {}) },
+    });
   } catch (e) {
     if (e instanceof RepositoryNotFoundError) {
       writeError(`check: ${e.message}: give the folder of an infrastructure repository\n`);

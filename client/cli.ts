@@ -82,16 +82,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
     .option('--strict', 'fail (exit 1) when a HelmRelease or build could not be rendered: what was not checked counts as a failure')
+    .option('--chart-dir <dir>', 'charts as helm pull writes them (<name>-<version>.tgz), looked at before the cache and the network (env INFRA_IMPLEMENTOR_CHART_DIR)')
+    .option('--offline', 'fetch nothing: charts, Git trees and remote files only from the chart dir and the cache (INFRA_IMPLEMENTOR_CACHE_DIR)')
     .addHelpText('after', `
 Exit codes: 0 clean, 1 findings of severity error or a failed validation (with --strict, a skipped
 release or build too), 2 bad input or a required tool (kubectl/kustomize, helm) missing, 3 nothing
 could be validated.
 Examples:
   $ infra-implementor check ./infra
-  $ infra-implementor check ./infra --format sarif > results.sarif`)
+  $ infra-implementor check ./infra --format sarif > results.sarif
+  $ infra-implementor check ./infra --offline --chart-dir ./vendor/charts`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, strict: flags.strict === true }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, strict: flags.strict === true, chartDir: flags.chartDir, offline: flags.offline === true }));
     });
 
   program

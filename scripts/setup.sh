@@ -43,6 +43,20 @@ else
   echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
 fi
 
+# The fetch tests serve charts from a real OCI registry on loopback: the CNCF distribution
+# registry, built from the Go module proxy into a cache (about 8 minutes on a busy 2-core machine, once).
+registry_version=3.1.2
+registry_cache=${XDG_CACHE_HOME:-$HOME/.cache}/infra-implementor/registry-$registry_version
+if [ -x "$registry_cache/bin/registry" ]; then
+  say "OCI registry $registry_version: $registry_cache/bin/registry"
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building the OCI registry (distribution $registry_version) with go install (several minutes, once)" >&2
+  mkdir -p "$registry_cache/bin"
+  GOBIN="$registry_cache/bin" go install "github.com/distribution/distribution/v3/cmd/registry@v$registry_version" >&2
+else
+  echo "setup: no Go toolchain to build the OCI registry: the fetch tests will fail" >&2
+fi
+
 # Secrets an implementer writes are sealed with sops (keys per .sops.yaml); the tests encrypt with
 # a real age key. Both build from the Go module proxy (sops: a few minutes, once).
 for tool in "sops github.com/getsops/sops/v3/cmd/sops@v3.13.3" "age-keygen filippo.io/age/cmd/...@v1.3.2"; do

@@ -80,10 +80,10 @@ describe('HelmReleases', () => {
       'apps/release.yaml': 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: { name: db, namespace: apps }\nspec:\n  chart:\n    spec: { chart: postgresql, version: 1.2.3, sourceRef: { kind: HelmRepository, name: bitnami } }\n',
       'apps/repo.yaml': 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: { name: bitnami, namespace: apps }\nspec: { url: https://charts.example.com }\n',
     });
-    const r = await validateRepository({ root });
+    const r = await validateRepository({ root, fetch: { offline: true, cacheDir: path.join(root, '.no-cache') } });
     const helm = r.validations.find((v) => v.validator === 'helm' && v.message.startsWith('HelmRelease apps/db'));
     assert.equal(helm?.status, 'skipped');
-    assert.match(helm?.message ?? '', /chart postgresql 1\.2\.3 comes from HelmRepository\/bitnami and is not vendored .*not rendered offline; its workloads are not checked/);
+    assert.match(helm?.message ?? '', /chart postgresql 1\.2\.3 of https:\/\/charts\.example\.com: not in the chart dir or the cache, and --offline forbids the network; its workloads are not checked/);
   });
 
   it('a chart declaring kubeVersion >=1.23 renders (helm for a current Kubernetes, configurable)', async () => {

@@ -3,11 +3,14 @@
 // error and failed validation by place, every warning counted by check — so a false alarm (or a
 // lost true one) fails the suite. The table says why each one is true.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { exitCodeOf } from '../client/check';
 import { validateRepository } from '../validation';
+import { helmBinary } from './helpers/chart-servers';
 
 const REAL = path.join(import.meta.dirname, 'fixtures', 'real');
 
@@ -19,13 +22,25 @@ interface Expected {
   skippedHelmReleases: number;
   /** Folders nothing reached from the Flux bootstrap applies: reported once each, not judged. */
   notDeployed?: string[];
+  /** Charts of test/fixtures/charts to package into a --chart-dir for this repository (what its OCI sources serve). */
+  chartDir?: string[];
 }
 const EXPECTED = JSON.parse(readFileSync(path.join(REAL, 'expected.json'), 'utf8')) as Record<string, Expected>;
+// Offline from an empty cache: what a machine without the network sees, the same on every machine.
+const FETCH = { offline: true, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'real-repos-cache-')) };
+
+/** The fixture charts named, packaged by the real `helm package` as `<name>-<version>.tgz`. */
+async function packageInto(charts: readonly string[]): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'real-repos-charts-'));
+  await execa(await helmBinary(), ['package', ...charts.map((c) => path.join(import.meta.dirname, 'fixtures', 'charts', c)), '--destination', dir]);
+  return dir;
+}
 
 describe('check on real repositories', () => {
   for (const [repo, want] of Object.entries(EXPECTED)) {
     it(`${repo}: exit ${want.exit}, ${want.errors.length} error finding(s), warnings as in the table`, async () => {
-      const r = await validateRepository({ root: path.join(REAL, repo) });
+      const chartDir = want.chartDir ? await packageInto(want.chartDir) : undefined;
+      const r = await validateRepository({ root: path.join(REAL, repo), fetch: { ...FETCH, ...(chartDir ? { chartDir } : {}) } });
       const active = r.findings.filter((f) => f.suppressed === undefined);
       assert.deepEqual(active.filter((f) => f.severity === 'error').map((f) => `${f.check} ${f.resource} ${f.file ?? f.target}`).sort(), [...want.errors].sort());
       assert.deepEqual(r.validations.filter((v) => v.status === 'fail').map((v) => `${v.validator} ${v.target}`).sort(), [...want.failedValidations].sort());
@@ -42,7 +57,7 @@ describe('check on real repositories', () => {
 
   it('no Flux source created at run time, and no Kustomization of another repository, is reported missing', async () => {
     for (const repo of ['flux2-kustomize-helm-example', 'flux2-multi-tenancy', 'home-ops']) {
-      const r = await validateRepository({ root: path.join(REAL, repo) });
+      const r = await validateRepository({ root: path.join(REAL, repo), fetch: FETCH });
       const flux = r.validations.filter((v) => v.validator === 'flux');
       assert.ok(flux.length > 0, `${repo} has Flux objects`);
       assert.deepEqual(flux.filter((v) => v.status === 'fail'), [], repo);

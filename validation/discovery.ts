@@ -1,7 +1,8 @@
 // What there is to validate, read off the repository model: kustomization roots and every file each
 // build reads (transitively), Helm charts with their values files, and folders of plain manifests.
 import { posix } from 'node:path';
-import { closure, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
+import { closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
+import { fluxBuild, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 
 export type KustomizeRoot = KustomizationNode;
@@ -16,6 +17,8 @@ export interface Target {
   /** helm only: the chart folder and the extra values file, if any. */
   chart?: string;
   values?: string;
+  /** What the one Flux Kustomization applying this folder adds (a plain folder: its targetNamespace and substitution). */
+  flux?: FluxBuild;
 }
 
 export interface Discovery {
@@ -23,6 +26,12 @@ export interface Discovery {
   targets: Target[];
   /** Every parsed source document with apiVersion and kind, for source mapping and Flux lookups. */
   sourceDocs: ManifestDoc[];
+}
+
+/** What kustomize-controller adds when exactly one Flux Kustomization of this tree applies `dir`. */
+function appliedBy(model: RepoModel, dir: string): FluxBuild | undefined {
+  const appliers = model.flux.kustomizations.filter((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') === dir && !pathElsewhere(d.object, model.flux));
+  return appliers.length === 1 && appliers[0] ? fluxBuild(appliers[0], model.manifests) : undefined;
 }
 
 export function discover(model: RepoModel): Discovery {
@@ -37,7 +46,9 @@ export function discover(model: RepoModel): Discovery {
     const { files, remote } = closure(roots, r.dir);
     files.forEach((f) => readByRoots.add(f));
     if (r.component || (included.has(r.dir) && !applied.has(r.dir))) continue;
-    targets.push({ id: r.dir, kind: 'kustomize', inputs: files, cacheable: !remote });
+    const flux = appliedBy(model, r.dir);
+    const extra = flux ? [flux.file, ...flux.components.flatMap((c) => closure(roots, c).files)] : [];
+    targets.push({ id: r.dir, kind: 'kustomize', inputs: [...new Set([...files, ...extra])].sort(), cacheable: !remote, ...(flux ? { flux } : {}) });
   }
 
   for (const chart of model.helm.charts) {
@@ -56,7 +67,10 @@ export function discover(model: RepoModel): Discovery {
     const dir = posix.dirname(d.file);
     (plain.get(dir) ?? plain.set(dir, new Set()).get(dir))?.add(d.file);
   }
-  for (const [dir, files] of plain) targets.push({ id: dir, kind: 'plain', inputs: [...files].sort(), cacheable: true });
+  for (const [dir, files] of plain) {
+    const flux = appliedBy(model, dir);
+    targets.push({ id: dir, kind: 'plain', inputs: [...files].sort(), cacheable: true, ...(flux ? { flux } : {}) });
+  }
 
   return { roots, targets: targets.sort((a, b) => a.id.localeCompare(b.id)), sourceDocs };
 }

@@ -7,6 +7,7 @@ import { mergeByLocation } from '../core/compliance';
 import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
+import { fetchSettings, type FetchOptions } from './fetch-cache';
 import { remoteUrls } from './remotes';
 import { affectedTargets, discover, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
@@ -39,6 +40,8 @@ export interface ValidateOptions {
   poolSize?: number;
   /** Kubernetes version charts are rendered for (helm --kube-version); default DEFAULT_KUBE_VERSION. */
   kubeVersion?: string;
+  /** Cache dir, chart dir and offline mode for what Flux would fetch (default: the environment's). */
+  fetch?: FetchOptions;
 }
 
 export interface ValidationReport {
@@ -84,7 +87,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const yaml = validateYaml(snap, yamlFiles, [...new Set(targets.flatMap((t) => t.chart ?? []))]);
 
   const renderOpts: RenderOptions = {
-    snap, tools, kubeVersion: kubeVersionOf(opts), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
+    snap, tools, kubeVersion: kubeVersionOf(opts), fetch: fetchSettings(opts.fetch), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
   };
   const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(), (t) => render(t, renderOpts),
     { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onDone: opts.onProgress } : {}) });
@@ -112,7 +115,9 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
-  validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
+  // Offline touches no network, a cluster's API server included.
+  if (renderOpts.fetch?.offline) validations.push({ validator: 'kubectl', target: '.', status: 'skipped', message: 'server-side dry run: --offline (no cluster is contacted)' });
+  else validations.push(...await kubectlResults(selected, renderings, snap.text, tools, opts.signal));
   return { validations: validations.sort(byTarget), findings: mergeByLocation(findings) };
 }
 

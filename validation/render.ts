@@ -5,11 +5,15 @@ import { launch } from '../runtime/launcher';
 import { traceCommand, type CommandInfo } from '../runtime/telemetry';
 import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
+import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from './fetch-cache';
+import { remoteBuildTree } from './fetch-remote';
+import { completeDependencies } from './chart-deps';
+import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
 export type Rendering =
-  | { status: 'ok'; text: string; lint?: string }
+  | { status: 'ok'; text: string; lint?: string; note?: string }
   | { status: 'failed'; error: string; lint?: string }
   | { status: 'skipped'; reason: string };
 
@@ -28,6 +32,8 @@ export interface RenderOptions {
   signal?: AbortSignal;
   /** Called for each real tool run (a cache miss): tests assert exactly which targets were rebuilt. */
   onBuild?: (target: string, kind: Target['kind']) => void;
+  /** Where charts, Git trees and remote files are fetched to and from (default: fetchSettings()). */
+  fetch?: FetchSettings;
 }
 
 const BUILD_TIMEOUT_MS = 120_000;
@@ -42,7 +48,7 @@ export function tidy(out: string, root: string): string {
 
 async function run(what: CommandInfo, file: string, args: string[], opts: RenderOptions): Promise<{ ok: boolean; out: string; err: string }> {
   const r = await traceCommand(what, () => launch(file, args, {
-    timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024,
+    timeout: BUILD_TIMEOUT_MS, cancelSignal: opts.signal, cwd: opts.snap.root, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch),
   }));
   return { ok: r.exitCode === 0, out: String(r.stdout), err: String(r.stderr) };
 }
@@ -53,25 +59,50 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   // Flux's kustomize-controller builds without the load restrictor; so do we, to agree with it.
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
-  const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, path.join(opts.snap.root, t.id)], opts);
-  return r.ok ? { status: 'ok', text: r.out } : { status: 'failed', error: tidy(r.err || r.out, opts.snap.root) };
+  // Remote bases and URL resources: fetched into the cache and built from a copy that names them there.
+  const tree = t.cacheable ? { dir: opts.snap.root, cleanup: async () => undefined }
+    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, opts.fetch ?? fetchSettings(), opts.signal);
+  if ('skipped' in tree) return { status: 'skipped', reason: `${tree.skipped}: not built, its objects are not checked` };
+  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
+  try {
+    const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
+    if (!r.ok && stoppedOffline(r.err)) {
+      const url = /(?:--repo |Get ")(\S+?)["\s]/.exec(r.err)?.[1] ?? 'a URL it fetches itself';
+      return { status: 'skipped', reason: `the build reaches for the network (${url}: a helmCharts chart not in its chartHome, or a remote) and --offline forbids it: not built, its objects are not checked` };
+    }
+    if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
+    return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
+  } finally {
+    await dir.cleanup();
+    await tree.cleanup();
+  }
 }
 
 async function helmRender(t: Target, opts: RenderOptions): Promise<Rendering> {
   const helm = opts.tools.helm;
   if (!helm || !t.chart) return { status: 'skipped', reason: opts.tools.missing.helm };
-  const chart = path.join(opts.snap.root, t.chart);
   const values = t.values ? ['-f', path.join(opts.snap.root, t.values)] : [];
   const kube = ['--kube-version', kubeVersionOf(opts)];
-  const [lint, template] = await Promise.all([
+  const both = (chart: string) => Promise.all([
     run({ tool: 'helm', command: 'lint', target: t.id }, helm.file, ['lint', chart, ...values, ...kube], opts),
-    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart), chart, ...values, ...kube], opts),
+    run({ tool: 'helm', command: 'template', target: t.id }, helm.file, ['template', path.posix.basename(t.chart ?? chart), chart, ...values, ...kube], opts),
   ]);
+  let [lint, template] = await both(path.join(opts.snap.root, t.chart));
+  let note: string | undefined;
+  let copy = opts.snap.root;
   const missingDeps = unvendoredDependencies(`${template.err}\n${template.out}`);
-  if (missingDeps) return { status: 'skipped', reason: missingDeps };
-  const lintText = lint.ok ? undefined : tidy(`${lint.out}\n${lint.err}`, opts.snap.root);
-  if (!template.ok) return { status: 'failed', error: tidy(template.err || template.out, opts.snap.root), ...(lintText ? { lint: lintText } : {}) };
-  return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}) };
+  if (missingDeps) {
+    // As source-controller does: `helm dependency build` — in a copy in the cache, never in the repository.
+    const done = await completeDependencies(t.chart, opts.snap, helm.file, opts.fetch ?? fetchSettings(), opts.signal);
+    if ('skipped' in done) return { status: 'skipped', reason: `${t.chart}: ${done.skipped}: not rendered` };
+    [lint, template] = await both(done.path);
+    copy = done.path;
+    note = `chart dependencies built in a copy in the cache (from the ${done.from})`;
+  }
+  const clean = (text: string) => tidy(tidy(text, copy), opts.snap.root);
+  const lintText = lint.ok ? undefined : clean(`${lint.out}\n${lint.err}`);
+  if (!template.ok) return { status: 'failed', error: clean(template.err || template.out), ...(lintText ? { lint: lintText } : {}) };
+  return { status: 'ok', text: template.out, ...(lintText ? { lint: lintText } : {}), ...(note ? { note } : {}) };
 }
 
 export const kubeVersionOf = (opts: Pick<RenderOptions, 'kubeVersion'>): string => (opts.kubeVersion ?? DEFAULT_KUBE_VERSION).replace(/^v/, '');
@@ -88,7 +119,7 @@ export function unvendoredDependencies(out: string): string | undefined {
 export async function render(t: Target, opts: RenderOptions): Promise<Rendering> {
   if (t.kind === 'plain') return { status: 'ok', text: '' };
   const tool = t.kind === 'kustomize' ? opts.tools.kustomize : opts.tools.helm;
-  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', kubeVersionOf(opts), t.id, ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
+  const key = cacheKey(['render', t.kind, tool?.version ?? 'none', kubeVersionOf(opts), t.id, t.flux ? JSON.stringify(t.flux) : '', ...t.inputs.map((f) => `${f}:${opts.snap.hash(f)}`)]);
   const hit = t.cacheable ? cached<Rendering>(key) : undefined;
   if (hit) return hit;
   opts.onBuild?.(t.id, t.kind);

@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
+import { SUBSTITUTE_ANNOTATION, substituteVars, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
 import type { RepoSnapshot } from './snapshot';
@@ -23,14 +24,19 @@ export function indexByKind(docs: readonly ManifestDoc[]): SourceIndex {
 const nameOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'name')) ?? '';
 const nsOf = (o: Record<string, unknown>): string => str(get(o, 'metadata', 'namespace')) ?? '';
 
-export function locate(object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex, patchFiles: ReadonlySet<string> = new Set()): ManifestDoc | undefined {
+export function locate(
+  object: Record<string, unknown>, inputs: ReadonlySet<string>, index: SourceIndex, patchFiles: ReadonlySet<string> = new Set(),
+  /** The name a source document ends up with (Flux's postBuild substitution), when not its own. */
+  rename: (name: string) => string = (n) => n,
+): ManifestDoc | undefined {
   // A patch names the object it patches: the object's own document is the place to point at.
   const candidates = (index.get(str(object.kind) ?? '') ?? []).filter((d) => inputs.has(d.file))
     .sort((a, b) => Number(patchFiles.has(a.file)) - Number(patchFiles.has(b.file)));
   const name = nameOf(object);
-  const exact = candidates.filter((d) => nameOf(d.object) === name);
-  const pool = exact.length ? exact : candidates.filter((d) => nameOf(d.object) !== '' && name.includes(nameOf(d.object)))
-    .sort((a, b) => nameOf(b.object).length - nameOf(a.object).length);
+  const srcName = (d: ManifestDoc) => rename(nameOf(d.object));
+  const exact = candidates.filter((d) => srcName(d) === name);
+  const pool = exact.length ? exact : candidates.filter((d) => srcName(d) !== '' && name.includes(srcName(d)))
+    .sort((a, b) => srcName(b).length - srcName(a).length);
   return pool.find((d) => nsOf(d.object) === nsOf(object)) ?? pool[0];
 }
 
@@ -94,11 +100,14 @@ function sourcePositions(rendered: Record<string, unknown>, src: ManifestDoc, pa
 
 function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: ReadonlySet<string>, snap: RepoSnapshot): RenderedDoc[] {
   const inputs = new Set(t.inputs);
+  const flux = t.flux?.substitute ? t.flux : undefined;
+  const rename = flux ? (n: string) => substituteVars(n, flux.vars) : undefined;
   return parseManifests(t.id, text).docs.map((d) => {
-    const src = locate(d.object, inputs, index, patchFiles);
+    const src = locate(d.object, inputs, index, patchFiles, rename);
     if (!src) return generatorEntry(d.object, t, snap) ?? { object: d.object };
+    const own = (o: Record<string, unknown>) => (rename ? rename(nameOf(o)) : nameOf(o));
     const patches = (index.get(str(d.object.kind) ?? '') ?? [])
-      .filter((p) => p !== src && inputs.has(p.file) && patchFiles.has(p.file) && nameOf(p.object) !== '' && nameOf(d.object).includes(nameOf(p.object)));
+      .filter((p) => p !== src && inputs.has(p.file) && patchFiles.has(p.file) && own(p.object) !== '' && nameOf(d.object).includes(own(p.object)));
     return { ...placed(d.object, src), at: sourcePositions(d.object, src, patches) };
   });
 }
@@ -136,13 +145,30 @@ export function chartDocs(chart: string | undefined, text: string, snap: RepoSna
   return out;
 }
 
+/** Kinds kustomize never gives a namespace. */
+const CLUSTER_SCOPED = /^(Namespace|Cluster\w+|CustomResourceDefinition|PersistentVolume|StorageClass|PriorityClass|IngressClass|RuntimeClass|\w+WebhookConfiguration)$/;
+
+/** An object of a plain folder as Flux applies it: variables substituted, the targetNamespace set. */
+function asApplied(o: Record<string, unknown>, flux: FluxBuild): Record<string, unknown> {
+  const disabled = get(o, 'metadata', 'annotations', SUBSTITUTE_ANNOTATION) === 'disabled' || get(o, 'metadata', 'labels', SUBSTITUTE_ANNOTATION) === 'disabled';
+  // Substituted inside JSON strings: values escaped as JSON so that quotes and backslashes stay text.
+  const escaped = Object.fromEntries(Object.entries(flux.vars).map(([k, v]) => [k, JSON.stringify(v).slice(1, -1)]));
+  const out = flux.substitute && !disabled ? JSON.parse(substituteVars(JSON.stringify(o), escaped)) as Record<string, unknown> : structuredClone(o);
+  const ns = flux.overlay.namespace;
+  if (typeof ns === 'string' && !CLUSTER_SCOPED.test(str(out.kind) ?? '')) out.metadata = { ...(out.metadata as Record<string, unknown> | undefined), namespace: ns };
+  return out;
+}
+
 /** The rendered documents of a target with their source positions. */
 export function renderedDocs(
   t: Target, text: string, snap: RepoSnapshot, sources: readonly ManifestDoc[], index: SourceIndex, patchFiles: ReadonlySet<string> = new Set(),
 ): RenderedDoc[] {
   if (t.kind === 'plain') {
     const inputs = new Set(t.inputs);
-    return sources.filter((d) => inputs.has(d.file)).map((d) => placed(d.object, d));
+    const flux = t.flux;
+    // A folder without kustomization.yaml that Flux applies: the controller's generated build sets
+    // its targetNamespace and substitutes its variables; positions stay those of the sources.
+    return sources.filter((d) => inputs.has(d.file) && posix.dirname(d.file) === t.id).map((d) => placed(flux ? asApplied(d.object, flux) : d.object, d));
   }
   return t.kind === 'helm' ? chartDocs(t.chart, text, snap) : kustomizeDocs(t, text, index, patchFiles, snap);
 }

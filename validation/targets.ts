@@ -9,6 +9,8 @@ import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import type { RenderOptions, Rendering } from './render';
 import { renderReleases } from './helm-releases';
+import { renderApplications } from './argo-render';
+import { renderOtherRepositories } from './flux-remote';
 import { validateSchemas } from './schema-validator';
 import { sha256, type RepoSnapshot } from './snapshot';
 import { renderedDocs, type SourceIndex } from './source-map';
@@ -35,7 +37,7 @@ function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string)
   }
   const what = t.kind === 'helm' ? `helm template (Kubernetes v${kubeVersion})` : 'kustomize build';
   out.push(r.status === 'ok'
-    ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)` }
+    ? { validator, target: t.id, status: 'pass', message: `${what}: ${docs} document(s)${r.note ? `, ${r.note}` : ''}` }
     : { validator, target: t.id, status: 'fail', message: `${what}: ${r.error}` });
   return out;
 }
@@ -59,9 +61,15 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   const own = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
   const validations = t.kind === 'plain' ? [] : toolResults(t, r, own.length, ctx.kubeVersion);
   // HelmReleases in the rendering: their charts rendered too, so their workloads meet the checklist.
-  const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, own, ctx.model.helm, ctx.render);
+  // Flux Kustomizations of other repositories: built from a clone, their objects checked with the rest.
+  const others = t.kind === 'helm' ? { validations: [], docs: [] } : await renderOtherRepositories(t.id, own, ctx.model, ctx.render);
+  const releases = t.kind === 'helm' ? { validations: [], docs: [] } : await renderReleases(t.id, [...own, ...others.docs], ctx.model, ctx.render);
+  validations.push(...others.validations);
   validations.push(...releases.validations);
-  const docs = [...own, ...releases.docs];
+  // Argo CD Applications in the rendering: their sources rendered as Argo CD's repo-server would.
+  const apps = t.kind === 'helm' ? { validations: [], docs: [] } : await renderApplications(t.id, own, ctx.model, ctx.render, ctx.index);
+  validations.push(...apps.validations);
+  const docs = [...own, ...others.docs, ...releases.docs, ...apps.docs];
   validations.push(...await schemaResults(t, docs));
   if (r.status === 'skipped') return { validations, findings: [] };
   const checkCtx: CheckContext = {

@@ -17,6 +17,10 @@ const Env = z.object({
   ANTHROPIC_BASE_URL: z.url({ message: 'must be a URL such as https://api.anthropic.com' }).optional(),
   ANTHROPIC_MODEL: z.string().min(1).optional(),
   INFRA_IMPLEMENTOR_STATE_DIR: z.string().min(1).optional(),
+  // What Flux and Argo CD would fetch (charts, Git trees, remote files), kept by content; and charts
+  // as `helm pull` writes them, looked at before the network (validation/fetch-cache.ts reads both).
+  INFRA_IMPLEMENTOR_CACHE_DIR: z.string().min(1).optional(),
+  INFRA_IMPLEMENTOR_CHART_DIR: z.string().min(1).optional(),
   // Where questions are announced: a JSON POST (Slack-compatible) when asked, at reminders, when answered.
   INFRA_IMPLEMENTOR_NOTIFY_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…' }).optional(),
   // A token for Git remotes over https, given to git by a credential helper (never in a run's input).

@@ -1,5 +1,5 @@
 // Real files in temporary git repositories, and helpers to compare trees byte for byte.
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,15 @@ import { stringify } from 'yaml';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
+
+/** Files (relative path → text) written into `root`, or a fresh temporary folder; returns the folder. */
+export function writeTree(files: Record<string, string>, root = mkdtempSync(path.join(os.tmpdir(), 'ii-tree-'))): string {
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    writeFileSync(path.join(root, f), text);
+  }
+  return root;
+}
 
 /** A copy of a folder as a fresh git repository with one commit. Returns its path. */
 export async function gitCopy(source: string): Promise<string> {
