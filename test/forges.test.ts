@@ -96,12 +96,13 @@ describe('GitHub through Octokit, checked against GitHub\'s OpenAPI description'
     }
   });
 
-  it('429 and 5xx are retryable with the Retry-After as the next delay, one request each (no retry inside Octokit); 401 and 403 are final and name the fix', async () => {
+  it('429, 5xx and 404 (a branch not indexed yet) are retryable, with the Retry-After as the next delay, one request each (no retry inside Octokit); 401 and 403 are final and name the fix', async () => {
     gh.pulls.length = 0;
     const cases: [Parameters<FakeForge['fail']>[0], string, boolean, number | undefined, RegExp][] = [
       [{ status: 429, headers: { 'retry-after': '7' } }, 'ForgeRateLimited', false, 7000, /github is rate limiting \(429/],
       [{ status: 403, headers: { 'x-ratelimit-remaining': '0', 'retry-after': '3' } }, 'ForgeRateLimited', false, 3000, /rate limiting \(403/],
       [{ status: 502 }, 'ForgeUnavailable', false, undefined, /github failed \(502: injected 502\); retried/],
+      [{ status: 404, body: { message: 'Not Found' } }, 'ForgeUnavailable', false, 2000, /404: Not Found\); retried, as a branch just pushed may not be indexed yet$/],
       [{ status: 401, body: { message: 'Bad credentials' } }, 'ForgeDenied', true, undefined, /^github refused the token \(401: Bad credentials\): set a valid one in INFRA_IMPLEMENTOR_FORGE_TOKEN or GITHUB_TOKEN on the workers$/],
       [{ status: 403, body: { message: 'Resource not accessible by personal access token' } }, 'ForgeDenied', true, undefined, /^the github token may not open pull requests on owner\/infra \(403: Resource not accessible by personal access token\): give it write access/],
     ];

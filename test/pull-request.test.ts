@@ -125,7 +125,7 @@ describe('pull requests on a real Gitea', { concurrency: 1 }, () => {
     await handle.executeUpdate(answerUpdate, { args: [{ action: 'accept', by: 'alice@example.com', guidance: 'the config is fixed in a follow-up' }] });
     const report = await handle.result();
     assert.equal(report.status, 'accepted', report.summary);
-    assert.equal(report.pullRequest?.draft, true);
+    assert.equal(report.pullRequest?.draft, true, report.summary);
     const [pr] = await pulls('accepted');
     assert.ok(pr?.title.startsWith('WIP: '), `a draft on Gitea is a WIP: title (${pr?.title})`);
     const body = pr?.body ?? '';

@@ -88,7 +88,14 @@ export function forgeFailure(err: unknown, where: { forge: Forge; apiUrl: string
   if (err.status === 403) {
     return ApplicationFailure.nonRetryable(`the ${where.forge} token may not open pull requests on ${where.repo} (403: ${said}): give it write access to pull requests (GitHub: pull_requests write; GitLab: the api scope and the Developer role; Gitea: write:repository)`, Failure.ForgeDenied);
   }
-  if (err.status === 404) return ApplicationFailure.nonRetryable(`${where.forge} at ${where.apiUrl} has no repository ${where.repo}, or the token cannot see it (404: ${said})`, Failure.ForgeRefused);
+  // Right after the push a forge may not have indexed the branch yet (Gitea updates its branch table
+  // from a queue): a 404 is retried, on the activity's schedule, before it is taken as final.
+  if (err.status === 404) {
+    return ApplicationFailure.create({
+      message: `${where.forge} at ${where.apiUrl} has no repository ${where.repo} or branch to open it from, or the token cannot see them (404: ${said}); retried, as a branch just pushed may not be indexed yet`,
+      type: Failure.ForgeUnavailable, nonRetryable: false, nextRetryDelay: 2_000,
+    });
+  }
   return ApplicationFailure.nonRetryable(`${where.forge} refused the pull request (${err.status}: ${said})`, Failure.ForgeRefused);
 }
 
