@@ -44,21 +44,26 @@ export const inFolder = (dir: string | undefined, file: string): boolean => dir 
 export const ownerOf = (file: string, services: readonly ServiceLayout[]) =>
   services.find((s) => s.ownFiles.includes(file)) ?? services.find((s) => tokenRegExp(s.name, '').test(file));
 
-async function evidence(b: PlanBuilder, profile: PatternProfile, ex: ServiceLayout | undefined): Promise<Evidence[]> {
-  const near = ex ? siblingsDir(ex) : undefined;
-  const out: Evidence[] = [];
+/** Every Secret, ExternalSecret and SealedSecret document of the repository, read once. */
+async function secretDocs(b: PlanBuilder, profile: PatternProfile): Promise<{ kind: string; file: string; object: Obj }[]> {
+  const out: { kind: string; file: string; object: Obj }[] = [];
   for (const kind of ['ExternalSecret', 'SealedSecret', 'Secret']) {
     for (const file of profile.kinds[kind] ?? []) {
-      for (const d of parseManifests(file, (await b.read(file)) ?? '').docs.filter((x) => kindOf(x.object) === kind)) {
-        const k = KIND_OF[kind] ?? (isSopsSecret(d.object) ? 'sops' : undefined);
-        if (!k) continue;
-        const owner = ownerOf(file, profile.services);
-        const distance = ex && ex.ownFiles.includes(file) ? 0 : inFolder(near, file) ? 1 : 2;
-        out.push({ kind: k, file, object: d.object, ...(owner ? { owner } : {}), distance });
-      }
+      for (const d of parseManifests(file, (await b.read(file)) ?? '').docs) if (kindOf(d.object) === kind) out.push({ kind, file, object: d.object });
     }
   }
   return out;
+}
+
+function evidence(docs: readonly { kind: string; file: string; object: Obj }[], profile: PatternProfile, ex: ServiceLayout | undefined): Evidence[] {
+  const near = ex ? siblingsDir(ex) : undefined;
+  return docs.flatMap(({ kind, file, object }) => {
+    const k = KIND_OF[kind] ?? (isSopsSecret(object) ? 'sops' : undefined);
+    if (!k) return [];
+    const owner = ownerOf(file, profile.services);
+    const distance = ex && ex.ownFiles.includes(file) ? 0 : inFolder(near, file) ? 1 : 2;
+    return [{ kind: k, file, object, ...(owner ? { owner } : {}), distance }];
+  });
 }
 
 /**
@@ -94,15 +99,10 @@ export async function sopsRuleFor(b: PlanBuilder, file: string): Promise<{ confi
 }
 
 /** Secret names the workloads of services near the exemplar reference, that nothing in Git defines. */
-async function undefinedReferences(b: PlanBuilder, profile: PatternProfile, ex: ServiceLayout): Promise<{ name: string; owner: ServiceLayout }[]> {
-  const defined = new Set<string>();
-  for (const kind of ['Secret', 'ExternalSecret', 'SealedSecret']) {
-    for (const file of profile.kinds[kind] ?? []) {
-      for (const d of parseManifests(file, (await b.read(file)) ?? '').docs.filter((x) => kindOf(x.object) === kind)) {
-        defined.add(str(get(d.object, 'spec', 'target', 'name')) ?? str(get(d.object, 'spec', 'template', 'metadata', 'name')) ?? nameOf(d.object));
-      }
-    }
-  }
+async function undefinedReferences(
+  b: PlanBuilder, profile: PatternProfile, ex: ServiceLayout, docs: readonly { object: Obj }[],
+): Promise<{ name: string; owner: ServiceLayout }[]> {
+  const defined = new Set(docs.map(({ object: o }) => str(get(o, 'spec', 'target', 'name')) ?? str(get(o, 'spec', 'template', 'metadata', 'name')) ?? nameOf(o)));
   const near = siblingsDir(ex);
   const out: { name: string; owner: ServiceLayout }[] = [];
   for (const s of profile.services.filter((x) => x === ex || inFolder(near, x.baseDir))) {
@@ -125,7 +125,8 @@ async function undefinedReferences(b: PlanBuilder, profile: PatternProfile, ex: 
 export async function secretMechanism(
   b: PlanBuilder, profile: PatternProfile, ex: ServiceLayout | undefined, place: (file: string, owner: ServiceLayout | undefined) => string,
 ): Promise<Mechanism> {
-  const found = await evidence(b, profile, ex);
+  const docs = await secretDocs(b, profile);
+  const found = evidence(docs, profile, ex);
   for (const distance of [0, 1, 2]) {
     const here = found.filter((e) => e.distance === distance);
     if (!here.length) continue;
@@ -141,7 +142,7 @@ export async function secretMechanism(
     if (rule) return { kind: 'sops', file: pick.file, object: pick.object, ...(pick.owner ? { owner: pick.owner } : {}), ...rule, why: `${why}, and ${rule.config} has a creation rule for ${target} (${rule.rule})` };
     return { kind: 'none', why: `${why}, but no creation rule of a .sops.yaml covers ${target}: add one, or say how its Secret is made` };
   }
-  const refs = ex ? await undefinedReferences(b, profile, ex) : [];
+  const refs = ex ? await undefinedReferences(b, profile, ex, docs) : [];
   const ref = refs.find((r) => tokenRegExp(r.owner.name, '').test(r.name)) ?? refs[0];
   if (ref) return { kind: 'existing', example: ref.name, owner: ref.owner, why: `${ref.owner.name} reads the Secret ${ref.name}, which nothing in Git defines: Secrets here are made outside the repository` };
   return { kind: 'none', why: 'no ExternalSecret, SealedSecret, SOPS rule or Secret reference in the repository to learn from' };
