@@ -98,7 +98,7 @@ describe('compliance specifics', () => {
 
   it('a field a kustomize patch adds is located at the patch: the hand-added istio-proxy of dont-fire-istio-patch', async () => {
     const { findings } = await validateRepository({ root: path.join(FIXTURES, 'missing-probes') });
-    const proxy = findings.filter((f) => f.message.includes('"istio-proxy"'));
+    const proxy = findings.filter((f) => f.message.includes('"istio-proxy"') && f.resource === 'Deployment/dont-fire-istio-patch');
     assert.ok(proxy.length > 0, 'the proxy is judged by the other checks');
     assert.equal(proxy.filter((f) => f.check === 'missing-probes').length, 0, 'the mesh probes its proxy');
     const text = readFileSync(path.join(FIXTURES, 'missing-probes', 'dont-fire-istio-patch', 'mesh', 'sidecar.yaml'), 'utf8').split('\n');
@@ -106,6 +106,28 @@ describe('compliance specifics', () => {
       assert.equal(f.file, 'dont-fire-istio-patch/mesh/sidecar.yaml', `${f.check} points at the patch`);
       assert.equal(text[(f.line ?? 0) - 1]?.trim(), '- name: istio-proxy', f.check);
     }
+  });
+
+  it('a container a JSON 6902 patch file adds is located at the operation: the istio-proxy and istio-init of dont-fire-istio-json6902', async () => {
+    const { findings } = await validateRepository({ root: path.join(FIXTURES, 'missing-probes') });
+    const mine = findings.filter((f) => f.resource === 'Deployment/dont-fire-istio-json6902');
+    const text = readFileSync(path.join(FIXTURES, 'missing-probes', 'dont-fire-istio-json6902', 'mesh', 'sidecar.patch.yaml'), 'utf8').split('\n');
+    const proxy = mine.filter((f) => f.message.includes('"istio-proxy"'));
+    const init = mine.filter((f) => f.message.includes('"istio-init"'));
+    assert.ok(proxy.length > 0 && init.length > 0, 'both added containers are judged');
+    assert.equal(mine.filter((f) => f.check === 'missing-probes').length, 0, 'the mesh probes its proxy');
+    for (const f of proxy) {
+      assert.equal(f.file, 'dont-fire-istio-json6902/mesh/sidecar.patch.yaml', `${f.check} points at the patch`);
+      assert.equal(text[(f.line ?? 0) - 1]?.trim(), 'value:', `${f.check} at the operation adding containers/1`);
+      assert.equal(text[(f.line ?? 0) - 2]?.trim(), 'path: /spec/template/spec/containers/1', f.check);
+    }
+    for (const f of init) {
+      assert.equal(f.file, 'dont-fire-istio-json6902/mesh/sidecar.patch.yaml', `${f.check} points at the patch`);
+      // a field of the container the patch sets, else the container's own item
+      assert.match(text[(f.line ?? 0) - 1]?.trim() ?? '', /^(- name: istio-init|securityContext: )/, f.check);
+    }
+    // the base's own container stays placed in the base
+    assert.ok(mine.filter((f) => f.message.includes('"dont-fire-istio-json6902"')).every((f) => f.file === 'dont-fire-istio-json6902/base/deployment.yaml'));
   });
 
   it('kustomize-build-failed carries the tool error and names the overlay', async () => {

@@ -8,6 +8,7 @@ import type { RenderedDoc } from '../core/compliance';
 import { SUBSTITUTE_ANNOTATION, substituteVars, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
+import { json6902Ops, json6902Position, type JsonPatchOp } from './json6902-positions';
 import type { RepoSnapshot } from './snapshot';
 
 export type SourceIndex = Map<string, ManifestDoc[]>;
@@ -78,11 +79,14 @@ function byContainerName(rendered: Record<string, unknown>, o: Record<string, un
 }
 
 /**
- * A rendered object's positions: its own document's, a container found by name; and where a field
- * (or a container) is not in that document but in a kustomize patch of the object, the patch's line.
+ * A rendered object's positions: the JSON 6902 operation that set the field (or a parent of it);
+ * else its own document's, a container found by name; and where a field (or a container) is not in
+ * that document but in a strategic-merge patch of the object, the patch's line.
  */
-function sourcePositions(rendered: Record<string, unknown>, src: ManifestDoc, patches: readonly ManifestDoc[]): RenderedDoc['at'] {
+function sourcePositions(rendered: Record<string, unknown>, src: ManifestDoc, patches: readonly ManifestDoc[], ops: readonly JsonPatchOp[]): RenderedDoc['at'] {
   return (path) => {
+    const fromOp = json6902Position(ops, path);
+    if (fromOp) return fromOp;
     const own = byContainerName(rendered, src.object, path);
     if (own && get(src.object, ...own) !== undefined) return src.at?.(own);
     const container = path.some((k, i) => typeof k === 'number' && CONTAINER_LISTS.has(String(path[i - 1])));
@@ -108,7 +112,8 @@ function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: 
     const own = (o: Record<string, unknown>) => (rename ? rename(nameOf(o)) : nameOf(o));
     const patches = (index.get(str(d.object.kind) ?? '') ?? [])
       .filter((p) => p !== src && inputs.has(p.file) && patchFiles.has(p.file) && own(p.object) !== '' && nameOf(d.object).includes(own(p.object)));
-    return { ...placed(d.object, src), at: sourcePositions(d.object, src, patches) };
+    const ops = json6902Ops(t.inputs, snap, str(d.object.kind) ?? '', nameOf(src.object), nsOf(src.object));
+    return { ...placed(d.object, src), at: sourcePositions(d.object, src, patches, ops) };
   });
 }
 
