@@ -49,7 +49,8 @@ export function hasSopsMetadata(o: Record<string, unknown>): boolean {
  * fully SOPS-encrypted. Pure: shared by the compliance check and the sealing activity.
  */
 export function plaintextSecretProblem(o: Record<string, unknown>): string | undefined {
-  const values = secretValuePaths(o);
+  // An empty value holds nothing, and sops leaves empty strings unencrypted.
+  const values = secretValuePaths(o).filter(([, v]) => v !== '');
   if (values.length === 0) return undefined;
   // A dotenv file encrypted by sops carries its metadata as `sops_*` keys beside the ENC[…] values.
   const dotenv = values.some(([p, v]) => p === 'data.sops_mac' && typeof v === 'string' && generatedFromSops(p, v));
