@@ -137,6 +137,12 @@ describe('validation of a GitOps repository', () => {
     assert.equal(v.message, 'notes/broken.yaml:3:1: Map keys must be unique');
   });
 
+  it('skips a Jinja template of an Ansible role, naming the role, instead of failing it', () => {
+    const v = one(r, 'yaml', 'notes/ansible/roles/metallb/templates/ipaddresspool.yaml', 'skipped');
+    assert.match(v.message, /Jinja template of the Ansible role notes\/ansible\/roles\/metallb/);
+    assert.equal(one(r, 'yaml', 'notes/ansible/roles/metallb/tasks/main.yml', 'pass').status, 'pass');
+  });
+
   it('skips the server-side dry run when no cluster is reachable, saying why', () => {
     const v = one(r, 'kubectl', '.');
     assert.equal(v.status, 'skipped');
