@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildRepoModel, closure, sourceOrigin } from '../core/repo-model';
+import { deployment } from '../core/repo-model/deployed';
 import { profileOf } from '../core/survey';
 import { discover } from '../validation/discovery';
 
@@ -70,5 +71,27 @@ describe('repo model', () => {
     assert.deepEqual(m.labels.groups, ['app']);
     assert.deepEqual(m.labels.objectGroups, []);
     assert.equal(m.labels.workloads, 3);
+  });
+});
+
+describe('deployment through an artifact of this repository', () => {
+  // xunholy/k8s-gitops: flux bootstrap syncs kubernetes/clusters/cluster-1, whose Kustomizations
+  // apply an OCIRepository pushed from ./kubernetes: their paths are relative to that folder.
+  const KS = (name: string, path: string, kind: string) =>
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: ${name}, namespace: flux-system }\nspec: { interval: 10m, prune: true, path: ${path}, sourceRef: { kind: ${kind}, name: ${name === 'flux-system' ? 'flux-system' : 'cluster'} } }\n`;
+  const files = {
+    'kubernetes/clusters/cluster-1/flux-system/gotk-sync.yaml': KS('flux-system', './kubernetes/clusters/cluster-1', 'GitRepository'),
+    'kubernetes/clusters/cluster-1/namespaces.yaml': KS('namespaces', './namespaces/overlays/cluster-1', 'OCIRepository'),
+    'kubernetes/namespaces/overlays/cluster-1/kustomization.yaml': 'resources: [../../base/web]\n',
+    'kubernetes/namespaces/base/web/kustomization.yaml': 'resources: [deployment.yaml]\n',
+    'kubernetes/namespaces/base/web/deployment.yaml': DEPLOY('web'),
+    'kubernetes/namespaces/base/old/deployment.yaml': DEPLOY('old'),
+  };
+
+  it('follows the artifact path under the folder above the Kustomization that holds it, and nothing else', () => {
+    const d = deployment(model(files));
+    assert.deepEqual(d?.entries, ['kubernetes/clusters/cluster-1']);
+    assert.ok(d?.files.has('kubernetes/namespaces/base/web/deployment.yaml'), 'the artifact path is applied');
+    assert.ok(!d?.files.has('kubernetes/namespaces/base/old/deployment.yaml'), 'a folder nothing lists stays not deployed');
   });
 });
