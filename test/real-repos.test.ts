@@ -55,6 +55,39 @@ describe('check on real repositories', () => {
     });
   }
 
+  it('gitops-istio: the istio-proxy and istio-init its JSON 6902 patches add are placed at those patches, and the proxy is left to the mesh', async () => {
+    const r = await validateRepository({ root: path.join(REAL, 'gitops-istio'), fetch: FETCH });
+    for (const app of ['backend', 'frontend', 'loadtest']) {
+      const patch = `apps/${app}/deployment.patch.yaml`;
+      const lines = readFileSync(path.join(REAL, 'gitops-istio', patch), 'utf8').split('\n');
+      const sidecar = r.findings.filter((f) => f.target === `apps/${app}` && /"istio-(proxy|init)"/.test(f.message));
+      assert.ok(sidecar.length > 0, app);
+      assert.equal(sidecar.filter((f) => f.check === 'missing-probes').length, 0, `${app}: the mesh probes its proxy`);
+      for (const f of sidecar) {
+        assert.equal(f.file, patch, `${f.check} ${f.message}`);
+        const op = f.message.includes('istio-proxy') ? 'path: /spec/template/spec/containers/1' : 'path: /spec/template/spec/initContainers';
+        // the operation's value (or an item of it) a line or two below its path
+        assert.ok(lines.slice(Math.max(0, (f.line ?? 0) - 3), (f.line ?? 0) - 1).some((l) => l.trim() === op), `${f.check} at line ${f.line}`);
+      }
+    }
+  });
+
+  it('xunholy/k8s-gitops: Secrets generated from SOPS files (base64 wrapped by kustomize) and structured postRenderers JSON 6902 values raise nothing', async () => {
+    const messages = async (repo: string) => {
+      const r = await validateRepository({ root: path.join(REAL, repo), fetch: FETCH });
+      return { r, failed: r.validations.filter((v) => v.status === 'fail').flatMap((v) => v.message.split('\n')) };
+    };
+    const sops = await messages('sops-generator-xunholy');
+    assert.deepEqual(sops.r.findings.filter((f) => f.check === 'plaintext-secret'), []);
+    for (const app of ['kubernetes/apps/base/ai-system/n8n/app', 'kubernetes/apps/base/game-servers/minecraft-bedrock/app']) {
+      assert.ok(sops.r.validations.some((v) => v.validator === 'schema' && v.target === app && v.status === 'pass'), `${app}: its generated Secret passes the schema`);
+    }
+    // The one failure left: interval and prune, which the parent Kustomization's patches add (see EXPECTED.md).
+    assert.ok(sops.failed.length > 0 && sops.failed.every((m) => /Kustomization\/\S+: \/spec must have required property (interval|prune)$/.test(m)), sops.failed.join('\n'));
+    const post = await messages('postrenderers-xunholy');
+    assert.ok(post.failed.length > 0 && post.failed.every((m) => /\/metadata\/labels\/substitution\.flux~1enabled: true must be string$/.test(m)), post.failed.join('\n'));
+  });
+
   it('no Flux source created at run time, and no Kustomization of another repository, is reported missing', async () => {
     for (const repo of ['flux2-kustomize-helm-example', 'flux2-multi-tenancy', 'home-ops']) {
       const r = await validateRepository({ root: path.join(REAL, repo), fetch: FETCH });
