@@ -59,6 +59,10 @@ describe('schema validator', () => {
     assert.equal(v.column, (lines[(v.line ?? 0) - 1] ?? '').indexOf('imagePullPolicyy') + 1);
   });
 
+  it('takes the API fields the compiled schemas leave out (PriorityClass.description) as known', () => {
+    assert.equal(one(r, 'schema', 'omitted-field').status, 'pass');
+  });
+
   it('rejects a wrong type and a missing required field', () => {
     assert.match(one(r, 'schema', 'wrong-type', 'fail').message, /\/spec\/replicas: "three" must be integer/);
     assert.match(one(r, 'schema', 'missing-required', 'fail').message, /containers\/0 must have required property name/);

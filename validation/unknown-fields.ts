@@ -19,6 +19,11 @@ const memo = new Map<string, boolean>();
  * compiled validator never looks at them. Keyed by API group and path shape.
  */
 const FREE_FORM = new Set(['helm.toolkit.fluxcd.io|spec/values']);
+/**
+ * API fields kubernetes-models' compiled schemas leave out, so that no probe finds them: the
+ * generator takes PriorityClass's `description` for the schema's own. Known, not checked.
+ */
+const OMITTED = new Set(['scheduling.k8s.io|description']);
 const groupOf = (kindKey: string): string => (kindKey.split('/').length > 2 ? kindKey.split('/')[0] ?? '' : '');
 
 function isKnown(check: SchemaCheck, kindKey: string, root: object, node: Record<string, unknown>, path: Path, key: string): boolean {
@@ -58,7 +63,8 @@ export function unknownFields(check: SchemaCheck, kindKey: string, root: Record<
     const known = keys.map((k) => isKnown(check, kindKey, root, node, path, k));
     if (path.length > 0 && !known.some(Boolean)) return;
     keys.forEach((k, i) => {
-      if (FREE_FORM.has(`${groupOf(kindKey)}|${shape([...path, k])}`)) return;
+      const field = `${groupOf(kindKey)}|${shape([...path, k])}`;
+      if (FREE_FORM.has(field) || OMITTED.has(field)) return;
       // A JSON6902 operation's value is any JSON (a postRenderers or Kustomization patch).
       if (k === 'value' && typeof node.op === 'string') return;
       if (!known[i]) out.push(pointer([...path, k]));
