@@ -67,7 +67,9 @@ export const plaintextSecret: ComplianceCheck = {
   help:
     'A Secret with data or stringData must be encrypted with SOPS (a `sops:` block and ENC[…] values), and the ' +
     'Flux Kustomization that applies it needs `spec.decryption.provider: sops`. Encrypt it with ' +
-    '`sops --encrypt --encrypted-regex "^(data|stringData)$" --in-place FILE`. Error in production overlays, warning elsewhere.',
+    '`sops --encrypt --encrypted-regex "^(data|stringData)$" --in-place FILE`. Error in production overlays, warning elsewhere. ' +
+    'Exempt: values that only name a secret (`op://`, `ref+…://`, `<path:…>`, `vault:…`, a Flux `${VAR}`), empty values ' +
+    '(sops leaves them unencrypted), and Secrets a secretGenerator makes from SOPS-encrypted files.',
   check(docs, ctx) {
     const out: Violation[] = [];
     for (const doc of docs) {
