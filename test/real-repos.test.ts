@@ -88,6 +88,19 @@ describe('check on real repositories', () => {
     assert.ok(post.failed.length > 0 && post.failed.every((m) => /\/metadata\/labels\/substitution\.flux~1enabled: true must be string$/.test(m)), post.failed.join('\n'));
   });
 
+  it('homelab-khuedoan: umbrella charts whose dependencies are not vendored are skipped naming them, the Ansible Jinja template is skipped naming its role', async () => {
+    const r = await validateRepository({ root: path.join(REAL, 'homelab-khuedoan'), fetch: FETCH });
+    const umbrella = r.validations.filter((v) => v.validator === 'helm');
+    assert.deepEqual([...new Set(umbrella.map((v) => `${v.target} ${v.status}`))].sort(), [
+      'apps/matrix skipped', 'apps/speedtest skipped', 'bootstrap/argocd skipped', 'bootstrap/argocd/values-seed.yaml skipped',
+      'bootstrap/root pass', 'bootstrap/root/values-seed.yaml pass', 'platform/global-secrets pass', 'system/cert-manager skipped', 'system/ingress-nginx skipped',
+    ]);
+    assert.match(umbrella.find((v) => v.target === 'apps/matrix')?.message ?? '', /chart dependencies \(elementweb from https:\/\/locmai\.github\.io\/charts, dendrite from https:\/\/matrix-org\.github\.io\/dendrite\) are not vendored/);
+    const jinja = r.validations.find((v) => v.validator === 'yaml' && v.target === 'metal/roles/cilium/templates/ciliumloadbalancerippool.yaml');
+    assert.equal(jinja?.status, 'skipped');
+    assert.match(jinja?.message ?? '', /Jinja template of the Ansible role metal\/roles\/cilium/);
+  });
+
   it('no Flux source created at run time, and no Kustomization of another repository, is reported missing', async () => {
     for (const repo of ['flux2-kustomize-helm-example', 'flux2-multi-tenancy', 'home-ops']) {
       const r = await validateRepository({ root: path.join(REAL, repo), fetch: FETCH });
