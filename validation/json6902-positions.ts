@@ -49,25 +49,31 @@ function opsOf(file: string, text: string): JsonPatchOp[] {
   });
 }
 
+interface PatchEntry {
+  target: unknown;
+  ops: JsonPatchOp[];
+}
+
 /**
- * The JSON 6902 operations the kustomizations among `inputs` apply to an object of `kind` whose
- * source document is named `name` in namespace `namespace`.
+ * The JSON 6902 patch files the kustomizations among `inputs` apply, read once per target: a lookup
+ * of the operations that apply to an object of `kind` whose source document is named `name` in
+ * `namespace`.
  */
-export function json6902Ops(inputs: readonly string[], snap: RepoSnapshot, kind: string, name: string, namespace: string): JsonPatchOp[] {
-  const out: JsonPatchOp[] = [];
+export function json6902Ops(inputs: readonly string[], snap: RepoSnapshot): (kind: string, name: string, namespace: string) => JsonPatchOp[] {
+  const entries: PatchEntry[] = [];
   for (const k of inputs.filter((f) => KUSTOMIZATION.test(f))) {
     const object = parseManifests(k, snap.text(k) ?? '').docs[0]?.object;
     for (const entry of [...arr(get(object, 'patches')), ...arr(get(object, 'patchesJson6902'))]) {
       const rel = str(get(entry, 'path'));
       const target = get(entry, 'target');
-      if (!rel || !target || !matches(get(target, 'kind'), kind) || !matches(get(target, 'name'), name)) continue;
-      if (get(target, 'namespace') !== undefined && !matches(get(target, 'namespace'), namespace)) continue;
-      const file = posix.normalize(posix.join(posix.dirname(k), rel));
-      const text = snap.text(file);
-      if (text !== undefined) out.push(...opsOf(file, text));
+      const file = rel && target ? posix.normalize(posix.join(posix.dirname(k), rel)) : undefined;
+      const text = file ? snap.text(file) : undefined;
+      const ops = file && text !== undefined ? opsOf(file, text) : [];
+      if (ops.length) entries.push({ target, ops });
     }
   }
-  return out;
+  return (kind, name, namespace) => entries.filter(({ target }) => matches(get(target, 'kind'), kind) && matches(get(target, 'name'), name)
+    && (get(target, 'namespace') === undefined || matches(get(target, 'namespace'), namespace))).flatMap((e) => e.ops);
 }
 
 /** The position, in the patch, of the field at `path`: the last operation that set it or a parent of it. */

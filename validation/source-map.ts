@@ -106,13 +106,14 @@ function kustomizeDocs(t: Target, text: string, index: SourceIndex, patchFiles: 
   const inputs = new Set(t.inputs);
   const flux = t.flux?.substitute ? t.flux : undefined;
   const rename = flux ? (n: string) => substituteVars(n, flux.vars) : undefined;
+  const jsonPatches = json6902Ops(t.inputs, snap);
   return parseManifests(t.id, text).docs.map((d) => {
     const src = locate(d.object, inputs, index, patchFiles, rename);
     if (!src) return generatorEntry(d.object, t, snap) ?? { object: d.object };
     const own = (o: Record<string, unknown>) => (rename ? rename(nameOf(o)) : nameOf(o));
     const patches = (index.get(str(d.object.kind) ?? '') ?? [])
       .filter((p) => p !== src && inputs.has(p.file) && patchFiles.has(p.file) && own(p.object) !== '' && nameOf(d.object).includes(own(p.object)));
-    const ops = json6902Ops(t.inputs, snap, str(d.object.kind) ?? '', nameOf(src.object), nsOf(src.object));
+    const ops = jsonPatches(str(d.object.kind) ?? '', nameOf(src.object), nsOf(src.object));
     return { ...placed(d.object, src), at: sourcePositions(d.object, src, patches, ops) };
   });
 }
