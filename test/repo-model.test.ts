@@ -94,4 +94,9 @@ describe('deployment through an artifact of this repository', () => {
     assert.ok(d?.files.has('kubernetes/namespaces/base/web/deployment.yaml'), 'the artifact path is applied');
     assert.ok(!d?.files.has('kubernetes/namespaces/base/old/deployment.yaml'), 'a folder nothing lists stays not deployed');
   });
+
+  it('builds that folder as the Kustomization applies it (its patches, substitution, targetNamespace)', () => {
+    const overlay = discover(model(files)).targets.find((t) => t.id === 'kubernetes/namespaces/overlays/cluster-1');
+    assert.equal(overlay?.flux?.file, 'kubernetes/clusters/cluster-1/namespaces.yaml');
+  });
 });

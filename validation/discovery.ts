@@ -1,7 +1,7 @@
 // What there is to validate, read off the repository model: kustomization roots and every file each
 // build reads (transitively), Helm charts with their values files, and folders of plain manifests.
 import { posix } from 'node:path';
-import { closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
+import { ARTIFACT_SOURCES, artifactFolder, closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
 import { fluxBuild, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 
@@ -28,9 +28,17 @@ export interface Discovery {
   sourceDocs: ManifestDoc[];
 }
 
+/** The folder of this tree a Flux Kustomization applies: its path, or the folder an artifact of this repository holds it in. */
+function appliedFolder(model: RepoModel, d: ManifestDoc): string | undefined {
+  const path = repoPath(str(get(d.object, 'spec', 'path')) ?? '.');
+  if (path === undefined) return undefined;
+  if (ARTIFACT_SOURCES.has(str(get(d.object, 'spec', 'sourceRef', 'kind')) ?? '')) return artifactFolder(model.paths, path, d.file);
+  return pathElsewhere(d.object, model.flux) ? undefined : path;
+}
+
 /** What kustomize-controller adds when exactly one Flux Kustomization of this tree applies `dir`. */
 function appliedBy(model: RepoModel, dir: string): FluxBuild | undefined {
-  const appliers = model.flux.kustomizations.filter((d) => repoPath(str(get(d.object, 'spec', 'path')) ?? '.') === dir && !pathElsewhere(d.object, model.flux));
+  const appliers = model.flux.kustomizations.filter((d) => appliedFolder(model, d) === dir);
   return appliers.length === 1 && appliers[0] ? fluxBuild(appliers[0], model.manifests) : undefined;
 }
 

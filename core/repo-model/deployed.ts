@@ -7,7 +7,7 @@
 // deployed. Without a bootstrap in the repository there is no telling: undefined, and all is judged.
 import { posix } from 'node:path';
 import { arr, get, str, type ManifestDoc } from '../yaml-docs';
-import { ARTIFACT_SOURCES, BOOTSTRAP_SOURCE, isFluxKustomizationObject, repoPath } from './flux';
+import { ARTIFACT_SOURCES, BOOTSTRAP_SOURCE, artifactFolder, isFluxKustomizationObject, repoPath } from './flux';
 import { closure, type KustomizeGraph } from './kustomize-graph';
 import type { ArgoModel } from './argo';
 
@@ -56,19 +56,6 @@ function applied(input: DeployInput, dir: string): string[] {
   return [...input.paths.filter((f) => inside(dir, f) && !underBuilt(f)), ...built.flatMap((k) => closure(input.kustomize, k).files)];
 }
 
-/**
- * An artifact's path (an OCIRepository or ExternalArtifact made from a folder of this repository, as
- * `flux push artifact --path=./kubernetes` does) as a folder here: the path under the nearest folder
- * above the Kustomization's own file that has it. Undefined when none does (another artifact).
- */
-function inArtifact(input: DeployInput, path: string, file: string): string | undefined {
-  for (let root = posix.dirname(file); ; root = posix.dirname(root)) {
-    const dir = root === '.' ? path : path === '.' ? root : `${root}/${path}`;
-    if (path !== '.' && input.paths.some((f) => inside(dir, f))) return dir;
-    if (root === '.') return undefined;
-  }
-}
-
 /** Folders the Flux and Argo objects of `file` sync from this repository (with their components). */
 function syncedBy(input: DeployInput, docs: readonly ManifestDoc[]): string[] {
   const out: string[] = [];
@@ -77,7 +64,7 @@ function syncedBy(input: DeployInput, docs: readonly ManifestDoc[]): string[] {
     if (!isFluxKustomizationObject(o)) continue;
     const src = str(get(o, 'spec', 'sourceRef', 'kind')) ?? 'GitRepository';
     const named = repoPath(str(get(o, 'spec', 'path')) ?? '.');
-    const path = named !== undefined && ARTIFACT_SOURCES.has(src) ? inArtifact(input, named, d.file) : named;
+    const path = named !== undefined && ARTIFACT_SOURCES.has(src) ? artifactFolder(input.paths, named, d.file) : named;
     if (path === undefined) continue;
     out.push(path);
     for (const c of arr(get(o, 'spec', 'components'))) if (typeof c === 'string') out.push(posix.normalize(posix.join(path, c)));

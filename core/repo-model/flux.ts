@@ -143,6 +143,20 @@ export function sourceOrigin(ref: unknown, owner: Obj, flux: Pick<FluxModel, 'de
   return { kind: 'missing' };
 }
 
+/**
+ * An artifact's path (an OCIRepository or ExternalArtifact made from a folder of this repository, as
+ * `flux push artifact --path=./kubernetes` does) as a folder here: the path under the nearest folder
+ * above `file`, the Kustomization naming it, that has it. Undefined when none does (another artifact).
+ */
+export function artifactFolder(paths: readonly string[], path: string, file: string): string | undefined {
+  if (path === '.') return undefined;
+  for (let root = posix.dirname(file); ; root = posix.dirname(root)) {
+    const dir = root === '.' ? path : `${root}/${path}`;
+    if (paths.some((f) => f.startsWith(`${dir}/`))) return dir;
+    if (root === '.') return undefined;
+  }
+}
+
 /** Why a Flux Kustomization's spec.path is not a folder of this working tree, if it is not. */
 export function pathElsewhere(o: Obj, flux: Pick<FluxModel, 'otherRepositories'>): string | undefined {
   const k = str(get(o, 'spec', 'sourceRef', 'kind')) ?? '';
