@@ -88,17 +88,19 @@ describe('check on real repositories', () => {
     assert.ok(post.failed.length > 0 && post.failed.every((m) => /\/metadata\/labels\/substitution\.flux~1enabled: true must be string$/.test(m)), post.failed.join('\n'));
   });
 
-  it('homelab-khuedoan: umbrella charts whose dependencies are not vendored are skipped naming them, the Ansible Jinja template is skipped naming its role', async () => {
-    const r = await validateRepository({ root: path.join(REAL, 'homelab-khuedoan'), fetch: FETCH });
-    const umbrella = r.validations.filter((v) => v.validator === 'helm');
-    assert.deepEqual([...new Set(umbrella.map((v) => `${v.target} ${v.status}`))].sort(), [
-      'apps/matrix skipped', 'apps/speedtest skipped', 'bootstrap/argocd skipped', 'bootstrap/argocd/values-seed.yaml skipped',
-      'bootstrap/root pass', 'bootstrap/root/values-seed.yaml pass', 'platform/global-secrets pass', 'system/cert-manager skipped', 'system/ingress-nginx skipped',
+  it('argocd-appset-ricsanfre: umbrella charts whose dependencies are not vendored are skipped naming each dependency and its repository; the chart making the ApplicationSets renders', async () => {
+    const r = await validateRepository({ root: path.join(REAL, 'argocd-appset-ricsanfre'), fetch: FETCH });
+    const helm = r.validations.filter((v) => v.validator === 'helm');
+    assert.deepEqual([...new Set(helm.map((v) => `${v.target} ${v.status}`))].sort(), [
+      'argocd/bootstrap/argocd skipped', 'argocd/bootstrap/root pass', 'argocd/platform/traefik skipped', 'argocd/platform/velero skipped',
+      'argocd/system/cert-manager skipped', 'argocd/system/linkerd skipped', 'argocd/system/longhorn-system skipped', 'argocd/system/metallb skipped',
     ]);
-    assert.match(umbrella.find((v) => v.target === 'apps/matrix')?.message ?? '', /chart dependencies \(elementweb from https:\/\/locmai\.github\.io\/charts, dendrite from https:\/\/matrix-org\.github\.io\/dendrite\) are not vendored/);
-    const jinja = r.validations.find((v) => v.validator === 'yaml' && v.target === 'metal/roles/cilium/templates/ciliumloadbalancerippool.yaml');
-    assert.equal(jinja?.status, 'skipped');
-    assert.match(jinja?.message ?? '', /Jinja template of the Ansible role metal\/roles\/cilium/);
+    // Three dependencies, two repositories: each named, none passed.
+    assert.match(helm.find((v) => v.target === 'argocd/system/cert-manager')?.message ?? '',
+      /chart dependencies \(cert-manager from https:\/\/charts\.jetstack\.io, trust-manager from https:\/\/charts\.jetstack\.io, cert-manager-webhook-ionos from https:\/\/fabmade\.github\.io\/cert-manager-webhook-ionos\) are not vendored/);
+    // The root chart's four ApplicationSets (one per stack) have no schema here: said, not passed.
+    const appsets = r.validations.find((v) => v.validator === 'schema' && v.target === 'argocd/bootstrap/root' && v.status === 'skipped');
+    assert.match(appsets?.message ?? '', /no schema for: argoproj\.io\/v1alpha1 ApplicationSet \(4\)/);
   });
 
   it('no Flux source created at run time, and no Kustomization of another repository, is reported missing', async () => {
