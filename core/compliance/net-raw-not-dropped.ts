@@ -12,8 +12,9 @@ export const netRawNotDropped: ComplianceCheck = {
     'keeps the runtime\'s default raw-socket capability: packet forging and ARP/DNS spoofing of other pods on the node. Fires ' +
     'once per container, init containers included. Not fired: a container that drops ALL or NET_RAW and does not add it back. ' +
     'A privileged container is judged like any other (it keeps every capability whatever drop says; privileged-container ' +
-    'reports that part). Fix: capabilities: {drop: [ALL]} and add back what the process needs. kube-linter drop-net-raw-capability; ' +
-    'Polaris insecureCapabilities (which wants ALL, or a list of fourteen, dropped); checkov CKV_K8S_28.',
+    'reports that part). Names are compared case-insensitively, with or without CAP_ (checkov CKV_K8S_28 wants NET_RAW as ' +
+    'written). Fix: capabilities: {drop: [ALL]} and add back what the process needs. kube-linter drop-net-raw-capability; ' +
+    'Polaris insecureCapabilities (which wants ALL, or a list of fifteen, dropped); checkov CKV_K8S_28.',
   check(docs) {
     return containerViolations(docs, (c) => {
       if (capsAdded(c.container).includes('NET_RAW')) return { message: `container "${c.name}" adds NET_RAW`, field: ['securityContext', 'capabilities', 'add'] };

@@ -12,8 +12,9 @@ export const rbacWildcardRule: ComplianceCheck = {
     'resourceNames or nonResourceURLs alone does not fire. Exempt: Argo CD\'s argocd-application-controller ClusterRole (labelled ' +
     'app.kubernetes.io/name: argocd-application-controller, or bound beside it only to a GitOps controller\'s service ' +
     'account), which applies any kind Git holds by design. Fix: list the verbs, resources and groups the subject uses. ' +
-    'kube-linter wildcard-in-rules; checkov CKV_K8S_49; Polaris has no rule of its own (its clusterrolebindingClusterAdmin ' +
-    'reports bindings of roles whose rules are all-wildcard).',
+    'kube-linter wildcard-in-rules; checkov CKV_K8S_49 (which reads only the first rule, counts partial wildcards such as ' +
+    '*/finalizers, and exempts no controller); Polaris has no rule of its own (its clusterrolebindingClusterAdmin reports ' +
+    'bindings of roles whose rules are all-wildcard).',
   check(docs) {
     return ruleViolations(docs, (r) => {
       const fields = (['verbs', 'resources', 'apiGroups'] as const).filter((f) => r[f].includes('*'));
