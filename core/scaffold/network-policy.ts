@@ -87,7 +87,8 @@ export function policyFor(style: PolicyStyle, spec: ServiceSpec, labels: Record<
   const dnsTo: Obj = { selector: Object.entries(DNS.labels).map(([k, v]) => `${k} == '${v}'`).join(' && '), namespaceSelector: `kubernetes.io/metadata.name == '${DNS.namespace}'`, ports: [53] };
   const egress = [
     { action: 'Allow', protocol: 'UDP', destination: dnsTo },
-    { action: 'Allow', protocol: 'TCP', destination: dnsTo },
+    // A copy: one object in two places would be written as a YAML anchor and alias.
+    { action: 'Allow', protocol: 'TCP', destination: structuredClone(dnsTo) },
     { action: 'Allow', destination: { selector: 'all()' } },
   ];
   return { apiVersion, kind: 'NetworkPolicy', metadata: metadataFor(style, spec.service, labels), spec: { selector: expr, types: ['Ingress', 'Egress'], ingress, egress } };
