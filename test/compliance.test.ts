@@ -130,6 +130,25 @@ describe('compliance specifics', () => {
     assert.ok(mine.filter((f) => f.message.includes('"dont-fire-istio-json6902"')).every((f) => f.file === 'dont-fire-istio-json6902/base/deployment.yaml'));
   });
 
+  it('the suppression annotation silences the new checks on their own objects (an RBAC binding, a workload), with the reason', async () => {
+    const binding = (await findingsOf('rbac-cluster-admin-binding')).find((f) => nameOf(f) === 'fire-suppressed-break-glass');
+    assert.equal(binding?.suppressed, 'break-glass account, audited');
+    const agent = (await findingsOf('host-path-volume')).find((f) => nameOf(f) === 'fire-suppressed-node-agent');
+    assert.equal(agent?.suppressed, 'node-exporter reads /proc');
+    const others = (await findingsOf('rbac-cluster-admin-binding')).filter((f) => nameOf(f) !== 'fire-suppressed-break-glass');
+    assert.ok(others.length > 0 && others.every((f) => f.suppressed === undefined));
+  });
+
+  it('the five corrected judgements say what is wrong: Unconfined, group 0, the open direction, the pod\'s own true, the sidecar left alone', async () => {
+    const by = async (id: string, name: string) => (await findingsOf(id)).filter((f) => nameOf(f) === name).map((f) => f.message);
+    assert.deepEqual(await by('seccomp-profile-missing', 'fire-container-unconfined-under-runtime-default'), ['container "debug" runs Unconfined by seccomp (its securityContext.seccompProfile.type: Unconfined)']);
+    assert.deepEqual(await by('run-as-non-root', 'fire-group-zero'), ['container "main" runs as group 0, root\'s group (its securityContext.runAsGroup: 0)']);
+    assert.deepEqual(await by('missing-network-policy', 'fire-ingress-only'), ['workload reads a Secret into its environment and its egress is open: NetworkPolicy/policy-ingress-only restricts ingress only']);
+    assert.deepEqual(await by('missing-network-policy', 'fire-egress-only'), ['workload reads a Secret into its environment and its ingress is open: NetworkPolicy/policy-egress-only restricts egress only']);
+    assert.deepEqual(await by('service-account-token-mounted', 'fire-pod-overrides-account'), ['pod runs as the default service account with its API token mounted (its pod spec sets automountServiceAccountToken: true)']);
+    assert.deepEqual(await by('missing-probes', 'fire-main-named-by-service'), ['container "app" has no livenessProbe and no readinessProbe']);
+  });
+
   it('kustomize-build-failed carries the tool error and names the overlay', async () => {
     const [f, ...rest] = await findingsOf('kustomize-build-failed');
     assert.equal(rest.length, 0);
@@ -153,7 +172,9 @@ describe('compliance runner (pure)', () => {
     const findings = runCompliance([pod({ 'infra-implementor.io/ignore-check.host-namespaces': 'node agent' })], ctx);
     const host = findings.find((f) => f.check === 'host-namespaces');
     assert.equal(host?.suppressed, 'node agent');
-    assert.equal(findings.find((f) => f.check === 'missing-probes')?.suppressed, undefined);
+    const other = findings.find((f) => f.check === 'run-as-non-root');
+    assert.ok(other, 'the pod is judged by run-as-non-root too');
+    assert.equal(other.suppressed, undefined);
   });
 
   it('an empty suppression reason still suppresses, and says so', () => {
@@ -178,7 +199,8 @@ describe('compliance runner (pure)', () => {
     const extras = [
       'image-latest-or-untagged', 'privileged-container', 'host-namespaces', 'run-as-non-root', 'read-only-root-fs', 'deployment-selector-mismatch',
       'privilege-escalation-allowed', 'seccomp-profile-missing', 'service-account-token-mounted', 'host-port', 'image-not-pinned',
-      'image-tag-floating', 'removed-api-version',
+      'image-tag-floating', 'removed-api-version', 'rbac-cluster-admin-binding', 'rbac-wildcard-rule', 'rbac-secrets-read', 'rbac-pod-exec',
+      'dangerous-capabilities', 'net-raw-not-dropped', 'host-path-volume', 'host-path-writable', 'container-runtime-socket',
     ];
     for (const c of CHECKS) assert.equal(c.severity, extras.includes(c.id) || c.id === 'plaintext-secret' ? 'warning' : 'error', c.id);
     for (const c of CHECKS) assert.ok(c.help.length > 40, `${c.id} has help text`);

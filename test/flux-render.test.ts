@@ -120,7 +120,7 @@ describe('Flux Kustomizations built as kustomize-controller builds them', () => 
     const limits = r.findings.find((f) => f.check === 'resource-requests-limits');
     assert.equal(limits?.file, 'plain/deploy.yaml');
     assert.equal(limits?.line, 10);
-    assert.ok(r.findings.some((f) => f.check === 'missing-probes' && f.message.length > 0));
+    assert.ok(r.findings.some((f) => f.check === 'run-as-non-root' && f.file === 'plain/deploy.yaml'));
   });
 
   it('substitution forms: ${var}, ${var:=default} when unset or empty, ${var=default} when unset, $${var} literal, unset is empty', () => {

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse, parseAllDocuments } from 'yaml';
 import { ServiceSpec, type Finding } from '../core/schemas';
+import { directions } from '../core/compliance/missing-network-policy';
 import { validateRepository } from '../validation';
 import { gitCopy } from './helpers/repo';
 import { scaffoldRun } from './helpers/scaffold-run';
@@ -71,6 +72,8 @@ describe('scaffold beside services with ExternalSecrets and CiliumNetworkPolicie
     assert.equal(policy.apiVersion, 'cilium.io/v2');
     assert.equal(policy.kind, 'CiliumNetworkPolicy');
     assert.deepEqual(policy.spec.endpointSelector, { matchLabels: { 'app.kubernetes.io/name': 'orders' } });
+    assert.deepEqual(directions(policy), ['ingress', 'egress'], 'both directions fenced, as missing-network-policy wants');
+    assert.match(read(r.root, `${dir}/app/networkpolicy.yaml`), /^# REVIEW: egress allowed to DNS \(k8s-app: kube-dns in kube-system, port 53\) and to the pods of its own namespace only/m);
 
     assert.match(r.assumptions, /externalsecret\.yaml: Secret by ExternalSecret, as its siblings: services beside buildkit use 5 ExternalSecrets/);
     assert.ok(r.deps.includes('[secret-value] create the item "orders" with the fields DB_PASSWORD in ClusterSecretStore onepassword'), r.deps.join('\n'));
@@ -138,6 +141,7 @@ describe('scaffold beside Calico policies', () => {
     const policy = yaml<{ apiVersion: string; kind: string; spec: { selector: string; ingress: { source: unknown }[] } }>(root, 'orders/networkpolicy.yml');
     assert.deepEqual([policy.apiVersion, policy.kind, policy.spec.selector], ['projectcalico.org/v3', 'NetworkPolicy', "app == 'orders'"]);
     assert.deepEqual(policy.spec.ingress.map((r) => r.source), [{ selector: 'all()' }]);
+    assert.deepEqual(directions(policy), ['ingress', 'egress']);
     assert.deepEqual((await findings(root)).filter((f) => !before.includes(f)), []);
   });
 });

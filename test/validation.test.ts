@@ -106,7 +106,7 @@ describe('validation of a GitOps repository', () => {
       assert.deepEqual(results(r, 'helm', t).map((v) => v.status), ['pass', 'pass'], t);
     }
     assert.match(one(r, 'helm', 'charts/bad', 'fail').message, /parse error at \(bad\/templates\/configmap\.yaml:6\)/);
-    const f = r.findings.find((x) => x.target === 'charts/good' && x.check === 'missing-probes');
+    const f = r.findings.find((x) => x.target === 'charts/good' && x.check === 'run-as-non-root');
     assert.equal(f?.file, 'charts/good/templates/deployment.yaml');
     assert.equal(f?.line, 2);
   });

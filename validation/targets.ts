@@ -2,6 +2,8 @@
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
 import { podLabels } from '../core/compliance/k8s';
+import { factsOf, serviceAccountFact, serviceFact } from '../core/compliance/facts';
+import type { RepoFacts } from '../core/compliance/types';
 import type { Finding, ValidationResult } from '../core/schemas';
 import type { RepoModel } from '../core/repo-model';
 import type { ManifestDoc } from '../core/yaml-docs';
@@ -47,14 +49,21 @@ async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<V
   return cached<ValidationResult[]>(key) ?? remember(key, await validateSchemas(t.id, docs));
 }
 
-const podLabelsOf = new WeakMap<RepoModel, Record<string, string>[]>();
-/** Pod template labels of every workload the repository writes, once per model. */
-function repoPodLabels(model: RepoModel): Record<string, string>[] {
-  const known = podLabelsOf.get(model);
+const factsOfModel = new WeakMap<RepoModel, RepoFacts>();
+/** What the checks know of the whole repository: its models and what every document written in it says, once per model. */
+function repoFacts(model: RepoModel): RepoFacts {
+  const known = factsOfModel.get(model);
   if (known) return known;
-  const labels = model.docs.map((d) => podLabels(d.object)).filter((l) => Object.keys(l).length > 0);
-  podLabelsOf.set(model, labels);
-  return labels;
+  const objects = model.docs.map((d) => d.object);
+  const facts: RepoFacts = {
+    flux: model.flux, argo: model.argo, labels: model.labels,
+    // Pod template labels of every workload the repository writes.
+    podLabels: objects.map((o) => podLabels(o)).filter((l) => Object.keys(l).length > 0),
+    serviceAccounts: factsOf(objects, serviceAccountFact),
+    services: factsOf(objects, serviceFact),
+  };
+  factsOfModel.set(model, facts);
+  return facts;
 }
 
 export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
@@ -78,7 +87,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     kubeVersion: ctx.kubeVersion,
     directories: ctx.snap.directories,
     definedSources: ctx.model.flux.defined,
-    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model) },
+    repo: repoFacts(ctx.model),
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
   return { validations, findings: runCompliance(docs, checkCtx) };

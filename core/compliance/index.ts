@@ -25,6 +25,15 @@ import { hostPort } from './host-port';
 import { imageNotPinned } from './image-not-pinned';
 import { imageTagFloating } from './image-tag-floating';
 import { removedApiVersion } from './removed-api-version';
+import { rbacClusterAdminBinding } from './rbac-cluster-admin-binding';
+import { rbacWildcardRule } from './rbac-wildcard-rule';
+import { rbacSecretsRead } from './rbac-secrets-read';
+import { rbacPodExec } from './rbac-pod-exec';
+import { dangerousCapabilities } from './dangerous-capabilities';
+import { netRawNotDropped } from './net-raw-not-dropped';
+import { hostPathVolume } from './host-path-volume';
+import { hostPathWritable } from './host-path-writable';
+import { containerRuntimeSocket } from './container-runtime-socket';
 
 export type { CheckContext, ComplianceCheck, RenderedDoc, Severity, Violation } from './types';
 
@@ -51,6 +60,15 @@ export const CHECKS: readonly ComplianceCheck[] = [
   imageNotPinned,
   imageTagFloating,
   removedApiVersion,
+  rbacClusterAdminBinding,
+  rbacWildcardRule,
+  rbacSecretsRead,
+  rbacPodExec,
+  dangerousCapabilities,
+  netRawNotDropped,
+  hostPathVolume,
+  hostPathWritable,
+  containerRuntimeSocket,
 ];
 
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';

@@ -65,14 +65,45 @@ function policySelects(p: Record<string, unknown>, labels: Record<string, string
   return selectorMatches(get(p, 'spec', 'podSelector') ?? {}, labels);
 }
 
+export type Direction = 'ingress' | 'egress';
+
+/**
+ * The directions a policy restricts for the pods it selects. Kubernetes: policyTypes, else Ingress,
+ * plus Egress when it has an egress section. Calico: types, else as Kubernetes but Egress alone when
+ * only egress rules are given. Cilium: a direction is restricted once a rule of it (allow or deny)
+ * is present, unless enableDefaultDeny turns that off.
+ */
+export function directions(p: Record<string, unknown>): Direction[] {
+  const api = str(p.apiVersion) ?? '';
+  const spec = rec(p.spec) ?? {};
+  const has = (key: string) => spec[key] !== undefined && spec[key] !== null;
+  const typed = (list: unknown): Direction[] | undefined =>
+    Array.isArray(list) ? arr(list).map((t) => String(t).toLowerCase()).filter((t): t is Direction => t === 'ingress' || t === 'egress') : undefined;
+  if (/^cilium\.io\//.test(api)) {
+    const specs = [spec, ...arr(get(p, 'specs')).map((x) => rec(x) ?? {})];
+    return (['ingress', 'egress'] as const).filter((d) => specs.some((s) =>
+      (s[d] !== undefined || s[`${d}Deny`] !== undefined) && get(s, 'enableDefaultDeny', d) !== false));
+  }
+  if (/projectcalico\.org\//.test(api)) {
+    return typed(spec.types) ?? (has('egress') && !has('ingress') ? ['egress'] : has('egress') ? ['ingress', 'egress'] : ['ingress']);
+  }
+  return typed(spec.policyTypes) ?? (has('egress') ? ['ingress', 'egress'] : ['ingress']);
+}
+
 export const missingNetworkPolicy: ComplianceCheck = {
   id: 'missing-network-policy',
   severity: 'error',
   help:
     'A workload that reads a Secret (a Secret volume, env valueFrom.secretKeyRef or envFrom.secretRef) or is labelled ' +
-    'sensitivity: high must be selected by a NetworkPolicy in its namespace (rendered with it): Kubernetes (podSelector), ' +
-    'Cilium (CiliumNetworkPolicy endpointSelector, or a CiliumClusterwideNetworkPolicy) or Calico (projectcalico.org selector). ' +
-    'Add one whose selector matches its pod labels.',
+    'sensitivity: high must have both its ingress and its egress restricted by network policies in its namespace (rendered ' +
+    'with it): Kubernetes NetworkPolicy (podSelector; policyTypes, else Ingress plus Egress when it has an egress section), ' +
+    'Cilium (CiliumNetworkPolicy endpointSelector, or a CiliumClusterwideNetworkPolicy; a direction counts once it has ingress/' +
+    'egress or ingressDeny/egressDeny rules) or Calico (projectcalico.org selector and types). One policy may restrict both, or ' +
+    'two one each. Fires when none selects the pods, or when one direction stays open (the message says which): ingress open ' +
+    'lets any pod reach the holder of the Secret, egress open lets a compromised holder send them anywhere. Workloads that are not ' +
+    'sensitive are not judged. Fix: a policy whose selector matches the pod labels, with ingress from its callers and egress to ' +
+    'DNS and its dependencies. kube-score pod-networkpolicy (every pod, both directions recommended); kube-linter ' +
+    'non-isolated-pod and checkov CKV2_K8S_6 (every pod, any policy); Polaris has none built in.',
   check(docs) {
     const out: Violation[] = [];
     const policies = docs.filter((d) => POLICY_KINDS.includes(kind(d.object)));
@@ -80,11 +111,19 @@ export const missingNetworkPolicy: ComplianceCheck = {
       const sensitive = whySensitive(doc);
       if (!sensitive) continue;
       const labels = podLabels(doc.object);
-      const covered = policies.some((p) => (kind(p.object) === 'CiliumClusterwideNetworkPolicy' || sameNamespace(p.object, doc.object)) && policySelects(p.object, labels));
-      if (!covered) {
-        const ns = str(get(doc.object, 'metadata', 'namespace'));
-        out.push({ doc, path: sensitive.path, message: `workload ${sensitive.why} and no NetworkPolicy${ns ? ` in namespace ${ns}` : ''} selects its pods` });
-      }
+      const selecting = policies.filter((p) => (kind(p.object) === 'CiliumClusterwideNetworkPolicy' || sameNamespace(p.object, doc.object)) && policySelects(p.object, labels));
+      const restricted = new Set(selecting.flatMap((p) => directions(p.object)));
+      const open = (['ingress', 'egress'] as const).filter((d) => !restricted.has(d));
+      if (open.length === 0) continue;
+      const ns = str(get(doc.object, 'metadata', 'namespace'));
+      const where = ns ? ` in namespace ${ns}` : '';
+      const names = selecting.map((p) => `${kind(p.object)}/${str(get(p.object, 'metadata', 'name')) ?? '?'}`).join(', ');
+      const message = selecting.length === 0
+        ? `workload ${sensitive.why} and no NetworkPolicy${where} selects its pods`
+        : open.length === 2
+          ? `workload ${sensitive.why} and both its ingress and egress are open: ${names} select${selecting.length === 1 ? 's' : ''} its pods but restrict${selecting.length === 1 ? 's' : ''} neither`
+          : `workload ${sensitive.why} and its ${open[0]} is open: ${names} restrict${selecting.length === 1 ? 's' : ''} ${open[0] === 'ingress' ? 'egress' : 'ingress'} only`;
+      out.push({ doc, path: sensitive.path, message });
     }
     return out;
   },

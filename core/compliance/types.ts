@@ -44,6 +44,27 @@ export interface RepoFacts {
   labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
   /** The pod template labels of every workload written in the repository (rendered or not). */
   podLabels?: readonly Record<string, string>[];
+  /** Every ServiceAccount written in the repository (rendered or not). */
+  serviceAccounts?: readonly ServiceAccountFact[];
+  /** Every Service with a selector written in the repository (rendered or not). */
+  services?: readonly ServiceFact[];
+}
+
+/** What a check needs of a ServiceAccount. */
+export interface ServiceAccountFact {
+  name: string;
+  /** Unset when the document leaves it to kustomize or the applier. */
+  namespace?: string;
+  automountServiceAccountToken?: boolean;
+}
+
+/** What a check needs of a Service: whom it selects and which container ports it sends to. */
+export interface ServiceFact {
+  name: string;
+  namespace?: string;
+  selector: Record<string, string>;
+  /** Each port's targetPort (its port when unset): a container port number or name. */
+  targetPorts: (string | number)[];
 }
 
 export type Severity = 'error' | 'warning';

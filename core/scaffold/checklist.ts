@@ -4,6 +4,7 @@
 // context that is not privileged, the pod settings of the security checks, and probes.
 import { rec, str } from '../yaml-docs';
 import { DEFAULT_RESOURCES } from './objects';
+import { capsDropped } from '../compliance/capabilities';
 
 type Obj = Record<string, unknown>;
 type Resources = { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -66,8 +67,8 @@ export function passingSecurityContext(copied: unknown): { securityContext: Obj;
 
 /**
  * The pod settings the checklist asks for that the exemplar's Deployment lacks, added in place:
- * no privilege escalation, a read-only root filesystem, non-root, the runtime's seccomp profile, no
- * API token for the default service account. Returns what was added, for a review line.
+ * no privilege escalation, a read-only root filesystem, non-root (and not root's group), the runtime's
+ * seccomp profile (not Unconfined), NET_RAW dropped (drop ALL), no API token for the default service account. Returns what was added, for a review line.
  */
 export function hardenPod(deployment: Obj): string[] {
   const pod = rec(rec(rec(deployment.spec)?.template)?.spec);
@@ -81,7 +82,23 @@ export function hardenPod(deployment: Obj): string[] {
   set(sc, 'readOnlyRootFilesystem', true, 'readOnlyRootFilesystem: true');
   const nonRoot = [podSc, sc].some((x) => x.runAsNonRoot === true || (typeof x.runAsUser === 'number' && x.runAsUser > 0));
   if (!nonRoot) set(podSc, 'runAsNonRoot', true, 'runAsNonRoot: true');
-  if (![podSc, sc].some((x) => rec(x.seccompProfile)?.type !== undefined)) set(podSc, 'seccompProfile', { type: 'RuntimeDefault' }, 'seccompProfile RuntimeDefault');
+  const seccomp = str(rec(sc.seccompProfile)?.type) ?? str(rec(podSc.seccompProfile)?.type);
+  if (seccomp === undefined) set(podSc, 'seccompProfile', { type: 'RuntimeDefault' }, 'seccompProfile RuntimeDefault');
+  if (seccomp === 'Unconfined') {
+    delete sc.seccompProfile;
+    podSc.seccompProfile = { type: 'RuntimeDefault' };
+    added.push('seccompProfile RuntimeDefault instead of Unconfined');
+  }
+  if ((typeof sc.runAsGroup === 'number' ? sc.runAsGroup : podSc.runAsGroup) === 0) {
+    delete sc.runAsGroup;
+    delete podSc.runAsGroup;
+    added.push('no runAsGroup: 0 (the image\'s group)');
+  }
+  const caps = (rec(sc.capabilities) ?? {}) as Obj;
+  if (!capsDropped({ securityContext: sc }).some((c) => c === 'ALL' || c === 'NET_RAW')) {
+    sc.capabilities = { ...caps, drop: [...(Array.isArray(caps.drop) ? caps.drop : []), 'ALL'] };
+    added.push('capabilities drop ALL');
+  }
   const account = str(pod.serviceAccountName) ?? str(pod.serviceAccount);
   if ((account === undefined || account === 'default') && pod.automountServiceAccountToken !== false) {
     pod.automountServiceAccountToken = false;

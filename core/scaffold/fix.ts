@@ -10,7 +10,7 @@ import type { ChangeSet, Finding } from '../schemas';
 import { arr, get, kindOf, nameOf, parseManifests, rec, str } from '../yaml-docs';
 import { PlanBuilder, includeInKustomization, type Obj } from './builder';
 import { editObject, renderManifest } from './edits';
-import { DEFAULT_RESOURCES, imageTag, networkPolicyFor, selectorLabels } from './objects';
+import { DEFAULT_RESOURCES, egressReview, imageTag, networkPolicyFor, selectorLabels } from './objects';
 
 const TEMPLATE = ['spec', 'template'];
 
@@ -113,7 +113,7 @@ async function addNetworkPolicy(b: PlanBuilder, f: Finding, ctx: ImplementContex
   const policy = networkPolicyFor({ ...ctx.input.spec, service: name ?? ctx.input.spec.service }, { ...selectorLabels(labels, name ?? ''), ...labels }, Boolean(ctx.input.spec.ingress));
   const ns = str(get(workload, 'metadata', 'namespace'));
   if (ns) (policy.metadata as Obj).namespace = ns;
-  b.write(file, renderManifest([policy], ['added by the fix: the workload reads a Secret and nothing fenced it']), `fix: NetworkPolicy for ${f.resource}`);
+  b.write(file, renderManifest([policy], ['added by the fix: the workload reads a Secret and nothing fenced both its directions', egressReview(name ?? ctx.input.spec.service)]), `fix: NetworkPolicy for ${f.resource}`);
   if ((await b.read(posix.join(dir, 'kustomization.yaml'))) !== undefined) await includeInKustomization(b, dir, file, `fix: list the NetworkPolicy of ${name}`);
   return `${f.resource}: NetworkPolicy ${file} added`;
 }

@@ -10,7 +10,7 @@ import { includeInKustomization, relRef, ScaffoldError, type Layout, type Obj, t
 import { valuesFor } from './chart-values';
 import { replicaCounts } from './environments';
 import { addToList, editObject, renameInYaml, renderManifest, withoutOwnConfiguration } from './edits';
-import { renameValues } from './objects';
+import { egressReview, renameValues } from './objects';
 import { policyFor, policyReview, policyStyle } from './network-policy';
 import { planServiceSecret } from './secrets';
 
@@ -119,6 +119,7 @@ async function planReleaseNetwork(b: PlanBuilder, l: Layout, ctx: ImplementConte
   b.write(file, renderManifest([policyFor(style, spec, { 'app.kubernetes.io/name': spec.service }, Boolean(spec.ingress), gatewayNs)], [
     policyReview(style),
     'selects the pods by app.kubernetes.io/name, the label the chart gives them',
+    egressReview(spec.service),
     ...(spec.ingress ? [`ingress allowed from the namespace ${gatewayNs ?? 'ingress-nginx'}${gatewayNs ? ' of the gateway the route names' : ' (assumed ingress controller)'}`] : []),
   ]), `NetworkPolicy of ${spec.service}`);
   await includeInKustomization(b, l.baseDir, file, `list the NetworkPolicy of ${spec.service}`);

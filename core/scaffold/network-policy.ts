@@ -1,12 +1,13 @@
 // The new service's network policy in the kind its siblings use — Kubernetes NetworkPolicy, Cilium's
 // CiliumNetworkPolicy or Calico's NetworkPolicy — with the same apiVersion and metadata style: ingress
 // from the service's own namespace and, when it is exposed, from the ingress controller's (or the
-// gateway's) namespace, on the service's port.
+// gateway's) namespace, on the service's port; egress to cluster DNS and its own namespace (a REVIEW
+// line asks for the rest: the checklist wants both directions of a sensitive service fenced).
 import type { PatternProfile, ServiceLayout } from '../patterns';
 import type { ServiceSpec } from '../schemas';
 import { kindOf, parseManifests, rec, str } from '../yaml-docs';
 import type { Obj, PlanBuilder } from './builder';
-import { networkPolicyFor, selectorLabels } from './objects';
+import { DNS, networkPolicyFor, selectorLabels } from './objects';
 import { inFolder, siblingsDir } from './secret-mechanism';
 
 export type PolicyFlavour = 'kubernetes' | 'cilium' | 'calico';
@@ -71,14 +72,26 @@ export function policyFor(style: PolicyStyle, spec: ServiceSpec, labels: Record<
     if (exposed) fromEndpoints.push({ matchLabels: { 'k8s:io.kubernetes.pod.namespace': ingressNamespace } });
     const rule: Obj = { fromEndpoints };
     if (spec.port) rule.toPorts = [{ ports: [{ port: String(spec.port), protocol: 'TCP' }] }];
-    return { apiVersion, kind: 'CiliumNetworkPolicy', metadata: metadataFor(style, spec.service, labels), spec: { endpointSelector: { matchLabels: selector }, ingress: [rule] } };
+    const dns: Obj = {
+      toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': DNS.namespace, ...Object.fromEntries(Object.entries(DNS.labels).map(([k, v]) => [`k8s:${k}`, v])) } }],
+      toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }] }],
+    };
+    const egress = [dns, { toEndpoints: [{}] }];
+    return { apiVersion, kind: 'CiliumNetworkPolicy', metadata: metadataFor(style, spec.service, labels), spec: { endpointSelector: { matchLabels: selector }, ingress: [rule], egress } };
   }
   // Calico: a source selector without a namespace selector means the policy's own namespace.
   const rule = (source: Obj): Obj => ({ action: 'Allow', protocol: 'TCP', source, ...(spec.port ? { destination: { ports: [spec.port] } } : {}) });
   const ingress = [rule({ selector: 'all()' })];
   if (exposed) ingress.push(rule({ namespaceSelector: `kubernetes.io/metadata.name == '${ingressNamespace}'` }));
   const expr = Object.entries(selector).map(([k, v]) => `${k} == '${v}'`).join(' && ');
-  return { apiVersion, kind: 'NetworkPolicy', metadata: metadataFor(style, spec.service, labels), spec: { selector: expr, types: ['Ingress'], ingress } };
+  const dnsTo: Obj = { selector: Object.entries(DNS.labels).map(([k, v]) => `${k} == '${v}'`).join(' && '), namespaceSelector: `kubernetes.io/metadata.name == '${DNS.namespace}'`, ports: [53] };
+  const egress = [
+    { action: 'Allow', protocol: 'UDP', destination: dnsTo },
+    // A copy: one object in two places would be written as a YAML anchor and alias.
+    { action: 'Allow', protocol: 'TCP', destination: structuredClone(dnsTo) },
+    { action: 'Allow', destination: { selector: 'all()' } },
+  ];
+  return { apiVersion, kind: 'NetworkPolicy', metadata: metadataFor(style, spec.service, labels), spec: { selector: expr, types: ['Ingress', 'Egress'], ingress, egress } };
 }
 
 /** The REVIEW line naming the policy's kind and where it was learnt. */

@@ -208,15 +208,31 @@ export function ingressFor(spec: ServiceSpec, labels: Record<string, string>, se
 }
 
 /** Ingress only from the same namespace (and the ingress controller when exposed); egress left open. */
+/** Where cluster DNS answers: CoreDNS keeps kube-dns's name and label in kube-system on every distribution we know. */
+export const DNS = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+
+/** The REVIEW line that says what the egress allows and what the person must add. */
+export const egressReview = (service: string): string =>
+  `egress allowed to DNS (k8s-app: kube-dns in kube-system, port 53) and to the pods of its own namespace only: add the databases and APIs ${service} calls elsewhere`;
+
 export function networkPolicyFor(spec: ServiceSpec, labels: Record<string, string>, exposed: boolean, ingressNamespace = 'ingress-nginx'): Obj {
   const from: Obj[] = [{ podSelector: {} }];
   if (exposed) from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ingressNamespace } } });
   const rule: Obj = { from };
   if (spec.port) rule.ports = [{ protocol: 'TCP', port: spec.port }];
+  const dns: Obj = {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': DNS.namespace } }, podSelector: { matchLabels: { ...DNS.labels } } }],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: spec.service, labels: { ...labels } },
-    spec: { podSelector: { matchLabels: selectorLabels(labels, spec.service) }, policyTypes: ['Ingress'], ingress: [rule] },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(labels, spec.service) },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [rule],
+      egress: [dns, { to: [{ podSelector: {} }] }],
+    },
   };
 }

@@ -9,7 +9,7 @@ import { get, kindOf, parseManifests, rec, str } from '../yaml-docs';
 import { exemplarObject, includeInKustomization, layoutFor, PlanBuilder, relRef, ScaffoldError, type Layout, type Obj } from './builder';
 import { addToList, editObject, listEntries, renameInYaml, renderManifest, withoutOwnConfiguration } from './edits';
 import {
-  configMapFor, deploymentFor, ingressFor, PROBES, renameValues, selectorLabels, serviceFor, imageTag,
+  configMapFor, deploymentFor, egressReview, ingressFor, PROBES, renameValues, selectorLabels, serviceFor, imageTag,
 } from './objects';
 import { planOverlays } from './overlays';
 import { replicaCounts } from './environments';
@@ -179,7 +179,7 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
   if (spec.sensitive || spec.secrets?.length) {
     const file = l.fileFor('NetworkPolicy');
     const style = await policyStyle(b, ctx.profile, ex);
-    const reviews = [policyReview(style), ...(spec.sensitive ? [] : ['the service reads Secrets, so it is treated as sensitive: ingress restricted to its namespace'])];
+    const reviews = [policyReview(style), ...(spec.sensitive ? [] : ['the service reads Secrets, so it is treated as sensitive: ingress restricted to its namespace']), egressReview(spec.service)];
     b.write(file, renderManifest([policyFor(style, spec, { ...selectorLabels(labels, spec.service), ...labels }, Boolean(spec.ingress))], reviews), `NetworkPolicy of ${spec.service}`);
     await includeInKustomization(b, l.baseDir, file, `list the NetworkPolicy of ${spec.service}`);
     if (!spec.sensitive) b.assume(`${spec.service} reads Secrets: a NetworkPolicy restricts ingress to its namespace`, file);
