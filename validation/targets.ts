@@ -1,7 +1,7 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
-import { podLabels } from '../core/compliance/k8s';
+import { name, podLabels } from '../core/compliance/k8s';
 import type { Finding, ValidationResult } from '../core/schemas';
 import type { RepoModel } from '../core/repo-model';
 import type { ManifestDoc } from '../core/yaml-docs';
@@ -57,6 +57,16 @@ function repoPodLabels(model: RepoModel): Record<string, string>[] {
   return labels;
 }
 
+const serviceNamesOf = new WeakMap<RepoModel, Set<string>>();
+/** Names of every Service the repository writes, once per model. */
+function repoServiceNames(model: RepoModel): Set<string> {
+  const known = serviceNamesOf.get(model);
+  if (known) return known;
+  const names = new Set(model.docs.filter((d) => d.object.kind === 'Service').map((d) => name(d.object)).filter(Boolean));
+  serviceNamesOf.set(model, names);
+  return names;
+}
+
 export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext): Promise<{ validations: ValidationResult[]; findings: Finding[] }> {
   const own = r.status === 'ok' ? renderedDocs(t, r.text, ctx.snap, ctx.sources, ctx.index, ctx.model.patchFiles) : [];
   const validations = t.kind === 'plain' ? [] : toolResults(t, r, own.length, ctx.kubeVersion);
@@ -78,7 +88,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     kubeVersion: ctx.kubeVersion,
     directories: ctx.snap.directories,
     definedSources: ctx.model.flux.defined,
-    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model) },
+    repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model), serviceNames: repoServiceNames(ctx.model) },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
   return { validations, findings: runCompliance(docs, checkCtx) };

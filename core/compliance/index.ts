@@ -25,6 +25,15 @@ import { hostPort } from './host-port';
 import { imageNotPinned } from './image-not-pinned';
 import { imageTagFloating } from './image-tag-floating';
 import { removedApiVersion } from './removed-api-version';
+import { secretInEnv } from './secret-in-env';
+import { secretInConfigMap } from './secret-in-configmap';
+import { missingPodDisruptionBudget } from './missing-pod-disruption-budget';
+import { singleReplica } from './single-replica';
+import { missingAntiAffinity } from './missing-anti-affinity';
+import { probePortUndeclared } from './probe-port-undeclared';
+import { serviceTargetPortUndeclared } from './service-target-port-undeclared';
+import { ingressBackendMissing } from './ingress-backend-missing';
+import { ingressMissingTls } from './ingress-missing-tls';
 
 export type { CheckContext, ComplianceCheck, RenderedDoc, Severity, Violation } from './types';
 
@@ -51,6 +60,16 @@ export const CHECKS: readonly ComplianceCheck[] = [
   imageNotPinned,
   imageTagFloating,
   removedApiVersion,
+  // Secrets in the clear, availability in production, ports and ingress routing (issue 25).
+  secretInEnv,
+  secretInConfigMap,
+  missingPodDisruptionBudget,
+  singleReplica,
+  missingAntiAffinity,
+  probePortUndeclared,
+  serviceTargetPortUndeclared,
+  ingressBackendMissing,
+  ingressMissingTls,
 ];
 
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';

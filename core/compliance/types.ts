@@ -44,9 +44,14 @@ export interface RepoFacts {
   labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
   /** The pod template labels of every workload written in the repository (rendered or not). */
   podLabels?: readonly Record<string, string>[];
+  /** The names of every Service written in the repository (rendered or not), for ingress-backend-missing. */
+  serviceNames?: ReadonlySet<string>;
 }
 
 export type Severity = 'error' | 'warning';
+
+/** Targets `check` judges as production (`ctx.production`) unless told otherwise: a path segment prod / production. */
+export const DEFAULT_PRODUCTION_PATTERN = /(^|\/)(prod|production)(\/|$)/i;
 
 /** What a check reports; the engine adds the check id, severity, target and suppression. */
 export interface Violation {
