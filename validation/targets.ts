@@ -58,11 +58,12 @@ function repoPodLabels(model: RepoModel): Record<string, string>[] {
 }
 
 const serviceNamesOf = new WeakMap<RepoModel, Set<string>>();
-/** Names of every Service the repository writes, once per model. */
+/** Names of every Service the repository writes, and of its HelmReleases and Applications (their charts name Services after them), once per model. */
 function repoServiceNames(model: RepoModel): Set<string> {
   const known = serviceNamesOf.get(model);
   if (known) return known;
-  const names = new Set(model.docs.filter((d) => d.object.kind === 'Service').map((d) => name(d.object)).filter(Boolean));
+  const makers = new Set(['Service', 'HelmRelease', 'Application']);
+  const names = new Set(model.docs.filter((d) => makers.has(String(d.object.kind))).map((d) => name(d.object)).filter(Boolean));
   serviceNamesOf.set(model, names);
   return names;
 }

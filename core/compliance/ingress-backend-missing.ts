@@ -36,7 +36,8 @@ function surelyMissing(svc: string, ingress: RenderedDoc, docs: readonly Rendere
   if (!here.some((d) => kind(d.object) === 'Service')) return false;
   // Charts and operators name their Services after the release or resource (`<release>-<chart>`, `<cluster>-rw`).
   if (here.some((d) => isCustomResource(d.object) && name(d.object) && svc.startsWith(name(d.object)))) return false;
-  // Written in Git, under this name or one a namePrefix / nameSuffix extends: another target may render it.
+  // Written in Git, under this name or one a namePrefix / nameSuffix extends, or made by a release of that
+  // name (`<release>`, `<release>-<chart>`): another target may render it.
   return !(ctx.repo?.serviceNames && [...ctx.repo.serviceNames].some((n) => svc === n || svc.startsWith(`${n}-`) || svc.endsWith(`-${n}`) || svc.includes(`-${n}-`)));
 }
 
@@ -53,8 +54,9 @@ export const ingressBackendMissing: ComplianceCheck = {
     'port.number among their `port`s); otherwise the controller answers 503 for that path (error). A Service rendered beside the ' +
     'Ingress is always checked, ports included. A Service absent from the rendering is reported missing only when the rendering ' +
     'holds other Services of that namespace, no Service of that name (or one a namePrefix/nameSuffix extends) is written anywhere ' +
-    'in the repository (another Flux Kustomization or overlay may apply it), and the name does not begin with the name of a ' +
-    'HelmRelease or other custom resource of the namespace rendered beside it (charts and operators make such Services). ' +
+    'in the repository (another Flux Kustomization or overlay may apply it), no HelmRelease or Argo CD Application written in the ' +
+    'repository names it (`<release>`, `<release>-<chart>`), and the name does not begin with the name of a custom resource of ' +
+    'the namespace rendered beside it (operators name their Services after it, as CloudNativePG\'s `<cluster>-rw`). ' +
     'Resource backends are not judged.',
   check(docs, ctx) {
     const out: Violation[] = [];

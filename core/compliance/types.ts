@@ -44,7 +44,7 @@ export interface RepoFacts {
   labels: Pick<LabelConvention, 'groups' | 'objectGroups' | 'style' | 'workloads'>;
   /** The pod template labels of every workload written in the repository (rendered or not). */
   podLabels?: readonly Record<string, string>[];
-  /** The names of every Service written in the repository (rendered or not), for ingress-backend-missing. */
+  /** Names of every Service written in the repository (rendered or not), and of its HelmReleases and Argo CD Applications, whose charts name Services after them: for ingress-backend-missing. */
   serviceNames?: ReadonlySet<string>;
 }
 
