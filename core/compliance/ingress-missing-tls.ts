@@ -30,8 +30,9 @@ export const ingressMissingTls: ComplianceCheck = {
   id: 'ingress-missing-tls',
   severity: 'warning',
   help:
-    'Production overlays only. An Ingress must terminate TLS: a `spec.tls` entry (with cert-manager, its annotation plus `tls` — ' +
-    'the annotation alone issues nothing). Exempt, as TLS terminating elsewhere: the AWS Load Balancer Controller\'s ' +
+    'Production overlays only. An Ingress must terminate TLS — without it its hosts are served over plain HTTP, credentials and ' +
+    'session cookies in the clear: a `spec.tls` entry (with cert-manager, its annotation plus `tls` — the annotation alone issues ' +
+    'nothing). Exempt, as TLS terminating elsewhere: the AWS Load Balancer Controller\'s ' +
     '`alb.ingress.kubernetes.io/certificate-arn` (or HTTPS in listen-ports), GKE\'s `ingress.gcp.kubernetes.io/pre-shared-cert` or ' +
     '`networking.gke.io/managed-certificates`, Azure\'s `appgw.ingress.kubernetes.io/appgw-ssl-certificate`, Traefik\'s ' +
     '`traefik.ingress.kubernetes.io/router.tls: "true"` or a certresolver, and ingress class `tailscale`. An Ingress that is plain ' +
