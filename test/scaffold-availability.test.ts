@@ -52,6 +52,14 @@ describe('scaffold: availability and TLS of a production service', () => {
       ['missing-anti-affinity Deployment/catalog', 'missing-pod-disruption-budget Deployment/catalog']);
   });
 
+  it('a spec without replicas follows the production count services there run (catalog: 3), budget and spread included', async () => {
+    const root = await gitCopy(path.join(EXAMPLES, 'infra'));
+    const result = await scaffoldRun(root, ServiceSpec.parse({ service: 'search', image: 'ghcr.io/acme/search:0.9.1', port: 7000, environments: ['production'] }));
+    assert.ok(result.written.includes('apps/base/search/pdb.yaml'), result.written.join(', '));
+    const { findings } = await validateRepository({ root });
+    assert.deepEqual(findings.filter((f) => ISSUE_25.has(f.check) && f.resource.endsWith('/search')).map((f) => `${f.check} ${f.resource}`), []);
+  });
+
   it('mirrors a sibling\'s PodDisruptionBudget, anti-affinity and TLS issuer, renamed for the new service', async () => {
     const source = mkdtempSync(path.join(os.tmpdir(), 'ii-siblings-'));
     cpSync(path.join(EXAMPLES, 'infra'), source, { recursive: true });

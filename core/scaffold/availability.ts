@@ -11,20 +11,27 @@ import { renameInYaml, renderManifest } from './edits';
 import { replicasIn } from './environments';
 import { renameValues, selectorLabels } from './objects';
 
+type Profile = Pick<PatternProfile, 'environments' | 'replicas'>;
+
 /** The overlay folders an environment of the new service is rendered in: the exemplar's, else the repository's. */
-function overlayDirs(l: Layout, environments: PatternProfile['environments'], env: string): string[] {
+function overlayDirs(l: Layout, profile: Profile, env: string): string[] {
   const own = (l.exemplar?.overlays ?? []).filter((o) => o.env === env || o.name === env).map((o) => o.dir);
   // An environment the spec creates gets an overlay folder named after it.
-  return own.length ? own : environments[env] ?? (l.newEnvironments.includes(env) ? [env] : []);
+  return own.length ? own : profile.environments[env] ?? (l.newEnvironments.includes(env) ? [env] : []);
 }
 
-/** Whether the new service is rendered in an overlay `check` judges as production. */
-export const servedInProduction = (l: Layout, environments: PatternProfile['environments']): boolean =>
-  l.environments.some((e) => overlayDirs(l, environments, e).some((d) => DEFAULT_PRODUCTION_PATTERN.test(d)));
+const production = (l: Layout, profile: Profile): string[] =>
+  l.environments.filter((e) => overlayDirs(l, profile, e).some((d) => DEFAULT_PRODUCTION_PATTERN.test(d)));
 
-/** Whether the spec runs the service with more than one replica in such an overlay. */
-export const severalInProduction = (l: Layout, environments: PatternProfile['environments']): boolean =>
-  l.environments.some((e) => overlayDirs(l, environments, e).some((d) => DEFAULT_PRODUCTION_PATTERN.test(d)) && (replicasIn(l.spec, e) ?? 0) > 1);
+/** Whether the new service is rendered in an overlay `check` judges as production. */
+export const servedInProduction = (l: Layout, profile: Profile): boolean => production(l, profile).length > 0;
+
+/**
+ * Whether it runs more than one replica there: the spec's count, else what services of that
+ * environment usually run (an overlay patch of the exemplar is cloned with its count).
+ */
+export const severalInProduction = (l: Layout, profile: Profile): boolean =>
+  production(l, profile).some((e) => (replicasIn(l.spec, e) ?? profile.replicas[e] ?? 0) > 1);
 
 /** The exemplar's PodDisruptionBudget file, if it has one. */
 async function exemplarBudget(b: PlanBuilder, l: Layout): Promise<string | undefined> {
@@ -65,10 +72,10 @@ export function spreadPods(deployment: Obj, exemplarName: string | undefined, se
  * A PodDisruptionBudget for the new service in its base: the exemplar's renamed when it has one, else
  * `maxUnavailable: 1` (safe at any replica count: it never blocks a drain).
  */
-export async function planBudget(b: PlanBuilder, l: Layout, environments: PatternProfile['environments'], podLabels: Record<string, string>): Promise<void> {
+export async function planBudget(b: PlanBuilder, l: Layout, profile: Profile, podLabels: Record<string, string>): Promise<void> {
   const { spec, exemplar: ex } = l;
   const mirrored = await exemplarBudget(b, l);
-  if (!mirrored && !severalInProduction(l, environments)) return;
+  if (!mirrored && !severalInProduction(l, profile)) return;
   if (mirrored && ex) {
     const target = l.mapPath(mirrored);
     b.write(target, renameInYaml(await b.mustRead(mirrored), ex.name, spec.service), `PodDisruptionBudget of ${spec.service}, as ${ex.name}'s`);

@@ -70,7 +70,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
     if (counts.length > 1) b.assume(`replicas ${JSON.stringify(spec.replicas)} differ per environment, but ${l.exemplar.name} has no per-environment overlays: set to ${Math.max(...counts)} in the base`, l.fileFor('Deployment'));
   }
   if (imageTag(spec.image) === 'latest') reviews.push('the image has no tag: pin a version');
-  const spread = spreadPods(deployment, ex?.name, spec.service, severalInProduction(l, ctx.profile.environments));
+  const spread = spreadPods(deployment, ex?.name, spec.service, severalInProduction(l, ctx.profile));
   if (spread) {
     reviews.push(spread);
     b.assume(spread, l.fileFor('Deployment'));
@@ -108,7 +108,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   } else {
     await includeInKustomization(b, l.baseDir, depFile, `base kustomization of ${spec.service}`);
   }
-  await planBudget(b, l, ctx.profile.environments, (rec(get(deployment, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>);
+  await planBudget(b, l, ctx.profile, (rec(get(deployment, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>);
 }
 
 /** The probes of an exemplar Deployment's first container, named with their kind (`livenessProbe (exec)`). */
@@ -183,7 +183,7 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
     const ingress = ingressFor(spec, labels, servicePort, ingressClass);
     const reviews = ingressClass ? [] : ['ingress class nginx assumed: no Ingress in the repository to learn from'];
     // Served in production: TLS, as a sibling Ingress terminates it (its issuer annotations), else a certificate Secret to provide.
-    if (servedInProduction(l, ctx.profile.environments)) {
+    if (servedInProduction(l, ctx.profile)) {
       const tls = ingressTls(spec.ingress.host, spec.service, await siblingIngress(b, ctx.profile, ex?.name));
       (ingress.spec as Obj).tls = tls.tls;
       if (Object.keys(tls.annotations).length) (ingress.metadata as Obj).annotations = tls.annotations;
