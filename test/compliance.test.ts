@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { CHECKS, runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
 import { imageTag } from '../core/compliance/image-latest-or-untagged';
 import { selectorMatches } from '../core/compliance/k8s';
+import { namesASecret, notASecret } from '../core/compliance/secret-names';
 import type { Finding } from '../core/schemas';
 import { validateRepository } from '../validation';
 
@@ -233,6 +234,15 @@ describe('compliance runner (pure)', () => {
     assert.equal(imageTag('registry:5000/a/b'), undefined);
     assert.equal(imageTag('registry:5000/a/b:1.2'), '1.2');
     assert.equal(imageTag('nginx@sha256:abc'), undefined);
+  });
+
+  it('tells names that hold a secret from names that point at one, and values that cannot be one', () => {
+    const secret = ['DB_PASSWORD', 'dbPassword', 'api-token', 'CLIENT_SECRET', 'SECRET_KEY_BASE', 'tls.key', 'AZURE_STORAGE_ACCOUNT_KEY', 'AWS_SECRET_ACCESS_KEY', 'password'];
+    const not = ['KEY_FILE', 'TOKEN_PATH', 'DB_SECRET_NAME', 'PUBLIC_KEY', 'CACHE_KEY', 'MINIO_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'TOKEN_TTL', 'PASSWORD_MIN_LENGTH', 'key', 'LOG_LEVEL', 'BYPASS'];
+    for (const n of secret) assert.ok(namesASecret(n), n);
+    for (const n of not) assert.ok(!namesASecret(n), n);
+    for (const v of ['', '$(DB_PASS)', '${TOKEN}', 'op://vault/item/field', 'vault:secret/data/x#k', '/etc/secret/key', 'true', 'No', '0']) assert.ok(notASecret(v), v);
+    for (const v of ['hunter2', 'changeme', 'postgres://u:p@db/app']) assert.equal(notASecret(v), undefined, v);
   });
 
   it('evaluates label selectors with every operator', () => {

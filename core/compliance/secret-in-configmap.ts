@@ -14,7 +14,7 @@ export const secretInConfigMap: ComplianceCheck = {
     'tls.key, client_secret, SECRET_KEY_BASE, …) must not carry a literal value: ConfigMaps are not encrypted (SOPS rules ' +
     'and RBAC treat Secrets only as secret). Move the key to a SOPS-encrypted Secret (or an ExternalSecret) and read it from ' +
     'there. Exempt: the same values as secret-in-env (empty, a reference such as `${VAR}`, `op://…`, `vault:…`, a path, a ' +
-    'boolean) and names that point at a secret rather than hold it (`KEY_FILE`, `TOKEN_PATH`, `*_SECRET_NAME`, `PUBLIC_KEY`). ' +
+    'switch such as true or 0/1) and names that point at a secret rather than hold it (`KEY_FILE`, `TOKEN_PATH`, `*_SECRET_NAME`, `PUBLIC_KEY`). ' +
     '`binaryData` is not judged. Error in production overlays, warning elsewhere.',
   check(docs, ctx) {
     const out: Violation[] = [];

@@ -22,7 +22,7 @@ export const secretInEnv: ComplianceCheck = {
     'CREDENTIAL(S), PASSPHRASE, API_KEY, PRIVATE_KEY; or PASSWORD, SECRET, CREDENTIAL anywhere, as in SECRET_KEY_BASE) must not carry ' +
     'a literal `value`: the secret is then stored in the workload (and in Git), visible to anyone who can read it. Read it from a ' +
     'Secret with `valueFrom.secretKeyRef` (or envFrom.secretRef). Exempt: values that are clearly not secrets — empty, a reference ' +
-    '(`$(VAR)`, `${VAR}`, `op://…`, `vault:…`, `ref+…://`, `<path:…>`), a file path, a boolean switch — and names that point at a ' +
+    '(`$(VAR)`, `${VAR}`, `op://…`, `vault:…`, `ref+…://`, `<path:…>`), a file path, a switch (true/false, yes/no, on/off, 0/1) — and names that point at a ' +
     'secret rather than hold it (`KEY_FILE`, `TOKEN_PATH`, `DB_SECRET_NAME`, `*_URL`, `*_USER`, `*_TTL`, …) or are no secret ' +
     '(`PUBLIC_KEY`, `CACHE_KEY`; an S3-style `ACCESS_KEY` or `AWS_ACCESS_KEY_ID`, the public half beside its SECRET_KEY). ' +
     'The value is never repeated in the finding. Error in production overlays, warning elsewhere.',

@@ -45,7 +45,7 @@ export function namesASecret(name: string): boolean {
 /** A Kubernetes `$(VAR)` or shell/Flux `${VAR}` expansion: the value comes from elsewhere. */
 const EXPANSION = /\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}/;
 const PATH = /^(\/|\.\.?\/|~\/|file:\/\/)\S*$/;
-const SWITCH = /^(true|false|yes|no|on|off|enabled|disabled)$/i;
+const SWITCH = /^(true|false|yes|no|on|off|enabled|disabled|0|1)$/i;
 
 /** Why a literal value is clearly no secret (empty, a reference, a path, a switch), or undefined when it may be one. */
 export function notASecret(value: string): string | undefined {
