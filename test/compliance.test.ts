@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { CHECKS, runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
 import { imageTag } from '../core/compliance/image-latest-or-untagged';
 import { selectorMatches } from '../core/compliance/k8s';
+import { namesASecret, notASecret } from '../core/compliance/secret-names';
 import type { Finding } from '../core/schemas';
 import { validateRepository } from '../validation';
 
@@ -158,6 +159,64 @@ describe('compliance specifics', () => {
   });
 });
 
+describe('compliance specifics: secrets in the clear, availability, ports and ingress', () => {
+  const ISSUE_25 = [
+    'secret-in-env', 'secret-in-configmap', 'missing-pod-disruption-budget', 'single-replica', 'missing-anti-affinity',
+    'probe-port-undeclared', 'service-target-port-undeclared', 'ingress-backend-missing', 'ingress-missing-tls',
+  ];
+
+  it('each new check honours the suppression annotation of its fire-suppressed* object, and only that one', async () => {
+    for (const id of ISSUE_25) {
+      const findings = await findingsOf(id);
+      const suppressed = findings.filter((f) => f.suppressed !== undefined).map(nameOf);
+      assert.equal(suppressed.length, 1, id);
+      assert.match(suppressed[0] ?? '', /^fire-suppressed/, id);
+      assert.equal(findings.find((f) => f.suppressed !== undefined)?.suppressed, 'fixture: suppression works', id);
+    }
+  });
+
+  it('a literal secret is an error in production and a warning elsewhere, and its value is never printed', async () => {
+    for (const id of ['secret-in-env', 'secret-in-configmap']) {
+      const findings = await findingsOf(id);
+      for (const f of findings) assert.equal(f.severity, f.target === 'production' ? 'error' : 'warning', `${id} ${f.resource}`);
+      assert.ok(findings.some((f) => f.target === 'production'), id);
+      for (const f of findings) assert.doesNotMatch(f.message, /hunter2|fixture-not-a-real/, id);
+    }
+    const env = await findingsOf('secret-in-env');
+    // Both containers of fire-camel-case-token are reported: the init container's SECRET_KEY_BASE too.
+    assert.deepEqual(env.filter((f) => nameOf(f) === 'fire-camel-case-token').map((f) => f.message.match(/sets (\S+)/)?.[1]).sort(), ['SECRET_KEY_BASE', 'githubToken']);
+  });
+
+  it('a named probe port or Service targetPort nobody declares is an error; a numeric one a warning', async () => {
+    const probes = await findingsOf('probe-port-undeclared');
+    const sev = (fs: Finding[], name: string) => fs.find((f) => nameOf(f) === name)?.severity;
+    assert.equal(sev(probes, 'fire-named-port-missing'), 'error');
+    assert.equal(sev(probes, 'fire-named-port-of-sidecar'), 'error', 'the kubelet resolves a named probe port in its own container only');
+    assert.equal(sev(probes, 'fire-numeric-port-stale'), 'warning');
+    const services = await findingsOf('service-target-port-undeclared');
+    assert.equal(sev(services, 'fire-named-target-missing'), 'error');
+    assert.equal(sev(services, 'fire-numeric-target-stale'), 'warning');
+    assert.match(services.find((f) => nameOf(f) === 'fire-target-defaults-to-port')?.message ?? '', /targets 80, .*declare 8080/);
+  });
+
+  it('ingress-backend-missing names the missing Service or port, and is silent where the Service may be applied elsewhere', async () => {
+    const findings = await findingsOf('ingress-backend-missing');
+    const msg = (name: string) => findings.find((f) => nameOf(f) === name)?.message ?? '';
+    assert.match(msg('fire-service-typo'), /Service wbe does not exist/);
+    assert.match(msg('fire-port-name'), /web has no port "grpc"/);
+    assert.match(msg('fire-port-number'), /web has no port 8080/);
+    assert.ok(findings.every((f) => f.target === 'app'), 'the lonely Ingress (no Service of its namespace rendered) is not judged');
+  });
+
+  it('the availability checks judge production overlays only', async () => {
+    for (const id of ['missing-pod-disruption-budget', 'single-replica', 'missing-anti-affinity', 'ingress-missing-tls']) {
+      const findings = await findingsOf(id);
+      assert.ok(findings.length > 0, id);
+      assert.ok(findings.every((f) => f.target === 'production'), id);
+    }
+  });
+});
+
 describe('compliance runner (pure)', () => {
   const ctx: CheckContext = { target: 'apps/prod', production: true, directories: new Set(['.']), definedSources: new Set() };
   const pod = (annotations: Record<string, string>): RenderedDoc => ({
@@ -202,7 +261,15 @@ describe('compliance runner (pure)', () => {
       'image-tag-floating', 'removed-api-version', 'rbac-cluster-admin-binding', 'rbac-wildcard-rule', 'rbac-secrets-read', 'rbac-pod-exec',
       'dangerous-capabilities', 'net-raw-not-dropped', 'host-path-volume', 'host-path-writable', 'container-runtime-socket',
     ];
-    for (const c of CHECKS) assert.equal(c.severity, extras.includes(c.id) || c.id === 'plaintext-secret' ? 'warning' : 'error', c.id);
+    // Issue 25: warnings by default (errors per finding where the object cannot work); a missing Ingress backend always answers 503.
+    const issue25 = [
+      'secret-in-env', 'secret-in-configmap', 'missing-pod-disruption-budget', 'single-replica', 'missing-anti-affinity',
+      'probe-port-undeclared', 'service-target-port-undeclared', 'ingress-missing-tls',
+    ];
+    for (const c of CHECKS) {
+      const warning = extras.includes(c.id) || issue25.includes(c.id) || c.id === 'plaintext-secret';
+      assert.equal(c.severity, warning ? 'warning' : 'error', c.id);
+    }
     for (const c of CHECKS) assert.ok(c.help.length > 40, `${c.id} has help text`);
   });
 
@@ -211,6 +278,15 @@ describe('compliance runner (pure)', () => {
     assert.equal(imageTag('registry:5000/a/b'), undefined);
     assert.equal(imageTag('registry:5000/a/b:1.2'), '1.2');
     assert.equal(imageTag('nginx@sha256:abc'), undefined);
+  });
+
+  it('tells names that hold a secret from names that point at one, and values that cannot be one', () => {
+    const secret = ['DB_PASSWORD', 'dbPassword', 'api-token', 'CLIENT_SECRET', 'SECRET_KEY_BASE', 'tls.key', 'AZURE_STORAGE_ACCOUNT_KEY', 'AWS_SECRET_ACCESS_KEY', 'password'];
+    const not = ['KEY_FILE', 'TOKEN_PATH', 'DB_SECRET_NAME', 'PUBLIC_KEY', 'CACHE_KEY', 'MINIO_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'TOKEN_TTL', 'PASSWORD_MIN_LENGTH', 'key', 'LOG_LEVEL', 'BYPASS'];
+    for (const n of secret) assert.ok(namesASecret(n), n);
+    for (const n of not) assert.ok(!namesASecret(n), n);
+    for (const v of ['', '$(DB_PASS)', '${TOKEN}', 'op://vault/item/field', 'vault:secret/data/x#k', '/etc/secret/key', 'true', 'No', '0']) assert.ok(notASecret(v), v);
+    for (const v of ['hunter2', 'changeme', 'postgres://u:p@db/app']) assert.equal(notASecret(v), undefined, v);
   });
 
   it('evaluates label selectors with every operator', () => {

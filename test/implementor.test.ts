@@ -52,6 +52,7 @@ describe('infrastructureImplementor on a real Temporal server', () => {
       'clusters/prod/orders.yaml',
       'services/orders/base/kustomization.yaml',
       'services/orders/base/orders-deployment.yaml',
+      'services/orders/base/orders-pdb.yaml',
       'services/orders/base/orders-service.yaml',
       'services/orders/overlays/dev/kustomization.yaml',
       'services/orders/overlays/prod/kustomization.yaml',

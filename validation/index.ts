@@ -21,11 +21,12 @@ import { indexByKind } from './source-map';
 import { validateTarget } from './targets';
 import { toolbox } from './tools';
 import { validateYaml } from './yaml-validator';
+import { DEFAULT_PRODUCTION_PATTERN } from '../core/compliance/types';
 
 export { clearValidationCache } from './cache';
 
 /** Overlays whose path has a segment `prod` or `production` count as production. */
-export const DEFAULT_PRODUCTION_PATTERN = /(^|\/)(prod|production)(\/|$)/i;
+export { DEFAULT_PRODUCTION_PATTERN } from '../core/compliance/types';
 
 export interface ValidateOptions {
   root: string;

@@ -1,7 +1,7 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
 import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
-import { podLabels } from '../core/compliance/k8s';
+import { name, podLabels } from '../core/compliance/k8s';
 import { factsOf, serviceAccountFact, serviceFact } from '../core/compliance/facts';
 import type { RepoFacts } from '../core/compliance/types';
 import type { Finding, ValidationResult } from '../core/schemas';
@@ -49,6 +49,7 @@ async function schemaResults(t: Target, docs: readonly RenderedDoc[]): Promise<V
   return cached<ValidationResult[]>(key) ?? remember(key, await validateSchemas(t.id, docs));
 }
 
+const SERVICE_MAKERS = new Set(['Service', 'HelmRelease', 'Application']);
 const factsOfModel = new WeakMap<RepoModel, RepoFacts>();
 /** What the checks know of the whole repository: its models and what every document written in it says, once per model. */
 function repoFacts(model: RepoModel): RepoFacts {
@@ -61,6 +62,8 @@ function repoFacts(model: RepoModel): RepoFacts {
     podLabels: objects.map((o) => podLabels(o)).filter((l) => Object.keys(l).length > 0),
     serviceAccounts: factsOf(objects, serviceAccountFact),
     services: factsOf(objects, serviceFact),
+    // Names of every Service, HelmRelease and Application written: charts name Services after their release.
+    serviceNames: new Set(objects.filter((o) => SERVICE_MAKERS.has(String(o.kind))).map((o) => name(o)).filter(Boolean)),
   };
   factsOfModel.set(model, facts);
   return facts;

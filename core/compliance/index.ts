@@ -34,6 +34,15 @@ import { netRawNotDropped } from './net-raw-not-dropped';
 import { hostPathVolume } from './host-path-volume';
 import { hostPathWritable } from './host-path-writable';
 import { containerRuntimeSocket } from './container-runtime-socket';
+import { secretInEnv } from './secret-in-env';
+import { secretInConfigMap } from './secret-in-configmap';
+import { missingPodDisruptionBudget } from './missing-pod-disruption-budget';
+import { singleReplica } from './single-replica';
+import { missingAntiAffinity } from './missing-anti-affinity';
+import { probePortUndeclared } from './probe-port-undeclared';
+import { serviceTargetPortUndeclared } from './service-target-port-undeclared';
+import { ingressBackendMissing } from './ingress-backend-missing';
+import { ingressMissingTls } from './ingress-missing-tls';
 
 export type { CheckContext, ComplianceCheck, RenderedDoc, Severity, Violation } from './types';
 
@@ -69,6 +78,16 @@ export const CHECKS: readonly ComplianceCheck[] = [
   hostPathVolume,
   hostPathWritable,
   containerRuntimeSocket,
+  // Secrets in the clear, availability in production, ports and ingress routing (issue 25).
+  secretInEnv,
+  secretInConfigMap,
+  missingPodDisruptionBudget,
+  singleReplica,
+  missingAntiAffinity,
+  probePortUndeclared,
+  serviceTargetPortUndeclared,
+  ingressBackendMissing,
+  ingressMissingTls,
 ];
 
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';

@@ -11,7 +11,7 @@ const ENC = /^ENC\[[A-Z0-9_]+,data:/;
  * vals `ref+…://`, an argocd-vault-plugin `<path:…>`, a bank-vaults `vault:…`, or a Flux
  * `${VARIABLE}` that postBuild substitutes from a Secret — holds nothing secret itself.
  */
-const SECRET_REFERENCE = /^\s*(op:\/\/\S+|ref\+[a-z0-9]+:\/\/\S+|<path:[^>]+>|vault:\S+|\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\})\s*$/;
+export const SECRET_REFERENCE = /^\s*(op:\/\/\S+|ref\+[a-z0-9]+:\/\/\S+|<path:[^>]+>|vault:\S+|\$\{[A-Za-z_][A-Za-z0-9_]*(:?=[^}]*)?\})\s*$/;
 /** A SOPS-encrypted file or dotenv value, as a secretGenerator carries it once kustomize has read it. */
 const SOPS_ENCRYPTED = /ENC\[[A-Z0-9_]+,data:/;
 

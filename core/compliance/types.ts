@@ -48,6 +48,8 @@ export interface RepoFacts {
   serviceAccounts?: readonly ServiceAccountFact[];
   /** Every Service with a selector written in the repository (rendered or not). */
   services?: readonly ServiceFact[];
+  /** Names of every Service written in the repository (rendered or not), and of its HelmReleases and Argo CD Applications, whose charts name Services after them: for ingress-backend-missing. */
+  serviceNames?: ReadonlySet<string>;
 }
 
 /** What a check needs of a ServiceAccount. */
@@ -68,6 +70,9 @@ export interface ServiceFact {
 }
 
 export type Severity = 'error' | 'warning';
+
+/** Targets `check` judges as production (`ctx.production`) unless told otherwise: a path segment prod / production. */
+export const DEFAULT_PRODUCTION_PATTERN = /(^|\/)(prod|production)(\/|$)/i;
 
 /** What a check reports; the engine adds the check id, severity, target and suppression. */
 export interface Violation {

@@ -155,14 +155,18 @@ export function deploymentFor(spec: ServiceSpec, profile: PatternProfile, exempl
   };
 }
 
-export function serviceFor(spec: ServiceSpec, labels: Record<string, string>, exemplar?: { name: string; object: Obj; containerPort?: unknown }): Obj {
+export function serviceFor(spec: ServiceSpec, labels: Record<string, string>, exemplar?: { name: string; object: Obj; containerPort?: unknown; containerPortName?: unknown }): Obj {
   if (exemplar) {
     const s = renameValues(clone(exemplar.object), exemplar.name, spec.service);
     s.metadata = { ...(rec(s.metadata) ?? {}), labels: { ...labels } };
     delete (s.metadata as Obj).annotations;
-    const ports = arr(get(s, 'spec', 'ports')).map((p) => {
+    // The new container declares one port (the exemplar's first, renumbered): a port routed to another
+    // of the exemplar's named ports (its grpc, its metrics) would have no endpoints.
+    const all = arr(get(s, 'spec', 'ports'));
+    const kept = all.filter((p) => typeof get(p, 'targetPort') !== 'string' || get(p, 'targetPort') === exemplar.containerPortName);
+    const ports = (kept.length ? kept : all.slice(0, 1)).map((p) => {
       const port = clone(rec(p) ?? {});
-      if (typeof port.targetPort === 'number' || port.targetPort === undefined) port.targetPort = spec.port;
+      if (typeof port.targetPort === 'number' || port.targetPort === undefined || port.targetPort !== exemplar.containerPortName) port.targetPort = spec.port;
       // A Service exposing the container port as is keeps doing so.
       if (exemplar.containerPort !== undefined && port.port === exemplar.containerPort && spec.port) port.port = spec.port;
       return port;

@@ -18,6 +18,7 @@ import { planServiceSecret } from './secrets';
 import { planGitops } from './gitops';
 import { policyFor, policyReview, policyStyle } from './network-policy';
 import { checklistGap, hardenPod, passingResources, passingSecurityContext, probesIfMissing } from './checklist';
+import { ingressTls, planBudget, servedInProduction, severalInProduction, spreadPods } from './availability';
 
 export { layoutFor, ScaffoldError } from './builder';
 
@@ -69,6 +70,11 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
     if (counts.length > 1) b.assume(`replicas ${JSON.stringify(spec.replicas)} differ per environment, but ${l.exemplar.name} has no per-environment overlays: set to ${Math.max(...counts)} in the base`, l.fileFor('Deployment'));
   }
   if (imageTag(spec.image) === 'latest') reviews.push('the image has no tag: pin a version');
+  const spread = spreadPods(deployment, ex?.name, spec.service, severalInProduction(l, ctx.profile));
+  if (spread) {
+    reviews.push(spread);
+    b.assume(spread, l.fileFor('Deployment'));
+  }
   const depFile = l.fileFor('Deployment');
   b.write(depFile, renderManifest([deployment], reviews), `Deployment of ${spec.service}`);
   b.dependencies.push({ kind: 'image', description: `image ${spec.image} must be built and pushed` });
@@ -102,6 +108,7 @@ async function planBase(b: PlanBuilder, l: Layout, ctx: ImplementContext): Promi
   } else {
     await includeInKustomization(b, l.baseDir, depFile, `base kustomization of ${spec.service}`);
   }
+  await planBudget(b, l, ctx.profile, (rec(get(deployment, 'spec', 'template', 'metadata', 'labels')) ?? {}) as Record<string, string>);
 }
 
 /** The probes of an exemplar Deployment's first container, named with their kind (`livenessProbe (exec)`). */
@@ -160,7 +167,8 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
     const exSvc = ex && exSvcFile ? await exemplarObject(b.repo, exSvcFile, 'Service', ex.name) : undefined;
     const exDep = ex ? await exemplarObject(b.repo, ex.deploymentFile, 'Deployment', ex.name) : undefined;
     const exPort = get(exDep, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort');
-    const svc = serviceFor(spec, labels, ex && exSvc ? { name: ex.name, object: exSvc, containerPort: exPort } : undefined);
+    const exPortName = get(exDep, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'name');
+    const svc = serviceFor(spec, labels, ex && exSvc ? { name: ex.name, object: exSvc, containerPort: exPort, containerPortName: exPortName } : undefined);
     // The Service carries the Deployment's labels (its component, part-of), as the exemplar's does.
     if (ex && exSvc) (svc.metadata as Obj).labels = labelsOf(await b.read(depFile), depFile, true);
     servicePort = (get(svc, 'spec', 'ports', 0, 'port') as number | undefined) ?? 80;
@@ -172,7 +180,19 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
     if (!spec.port) throw new ScaffoldError('spec.ingress needs spec.port: an Ingress routes to the Service on that port');
     const file = l.fileFor('Ingress');
     const ingressClass = await existingIngressClass(b, ctx.profile);
-    b.write(file, renderManifest([ingressFor(spec, labels, servicePort, ingressClass)], ingressClass ? [] : ['ingress class nginx assumed: no Ingress in the repository to learn from']), `Ingress of ${spec.service}`);
+    const ingress = ingressFor(spec, labels, servicePort, ingressClass);
+    const reviews = ingressClass ? [] : ['ingress class nginx assumed: no Ingress in the repository to learn from'];
+    // Served in production: TLS, as a sibling Ingress terminates it (its issuer annotations), else a certificate Secret to provide.
+    if (servedInProduction(l, ctx.profile)) {
+      const tls = ingressTls(spec.ingress.host, spec.service, await siblingIngress(b, ctx.profile, ex?.name));
+      (ingress.spec as Obj).tls = tls.tls;
+      if (Object.keys(tls.annotations).length) (ingress.metadata as Obj).annotations = tls.annotations;
+      if (tls.review) {
+        reviews.push(tls.review);
+        b.assume(tls.review, file);
+      }
+    }
+    b.write(file, renderManifest([ingress], reviews), `Ingress of ${spec.service}`);
     await includeInKustomization(b, l.baseDir, file, `list the Ingress of ${spec.service}`);
     b.dependencies.push({ kind: 'dns', description: `DNS record for ${spec.ingress.host}` });
   }
@@ -184,6 +204,16 @@ async function planNetwork(b: PlanBuilder, l: Layout, ctx: ImplementContext): Pr
     await includeInKustomization(b, l.baseDir, file, `list the NetworkPolicy of ${spec.service}`);
     if (!spec.sensitive) b.assume(`${spec.service} reads Secrets: a NetworkPolicy restricts ingress to its namespace`, file);
   }
+}
+
+/** An Ingress of the repository with `tls` to mirror (the exemplar's first), and the service it belongs to. */
+async function siblingIngress(b: PlanBuilder, profile: PatternProfile, exemplarName?: string): Promise<{ object: Obj; name?: string } | undefined> {
+  const files = [...(profile.kinds.Ingress ?? [])].sort((x, y) => Number(Boolean(exemplarName && y.includes(exemplarName))) - Number(Boolean(exemplarName && x.includes(exemplarName))));
+  for (const file of files) {
+    const doc = parseManifests(file, (await b.read(file)) ?? '').docs.find((d) => kindOf(d.object) === 'Ingress' && Array.isArray(get(d.object, 'spec', 'tls')));
+    if (doc) return { object: doc.object, ...(exemplarName && file.includes(exemplarName) ? { name: exemplarName } : {}) };
+  }
+  return undefined;
 }
 
 async function existingIngressClass(b: PlanBuilder, profile: PatternProfile): Promise<string | undefined> {
