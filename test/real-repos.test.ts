@@ -66,8 +66,9 @@ describe('check on real repositories', () => {
       for (const f of sidecar) {
         assert.equal(f.file, patch, `${f.check} ${f.message}`);
         const op = f.message.includes('istio-proxy') ? 'path: /spec/template/spec/containers/1' : 'path: /spec/template/spec/initContainers';
-        // the operation's value (or an item of it) a line or two below its path
-        assert.ok(lines.slice(Math.max(0, (f.line ?? 0) - 3), (f.line ?? 0) - 1).some((l) => l.trim() === op), `${f.check} at line ${f.line}`);
+        // inside the operation that adds the container: the nearest `path:` above the line is its path
+        const above = lines.slice(0, f.line ?? 0).reverse().find((l) => l.trim().startsWith('path: '));
+        assert.equal(above?.trim(), op, `${f.check} at line ${f.line}`);
       }
     }
   });

@@ -122,3 +122,6 @@ export function containerViolations(
   }
   return out;
 }
+
+/** Sidecars a service mesh injects, probes and configures by its own rules (Istio's /healthz/ready on 15021, Linkerd's /ready on 4191). */
+export const MESH_PROXIES: ReadonlySet<string> = new Set(['istio-proxy', 'linkerd-proxy']);

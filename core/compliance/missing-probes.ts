@@ -4,12 +4,10 @@
 // A service mesh's proxy (istio-proxy, linkerd-proxy), even when a patch adds it by hand, is the
 // mesh's to probe: its readiness is the mesh's own (Istio's /healthz/ready on 15021, Linkerd's /ready on 4191).
 import { arr, get } from '../yaml-docs';
-import { containers, isLongRunning, workloads, type ContainerRef } from './k8s';
+import { containers, isLongRunning, workloads, type ContainerRef, MESH_PROXIES } from './k8s';
 import { servicesTargeting } from './facts';
 import type { ComplianceCheck, ServiceFact, Violation } from './types';
 
-/** Sidecars a service mesh runs and probes itself. */
-const MESH_PROXIES = new Set(['istio-proxy', 'linkerd-proxy']);
 
 const PROBES = ['livenessProbe', 'readinessProbe'];
 const absentProbes = (c: ContainerRef): string[] => PROBES.filter((p) => c.container[p] === undefined || c.container[p] === null);
