@@ -7,6 +7,7 @@ import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from './fetch-cache';
 import { remoteBuildTree } from './fetch-remote';
+import { inflatesCharts, provideInflatedCharts } from './kustomize-inflate';
 import { completeDependencies } from './chart-deps';
 import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
@@ -60,9 +61,17 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
   // Remote bases and URL resources: fetched into the cache and built from a copy that names them there.
-  const tree = t.cacheable ? { dir: opts.snap.root, cleanup: async () => undefined }
-    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, opts.fetch ?? fetchSettings(), opts.signal);
+  // helmCharts: built from a copy too, since kustomize pulls charts into chartHome (never the user's).
+  const settings = opts.fetch ?? fetchSettings();
+  const inflates = Boolean(opts.tools.helm) && inflatesCharts(t.inputs, opts.snap.text);
+  const tree = t.cacheable && !inflates ? { dir: opts.snap.root, cleanup: async () => undefined }
+    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, settings, opts.signal);
   if ('skipped' in tree) return { status: 'skipped', reason: `${tree.skipped}: not built, its objects are not checked` };
+  const charts = inflates ? await provideInflatedCharts(tree.dir, t.inputs, opts.snap.text, opts.tools.helm?.file, settings, opts.signal) : { ok: true };
+  if ('skipped' in charts) {
+    await tree.cleanup();
+    return { status: 'skipped', reason: `${charts.skipped}: not built, its objects are not checked` };
+  }
   const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
   try {
     const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
