@@ -10,7 +10,8 @@ import { exists, helmEnv, readRef, scratchDir, shownUrl, storeBlob, toolMessage,
 import { fetchGit } from './fetch-git';
 
 export type FetchedChart =
-  | { path: string; chart: string; version?: string; from: 'chart dir' | 'cache' | 'network'; url: string }
+  /** `root`: for a chart folder of a Git repository, the checkout's root (where its valuesFiles are). */
+  | { path: string; chart: string; version?: string; from: 'chart dir' | 'cache' | 'network'; url: string; root?: string }
   | { skipped: string };
 
 /** A version `helm pull` resolves to itself: no range to resolve again online. */
@@ -57,7 +58,7 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
     if ('skipped' in tree) return tree;
     const dir = path.join(tree.path, source.path);
     if (!await exists(path.join(dir, 'Chart.yaml'))) return { skipped: `${url}: no Chart.yaml at ${source.path} in ${shownUrl(source.url)} (${tree.rev})` };
-    return { path: dir, chart: path.basename(dir), from: tree.from, url };
+    return { path: dir, chart: path.basename(dir), from: tree.from, url, root: tree.path };
   }
   const { chart, version } = source;
   if (settings.chartDir) {
