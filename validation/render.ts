@@ -9,7 +9,7 @@ import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from '.
 import { remoteBuildTree } from './fetch-remote';
 import { inflatesCharts, provideInflatedCharts } from './kustomize-inflate';
 import { completeDependencies } from './chart-deps';
-import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
+import { applyPostBuild, fluxNote, fluxOverlay, strictFailure } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
@@ -80,7 +80,9 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
       return { status: 'skipped', reason: `the build reaches for the network (${url}: a helmCharts chart not in its chartHome, or a remote) and --offline forbids it: not built, its objects are not checked` };
     }
     if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
-    return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
+    if (!t.flux) return { status: 'ok', text: r.out };
+    const post = applyPostBuild(r.out, t.flux);
+    return post.unset.length ? { status: 'failed', error: strictFailure(t.flux, post.unset) } : { status: 'ok', text: post.text, note: fluxNote(t.flux) };
   } finally {
     await dir.cleanup();
     await tree.cleanup();
