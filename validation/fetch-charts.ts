@@ -58,7 +58,7 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
     if ('skipped' in tree) return tree;
     const dir = path.join(tree.path, source.path);
     if (!await exists(path.join(dir, 'Chart.yaml'))) return { skipped: `${url}: no Chart.yaml at ${source.path} in ${shownUrl(source.url)} (${tree.rev})` };
-    return { path: dir, chart: path.basename(dir), from: tree.from, url, root: tree.path };
+    return { path: dir, chart: path.basename(dir), from: tree.from, url: tree.resolved ? `${url}, ${tree.resolved}` : url, root: tree.path };
   }
   const { chart, version } = source;
   if (settings.chartDir) {

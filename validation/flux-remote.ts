@@ -74,7 +74,7 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
       }
       const objects = parseManifests(target, post.text).docs.map((d) => ({ object: d.object, ...where }));
       out.docs.push(...objects);
-      say('pass', `kustomize build of ${dir} in ${shownUrl(source.url)} at ${tree.rev.slice(0, 12)} (from the ${tree.from}): ${objects.length} document(s), ${fluxNote(flux)}`);
+      say('pass', `kustomize build of ${dir} in ${shownUrl(source.url)} at ${tree.rev.slice(0, 12)}${tree.resolved ? `, ${tree.resolved}` : ''} (from the ${tree.from}): ${objects.length} document(s), ${fluxNote(flux)}`);
     } finally {
       await over.cleanup();
     }
