@@ -2,14 +2,13 @@
 // http server: built online (fetched into the cache), again offline from the cache with the servers
 // gone, and skipped — naming the URL, never failed — when they cannot be had.
 import assert from 'node:assert/strict';
-import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import { isRemoteFile, parseRemote } from '../validation/fetch-remote';
-import { serveFolder, startGitHttp, type Server } from './helpers/chart-servers';
+import { commitBare, serveFolder, startGitHttp, type Server } from './helpers/chart-servers';
 import { freePort } from './helpers/net';
 import { writeTree } from './helpers/repo';
 
@@ -42,12 +41,7 @@ describe('remote kustomize bases and URL resources', () => {
       'charts/umbrella/Chart.yaml': 'apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies: [{ name: lib-common, version: 1.0.0, repository: "https://charts.example.com" }]\n',
       'charts/umbrella/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: u }\n',
     }, path.join(work, 'src'));
-    const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
-    await git('init', '-q', '-b', 'main');
-    await git('add', '.');
-    await git('commit', '-qm', 'base');
-    await git('tag', 'v1');
-    await execa('git', ['clone', '-q', '--bare', src, path.join(work, 'served', 'bases.git')]);
+    await commitBare(src, path.join(work, 'served', 'bases.git'), 'v1');
     daemon = await startGitHttp(path.join(work, 'served'));
     writeTree({ 'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-url }\ndata: { a: "1" }\n' }, path.join(work, 'files'));
     files = await serveFolder(path.join(work, 'files'));

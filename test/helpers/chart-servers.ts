@@ -105,6 +105,16 @@ export async function pushChart(archive: string, host: string, repo: string, env
   await execa(await helmBinary(), ['push', archive, `oci://${host}/${repo}`, '--plain-http'], { env });
 }
 
+/** The files of `src` committed on `main` of a fresh repository (tagged `tag`), cloned bare to `bare` for a Git server. */
+export async function commitBare(src: string, bare: string, tag?: string): Promise<void> {
+  const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
+  await git('init', '-q', '-b', 'main');
+  await git('add', '.');
+  await git('commit', '-qm', 'initial');
+  if (tag) await git('tag', tag);
+  await execa('git', ['clone', '-q', '--bare', src, bare]);
+}
+
 /**
  * Git's smart HTTP protocol on loopback: the real `git http-backend` run as a CGI per request by a
  * small Node server (Flux's GitRepository takes http(s) and ssh URLs only, so no git://).
