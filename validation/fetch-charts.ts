@@ -8,6 +8,7 @@ import type { ChartSource } from '../core/repo-model/chart-source';
 import { launch } from '../runtime/launcher';
 import { exists, helmEnv, readRef, scratchDir, shownUrl, storeBlob, toolMessage, writeRef, type FetchSettings } from './fetch-cache';
 import { fetchGit } from './fetch-git';
+import { configuredRepository } from './helm-repo-auth';
 
 export type FetchedChart =
   /** `root`: for a chart folder of a Git repository, the checkout's root (where its valuesFiles are). */
@@ -80,13 +81,18 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
 async function pull(helm: string, source: Extract<ChartSource, { kind: 'helm' }>, request: string[], settings: FetchSettings, signal?: AbortSignal): Promise<FetchedChart> {
   const url = chartUrl(source);
   const dir = await scratchDir(settings.cacheDir);
+  const helmRun = (args: string[]) => launch(helm, args, { env: helmEnv(settings.cacheDir), timeout: FETCH_TIMEOUT_MS, ...(signal ? { cancelSignal: signal } : {}) });
   try {
-    const args = source.oci ? ['pull', source.url] : ['pull', source.chart, '--repo', source.url];
+    // A repository of Helm's repositories file is pulled through its entry, so that helm uses its login.
+    const entry = source.oci ? undefined : await configuredRepository(source.url);
+    if (entry) {
+      const update = await helmRun(['repo', 'update', entry.name, '--fail-on-repo-update-fail', '--repository-config', entry.config]);
+      if (update.exitCode !== 0) return { skipped: `${url} could not be fetched (through the entry "${entry.name}" of ${entry.config}): ${toolMessage(`${String(update.stdout ?? '')}\n${String(update.stderr || update.message || '')}`)}` };
+    }
+    const args = source.oci ? ['pull', source.url] : entry ? ['pull', `${entry.name}/${source.chart}`, '--repository-config', entry.config] : ['pull', source.chart, '--repo', source.url];
     if (source.version) args.push('--version', source.version);
     if (source.insecure && source.oci) args.push('--plain-http');
-    const r = await launch(helm, [...args, '--destination', dir], {
-      env: helmEnv(settings.cacheDir), timeout: FETCH_TIMEOUT_MS, ...(signal ? { cancelSignal: signal } : {}),
-    });
+    const r = await helmRun([...args, '--destination', dir]);
     const file = (await fs.readdir(dir)).find((f) => f.endsWith('.tgz'));
     if (r.exitCode !== 0 || !file) {
       const why = toolMessage(String(r.stderr || r.stdout || r.message || ''), [dir]);

@@ -48,12 +48,17 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** A folder served over HTTP on loopback; `requests` counts what was asked. */
-export async function serveFolder(dir: string): Promise<Server & { requests: string[] }> {
+/** A folder served over HTTP on loopback; `requests` counts what was asked; with `login`, behind basic auth. */
+export async function serveFolder(dir: string, login?: { user: string; password: string }): Promise<Server & { requests: string[] }> {
   const requests: string[] = [];
+  const expected = login ? `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` : undefined;
   const server = http.createServer((req, res) => {
     const rel = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
     requests.push(rel);
+    if (expected && req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="charts"' }).end('unauthorized');
+      return;
+    }
     const file = path.join(dir, path.normalize(rel));
     if (!file.startsWith(dir) || !existsSync(file)) {
       res.writeHead(404).end('not found');
@@ -70,10 +75,10 @@ export async function serveFolder(dir: string): Promise<Server & { requests: str
   };
 }
 
-/** A Helm HTTP repository of the charts in `dir` (index made by `helm repo index`). */
-export async function startHelmRepository(dir: string): Promise<Server & { requests: string[] }> {
+/** A Helm HTTP repository of the charts in `dir` (index made by `helm repo index`); with `login`, behind basic auth. */
+export async function startHelmRepository(dir: string, login?: { user: string; password: string }): Promise<Server & { requests: string[] }> {
   await execa(await helmBinary(), ['repo', 'index', dir]);
-  return serveFolder(dir);
+  return serveFolder(dir, login);
 }
 
 async function stopProcess(p: ResultPromise): Promise<void> {
