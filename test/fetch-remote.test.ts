@@ -43,6 +43,11 @@ describe('remote kustomize bases and URL resources', () => {
     }, path.join(work, 'src'));
     await commitBare(src, path.join(work, 'served', 'bases.git'), 'v1');
     daemon = await startGitHttp(path.join(work, 'served'));
+    // A remote base that names a remote base itself; `other/` names none.
+    await commitBare(writeTree({
+      'base/kustomization.yaml': `resources:\n  - ${daemon.url}/bases.git//app?ref=v1\n`,
+      'other/kustomization.yaml': 'resources: [cm.yaml]\n', 'other/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: other }\n',
+    }, path.join(work, 'outer-src')), path.join(work, 'served', 'outer.git'), 'v1');
     writeTree({ 'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-url }\ndata: { a: "1" }\n' }, path.join(work, 'files'));
     files = await serveFolder(path.join(work, 'files'));
     const dead = await freePort();
@@ -79,6 +84,7 @@ spec:
   chart: { spec: { chart: ./charts/umbrella, sourceRef: { kind: GitRepository, name: shared-charts } } }
 `,
       'broken/kustomization.yaml': `resources:\n  - http://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
+      'nested/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//base?ref=v1\n`,
     }, path.join(work, 'repo'));
     cacheDir = path.join(work, 'cache');
     clearValidationCache();
@@ -126,12 +132,28 @@ spec:
     assert.ok(!online.findings.some((f) => f.check === 'kustomize-build-failed'));
   });
 
+  it('a remote base naming a remote base: both fetched into the cache, kustomize fetches nothing; with the inner one missing offline it is skipped naming it and the base that names it', async () => {
+    assert.equal(kustomizeOf(online, 'nested')?.status, 'pass', kustomizeOf(online, 'nested')?.message);
+    assert.ok(online.findings.some((f) => f.resource === 'Deployment/remote-api' && f.target === 'nested'));
+    // A cache that holds outer.git (fetched for other/) but not bases.git.
+    const outerOnly = writeTree({ 'k/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//other?ref=v1\n` });
+    const partial = path.join(work, 'partial');
+    clearValidationCache();
+    assert.equal(kustomizeOf(await validateRepository({ root: outerOnly, fetch: { cacheDir: partial } }), 'k')?.status, 'pass');
+    clearValidationCache();
+    const offline = await validateRepository({ root: repo, fetch: { cacheDir: partial, offline: true } });
+    const v = kustomizeOf(offline, 'nested');
+    assert.equal(v?.status, 'skipped');
+    assert.match(v?.message ?? '', /^remote base http:\/\/127\.0\.0\.1:\d+\/bases\.git\/\/app\?ref=v1: .*not in the cache, and --offline forbids the network \(named by the remote base http:\/\/127\.0\.0\.1:\d+\/outer\.git\/\/base\?ref=v1\): not built/);
+  });
+
   it('offline, with the servers stopped, builds the same from the cache; with an empty cache it is skipped naming the URL', async () => {
     await daemon.stop();
     await files.stop();
     clearValidationCache();
     const offline = await validateRepository({ root: repo, fetch: { cacheDir, offline: true } });
     assert.equal(kustomizeOf(offline, 'overlay')?.message, kustomizeOf(online, 'overlay')?.message);
+    assert.equal(kustomizeOf(offline, 'nested')?.status, 'pass', kustomizeOf(offline, 'nested')?.message);
     assert.match(offline.validations.find((x) => x.message.startsWith('HelmRelease apps/hello:'))?.message ?? '', /from the cache\)/);
     assert.deepEqual(offline.findings.map((f) => `${f.check} ${f.resource}`), online.findings.map((f) => `${f.check} ${f.resource}`));
     const empty = await validateRepository({ root: repo, fetch: { cacheDir: path.join(work, 'empty'), offline: true } });
