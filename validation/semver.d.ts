@@ -1,5 +1,5 @@
-// The few functions of `semver` (npm, 7.x; in node_modules through @opentelemetry and eslint) this
-// project calls, typed here because @types/semver is not installed.
+// The few functions of `semver` (a production dependency, already installed through
+// @opentelemetry/sdk-trace-node) this project calls, typed here because @types/semver is not installed.
 declare module 'semver' {
   interface Options { loose?: boolean; includePrerelease?: boolean }
   export function valid(version: string, options?: Options): string | null;
