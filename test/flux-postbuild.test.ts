@@ -89,7 +89,7 @@ describe('Flux Kustomization post-build: commonMetadata and strict substitution'
     const r = await check(root);
     const v = fluxOf(r, 'web');
     assert.equal(v?.status, 'fail');
-    assert.equal(v?.message, `Kustomization/web: postBuild.substituteFrom names ConfigMap/cluster-settings, which is not in the repository in namespace flux-system (kustomize-controller fails the reconciliation: "substitute from 'ConfigMap/cluster-settings' error: not found"; mark it optional: true if that is meant)`);
+    assert.equal(v?.message, `Kustomization/web: postBuild.substituteFrom names ConfigMap/cluster-settings, which is not in the repository (kustomize-controller fails the reconciliation: "substitute from 'ConfigMap/cluster-settings' error: not found"; mark it optional: true if that is meant)`);
     assert.equal(v?.file, 'clusters/web.yaml');
   });
 

@@ -15,10 +15,10 @@ export const findConfigSource = (objects: readonly Obj[], kind: string, name: st
 
 export const sopsEncrypted = (o: Obj): boolean => o.sops !== undefined || /ENC\[AES256_GCM/.test(JSON.stringify(o.data ?? o.stringData ?? {}));
 
-/** A controller that makes this Secret at run time, if the repository holds one. */
-export function madeAtRunTime(name: string, ns: string, objects: readonly Obj[]): string | undefined {
+/** A controller that makes this Secret at run time (in `ns`, or any namespace), if the repository holds one. */
+export function madeAtRunTime(name: string, ns: string | undefined, objects: readonly Obj[]): string | undefined {
   for (const o of objects) {
-    if (!nsFits(o, ns)) continue;
+    if (ns !== undefined && !nsFits(o, ns)) continue;
     const own = str(get(o, 'metadata', 'name'));
     if (o.kind === 'ExternalSecret' && (str(get(o, 'spec', 'target', 'name')) ?? own) === name) return `ExternalSecret/${own}`;
     if (o.kind === 'SealedSecret' && (str(get(o, 'spec', 'template', 'metadata', 'name')) ?? own) === name) return `SealedSecret/${own}`;

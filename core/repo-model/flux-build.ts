@@ -8,7 +8,7 @@
 // kustomize and applies the result.
 import { posix } from 'node:path';
 import { arr, get, rec, str, type ManifestDoc } from '../yaml-docs';
-import { configData, findConfigSource, madeAtRunTime, sopsEncrypted } from './config-sources';
+import { configData, findConfigSource, madeAtRunTime, nameIs, sopsEncrypted } from './config-sources';
 import { repoPath } from './flux';
 
 export interface FluxBuild {
@@ -52,13 +52,15 @@ function substituteFrom(o: Obj, ns: string, manifests: readonly ManifestDoc[], o
   for (const from of arr(get(o, 'spec', 'postBuild', 'substituteFrom'))) {
     const kind = str(get(from, 'kind')) ?? 'ConfigMap';
     const name = str(get(from, 'name')) ?? '';
-    const src = findConfigSource(objects, kind, name, ns);
-    const maker = !src && kind === 'Secret' ? madeAtRunTime(name, ns, objects) : undefined;
+    // A namespace the repository sets elsewhere (a kustomization's `namespace:`) is not followed here:
+    // a source of that name in another namespace counts, so only a source written nowhere fails.
+    const src = findConfigSource(objects, kind, name, ns) ?? objects.find((x) => nameIs(x, kind, name));
+    const maker = !src && kind === 'Secret' ? madeAtRunTime(name, ns, objects) ?? madeAtRunTime(name, undefined, objects) : undefined;
     if (maker) out.notes.push(`substituteFrom ${kind}/${name} is made at run time by ${maker}: its variables are unknown here`);
     else if (!src && get(from, 'optional') === true) {
       out.notes.push(`substituteFrom ${kind}/${name} is optional and not in the repository`); // skipped by the controller too
       continue;
-    } else if (!src) out.problems.push(`postBuild.substituteFrom names ${kind}/${name}, which is not in the repository in namespace ${ns} (kustomize-controller fails the reconciliation: "substitute from '${kind}/${name}' error: not found"; mark it optional: true if that is meant)`);
+    } else if (!src) out.problems.push(`postBuild.substituteFrom names ${kind}/${name}, which is not in the repository (kustomize-controller fails the reconciliation: "substitute from '${kind}/${name}' error: not found"; mark it optional: true if that is meant)`);
     else if (sopsEncrypted(src)) out.notes.push(`substituteFrom ${kind}/${name} is SOPS-encrypted: its variables are unknown here`);
     else {
       // The controller drops newlines from values.
