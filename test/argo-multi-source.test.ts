@@ -54,7 +54,7 @@ describe('multi-source Applications: $ref valueFiles', () => {
   });
 
   async function render(apps: string) {
-    const root = writeTree({ 'envs/prod/webapp.yaml': 'replicas: 4\n', 'envs/base.yaml': 'image: { tag: "2.0.0" }\nreplicas: 2\n', 'argocd/apps.yaml': apps });
+    const root = writeTree({ 'envs/prod/webapp.yaml': 'replicas: 4\n', 'envs/base.yaml': 'image: { tag: "2.0.0" }\nreplicas: 2\n', 'argocd/apps.yaml': apps }, await fs.mkdtemp(path.join(work, 'repo-')));
     const snap = await readSnapshot(root);
     const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: [SELF] });
     const docs = model.manifests.filter((d) => d.file === 'argocd/apps.yaml').map((d) => placed(d.object, d));

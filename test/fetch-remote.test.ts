@@ -136,7 +136,7 @@ spec:
     assert.equal(kustomizeOf(online, 'nested')?.status, 'pass', kustomizeOf(online, 'nested')?.message);
     assert.ok(online.findings.some((f) => f.resource === 'Deployment/remote-api' && f.target === 'nested'));
     // A cache that holds outer.git (fetched for other/) but not bases.git.
-    const outerOnly = writeTree({ 'k/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//other?ref=v1\n` });
+    const outerOnly = writeTree({ 'k/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//other?ref=v1\n` }, path.join(work, 'outer-only'));
     const partial = path.join(work, 'partial');
     clearValidationCache();
     assert.equal(kustomizeOf(await validateRepository({ root: outerOnly, fetch: { cacheDir: partial } }), 'k')?.status, 'pass');

@@ -63,7 +63,7 @@ describe('GitRepository ref.semver', () => {
 
   const run = async (semver: string, cache: string, offline = false) => {
     clearValidationCache();
-    const repo = writeTree({ 'apps/kustomization.yaml': 'resources: [sources.yaml]\n', 'apps/sources.yaml': consumer(url, semver) });
+    const repo = writeTree({ 'apps/kustomization.yaml': 'resources: [sources.yaml]\n', 'apps/sources.yaml': consumer(url, semver) }, await fs.mkdtemp(path.join(work, 'repo-')));
     const r = await validateRepository({ root: repo, fetch: { cacheDir: path.join(work, cache), offline } });
     return { v: r.validations.find((x) => x.message.startsWith('Kustomization apps/api:')), r };
   };

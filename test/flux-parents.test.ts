@@ -4,7 +4,8 @@
 // build with the real kustomize. A parent patch that cannot apply fails naming the parent.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { buildRepoModel } from '../core/repo-model';
 import { jsonPatch, targetSelects } from '../core/repo-model/object-patch';
@@ -17,6 +18,10 @@ import { toolbox } from '../validation/tools';
 import { writeTree } from './helpers/repo';
 
 type Obj = Record<string, unknown>;
+
+/** Every tree a test writes, removed at the end. */
+const trees: string[] = [];
+const tree = (files: Record<string, string>): string => { const t = writeTree(files); trees.push(t); return t; };
 
 const child = (name: string, extra = '') => `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -78,8 +83,8 @@ function files(patches: string): Record<string, string> {
   };
 }
 
-async function rendered(tree: Record<string, string>, dir: string) {
-  const root = writeTree(tree);
+async function rendered(input: Record<string, string>, dir: string) {
+  const root = tree(input);
   const snap = await readSnapshot(root);
   const t = discover(buildRepoModel({ paths: snap.files, text: snap.text })).targets.find((x) => x.id === dir);
   assert.ok(t?.flux, `${dir} is applied by one Flux Kustomization`);
@@ -90,6 +95,8 @@ async function rendered(tree: Record<string, string>, dir: string) {
 }
 
 describe("a parent Flux Kustomization's patches on its children", () => {
+  after(() => trees.forEach((t) => rmSync(t, { recursive: true, force: true })));
+
   it('each child is built with its patched spec: targetNamespace, postBuild (the parent substituted first), commonMetadata by label selector', async () => {
     const web = await rendered(files(DEFAULTS), 'apps/web');
     assert.equal(get(web.dep, 'metadata', 'namespace'), 'team-a');
@@ -104,7 +111,7 @@ describe("a parent Flux Kustomization's patches on its children", () => {
   });
 
   it('a parent patch that cannot apply fails the child naming the parent; the report says the rest', async () => {
-    const root = writeTree(files(`${DEFAULTS}    - target: { kind: Kustomization, name: "d.*" }\n      patch: |-\n        - { op: remove, path: /spec/timeout }\n`));
+    const root = tree(files(`${DEFAULTS}    - target: { kind: Kustomization, name: "d.*" }\n      patch: |-\n        - { op: remove, path: /spec/timeout }\n`));
     const r = await validateRepository({ root, fetch: { offline: true, cacheDir: path.join(root, '.none') } });
     const db = r.validations.find((v) => v.validator === 'flux' && v.message.startsWith('Kustomization/db:'));
     assert.equal(db?.status, 'fail');

@@ -5,7 +5,8 @@
 // optional fails; with no variable at all (and no `substituteStrategy: Always`) nothing is substituted.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { buildRepoModel } from '../core/repo-model';
 import { get } from '../core/yaml-docs';
@@ -18,6 +19,10 @@ import { toolbox } from '../validation/tools';
 import { writeTree } from './helpers/repo';
 
 type Obj = Record<string, unknown>;
+
+/** Every tree a test writes, removed at the end. */
+const trees: string[] = [];
+const tree = (files: Record<string, string>): string => { const t = writeTree(files); trees.push(t); return t; };
 
 const ks = (name: string, dir: string, spec: string) => `apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -42,7 +47,7 @@ spec:
 `;
 
 async function built(files: Record<string, string>, dir: string) {
-  const root = writeTree(files);
+  const root = tree(files);
   const snap = await readSnapshot(root);
   const model = buildRepoModel({ paths: snap.files, text: snap.text });
   const t = discover(model).targets.find((x) => x.id === dir);
@@ -58,6 +63,8 @@ const fluxOf = (r: ValidationReport, name: string) => r.validations.find((v) => 
 const check = (root: string) => validateRepository({ root, fetch: { offline: true, cacheDir: path.join(root, '.none') } });
 
 describe('Flux Kustomization post-build: commonMetadata and strict substitution', () => {
+  after(() => trees.forEach((t) => rmSync(t, { recursive: true, force: true })));
+
   it('commonMetadata labels and annotations land on every object (overriding a key), not on pod templates; kustomize root and plain folder alike', async () => {
     const spec = '  commonMetadata: { labels: { team: platform, owner: ops }, annotations: { docs: "https://wiki" } }\n';
     const { r, objects } = await built({
@@ -82,7 +89,7 @@ describe('Flux Kustomization post-build: commonMetadata and strict substitution'
   });
 
   it('a substituteFrom source not in the repository fails naming it; an optional one does not', async () => {
-    const root = writeTree({
+    const root = tree({
       'clusters/web.yaml': ks('web', 'web', '  postBuild:\n    substitute: { TAG: "1.0.0" }\n    substituteFrom:\n      - { kind: ConfigMap, name: cluster-settings }\n      - { kind: Secret, name: extras, optional: true }\n'),
       'web/deploy.yaml': DEPLOY('web', 'nginx:${TAG}'),
     });
@@ -103,7 +110,7 @@ describe('Flux Kustomization post-build: commonMetadata and strict substitution'
     const { r } = await built(files, 'apps/web');
     assert.equal(r.status, 'failed');
     assert.match(r.status === 'failed' ? r.error : '', /^as Flux Kustomization flux-system\/web applies it, postBuild substitution fails: \$\{REGION\} in ConfigMap\/web-env has no value and no default \(kustomize-controller substitutes strictly by default since Flux 2\.9/);
-    const report = await check(writeTree(files));
+    const report = await check(tree(files));
     assert.equal(report.validations.find((v) => v.validator === 'kustomize' && v.target === 'apps/web')?.status, 'fail');
     assert.match(fluxOf(report, 'web')?.message ?? '', /does not build: as Flux Kustomization flux-system\/web applies it, postBuild substitution fails: \$\{REGION\}/);
     // Given a value, it builds.
@@ -134,7 +141,7 @@ describe('Flux Kustomization post-build: commonMetadata and strict substitution'
     assert.equal(get(none.objects[0], 'spec', 'template', 'spec', 'containers', 0, 'image'), 'busybox:${TAG:=1.36}');
     const always = await built({ 'clusters/tools.yaml': ks('tools', 'tools', '  postBuild:\n    substituteStrategy: Always\n'), 'tools/deploy.yaml': DEPLOY('tool', 'busybox:${TAG:=1.36}') }, 'tools');
     assert.equal(get(always.objects[0], 'spec', 'template', 'spec', 'containers', 0, 'image'), 'busybox:1.36');
-    const root = writeTree({ 'clusters/tools.yaml': ks('tools', 'tools', '  postBuild:\n    substitute: { A: x }\n'), 'tools/deploy.yaml': DEPLOY('tool', 'busybox:${TAG}') });
+    const root = tree({ 'clusters/tools.yaml': ks('tools', 'tools', '  postBuild:\n    substitute: { A: x }\n'), 'tools/deploy.yaml': DEPLOY('tool', 'busybox:${TAG}') });
     const v = fluxOf(await check(root), 'tools');
     assert.equal(v?.status, 'fail');
     assert.match(v?.message ?? '', /postBuild substitution fails: \$\{TAG\} in Deployment\/tool has no value and no default/);

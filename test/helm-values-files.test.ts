@@ -52,7 +52,7 @@ ${rest}---
 const local = (files: string, extra = '') => `      chart: ./charts/app\n      sourceRef: { kind: GitRepository, name: flux-system, namespace: flux-system }\n      valuesFiles: ${files}\n${extra}`;
 
 async function releases(files: Record<string, string>, cacheDir: string) {
-  const root = writeTree(files);
+  const root = writeTree(files, `${cacheDir}-repo`);
   const snap = await readSnapshot(root);
   const model = buildRepoModel({ paths: snap.files, text: snap.text });
   const docs = model.manifests.filter((d) => d.file === 'apps/releases.yaml').map((d) => ({ object: d.object, file: d.file }));

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import { substituteVars, substitutionDisabled, unsetVars, type FluxBuild } from '../core/repo-model/flux-build';
+import { SUBSTITUTE_ANNOTATION, substituteVars, unsetVars, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, rec, str } from '../core/yaml-docs';
 
 /** The folder kustomize should build: the root itself, or a scratch overlay over it. */
@@ -31,14 +31,17 @@ export function applyPostBuild(text: string, flux: FluxBuild): { text: string; u
   if (!flux.substitute && !flux.commonMetadata) return { text, unset: [] };
   const unset: string[] = [];
   const docs = text.split(/^---\n/m).map((doc) => {
-    const o = rec(parseDocument(doc).toJS());
-    if (!o) return doc;
     let out = doc;
-    if (flux.substitute && !substitutionDisabled(o)) {
-      if (flux.strict) unset.push(...unsetVars(doc, flux.vars).map((v) => `\${${v}} in ${str(o.kind) ?? '?'}/${str(get(o, 'metadata', 'name')) ?? '?'}`));
+    // kustomize writes the opt-out label or annotation on one line: no need to parse every object.
+    if (flux.substitute && !doc.includes(`${SUBSTITUTE_ANNOTATION}: disabled`)) {
+      const missing = flux.strict ? unsetVars(doc, flux.vars) : [];
+      if (missing.length) {
+        const o = rec(parseDocument(doc).toJS());
+        unset.push(...missing.map((v) => `\${${v}} in ${str(o?.kind) ?? '?'}/${str(get(o, 'metadata', 'name')) ?? '?'}`));
+      }
       out = substituteVars(doc, flux.vars);
     }
-    if (!flux.commonMetadata) return out;
+    if (!flux.commonMetadata || !out.trim()) return out;
     const d = parseDocument(out);
     for (const [k, v] of Object.entries(flux.commonMetadata.labels)) d.setIn(['metadata', 'labels', k], v);
     for (const [k, v] of Object.entries(flux.commonMetadata.annotations)) d.setIn(['metadata', 'annotations', k], v);
