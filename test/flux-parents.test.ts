@@ -3,14 +3,16 @@
 // label selector), the parent's targetNamespace and postBuild substitution; then the child's own
 // build with the real kustomize. A parent patch that cannot apply fails naming the parent.
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { buildRepoModel } from '../core/repo-model';
 import { jsonPatch, targetSelects } from '../core/repo-model/object-patch';
-import { get } from '../core/yaml-docs';
+import { arr, get } from '../core/yaml-docs';
 import { clearValidationCache, validateRepository } from '../validation';
+import { splitCustomPatches } from '../validation/custom-patches';
 import { discover } from '../validation/discovery';
 import { render } from '../validation/render';
 import { readSnapshot } from '../validation/snapshot';
@@ -129,5 +131,49 @@ describe("a parent Flux Kustomization's patches on its children", () => {
     assert.ok(!targetSelects({ version: 'v1beta2' }, o));
     assert.deepEqual(jsonPatch(o, [{ op: 'add', path: '/spec/list/-', value: 3 }, { op: 'replace', path: '/spec/list/0', value: 0 }, { op: 'add', path: '/metadata/labels/a~1b', value: 'x' }]).spec, { list: [0, 2, 3] });
     assert.throws(() => jsonPatch(o, [{ op: 'remove', path: '/spec/none' }]), /nothing to remove at \/spec\/none/);
+  });
+});
+
+describe('patches of custom resources applied after kustomize, as kustomize would apply them', () => {
+  after(() => trees.forEach((t) => rmSync(t, { recursive: true, force: true })));
+
+  const PATCHES = `  patches:
+    - target: { group: helm.toolkit.fluxcd.io, kind: HelmRelease }
+      patch: |-
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata: { name: _ }
+        spec: { install: { crds: CreateReplace }, values: { replicaCount: 2, extra: null } }
+    - target: { kind: HelmRelease, name: "web-.*" }
+      patch: |-
+        - { op: add, path: /spec/values/tier, value: front }
+    - target: { kind: Deployment }
+      patch: |-
+        - { op: add, path: /metadata/labels/patched, value: "yes" }
+`;
+  const FILES = {
+    'clusters/apps.yaml': `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: apps, namespace: flux-system }\nspec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef: { kind: GitRepository, name: flux-system }\n  targetNamespace: team\n${PATCHES}`,
+    'apps/kustomization.yaml': 'resources: [releases.yaml, deploy.yaml]\n',
+    'apps/releases.yaml': ['web-a', 'web-b', 'db'].map((n) => `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: { name: ${n} }\nspec:\n  interval: 1h\n  chart: { spec: { chart: app, sourceRef: { kind: HelmRepository, name: charts } } }\n  values: { replicaCount: 1, extra: { a: 1 }, list: [1, 2] }\n`).join('---\n'),
+    'apps/deploy.yaml': deploy('web'),
+  };
+
+  it('the same objects as the real kustomize applying every patch itself', async () => {
+    const root = tree(FILES);
+    const snap = await readSnapshot(root);
+    const t = discover(buildRepoModel({ paths: snap.files, text: snap.text })).targets.find((x) => x.id === 'apps');
+    assert.ok(t?.flux);
+    const split = splitCustomPatches(t.flux.overlay);
+    assert.equal(split.here.length, 2, 'the two HelmRelease patches are applied here');
+    assert.equal(arr(split.overlay.patches).length, 1, 'the Deployment patch stays with kustomize');
+    clearValidationCache();
+    const r = await render(t, { snap, tools: await toolbox() });
+    assert.equal(r.status, 'ok', JSON.stringify(r));
+    // The oracle: kustomize with all three patches in one overlay.
+    writeTree({ 'oracle/kustomization.yaml': `resources: [../apps]\nnamespace: team\n${PATCHES.replace(/^ {2}/gm, '')}` }, root);
+    const expected = (await execa('kubectl', ['kustomize', path.join(root, 'oracle')])).stdout;
+    const objects = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    assert.deepEqual(objects(r.status === 'ok' ? r.text : ''), objects(expected));
+    assert.equal(get(objects(expected).find((o) => get(o, 'metadata', 'name') === 'web-a'), 'spec', 'values', 'tier'), 'front', 'sanity: the oracle applied them');
   });
 });

@@ -13,7 +13,7 @@ import { launch } from '../runtime/launcher';
 import { fetchSettings, offlineEnv, shownUrl } from './fetch-cache';
 import { fetchGit } from './fetch-git';
 import { strictSubstitution } from './discovery';
-import { applyPostBuild, fluxOverlay, fluxNote, strictFailure } from './flux-render';
+import { finishBuild, fluxNote, fluxOverlay } from './flux-render';
 import type { ReleaseResults } from './helm-releases';
 import { tidy, type RenderOptions } from './render';
 
@@ -58,7 +58,7 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
       continue;
     }
     const flux = fluxBuild({ object: doc.object, file: doc.file ?? target }, model.manifests, { strict: strictSubstitution(model) });
-    const over = await fluxOverlay(tree.path, dir, flux);
+    const over = await fluxOverlay(tree.path, dir, flux, true);
     try {
       const r = await launch(kustomize.file, [...kustomize.prefix, '--load-restrictor=LoadRestrictionsNone', over.dir], {
         timeout: 120_000, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch), ...(opts.signal ? { cancelSignal: opts.signal } : {}),
@@ -67,12 +67,12 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
         say('fail', `kustomize build of ${dir} in ${shownUrl(source.url)}: ${tidy(String(r.stderr || r.stdout), tree.path)}`);
         continue;
       }
-      const post = applyPostBuild(String(r.stdout), flux);
-      if (post.unset.length) {
-        say('fail', `kustomize build of ${dir} in ${shownUrl(source.url)}: ${strictFailure(flux, post.unset)}`);
+      const done = finishBuild(String(r.stdout), flux, over.here);
+      if ('error' in done) {
+        say('fail', `kustomize build of ${dir} in ${shownUrl(source.url)}: ${done.error}`);
         continue;
       }
-      const objects = parseManifests(target, post.text).docs.map((d) => ({ object: d.object, ...where }));
+      const objects = parseManifests(target, done.text).docs.map((d) => ({ object: d.object, ...where }));
       out.docs.push(...objects);
       say('pass', `kustomize build of ${dir} in ${shownUrl(source.url)} at ${tree.rev.slice(0, 12)}${tree.resolved ? `, ${tree.resolved}` : ''} (from the ${tree.from}): ${objects.length} document(s), ${fluxNote(flux)}`);
     } finally {

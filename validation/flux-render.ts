@@ -8,10 +8,16 @@ import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { SUBSTITUTE_ANNOTATION, substituteVars, unsetVars, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, rec, str } from '../core/yaml-docs';
+import { applyCustomPatches, splitCustomPatches } from './custom-patches';
 
-/** The folder kustomize should build: the root itself, or a scratch overlay over it. */
-export async function fluxOverlay(root: string, dir: string, flux: Pick<FluxBuild, 'components' | 'overlay'>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  if (!flux.components.length && !Object.keys(flux.overlay).length) return { dir: path.join(root, dir), cleanup: async () => undefined };
+/**
+ * The folder kustomize should build: the root itself, or a scratch overlay over it. With `split`,
+ * the patches of custom resources are kept out of it and returned in `here` (applied by finishBuild).
+ */
+export async function fluxOverlay(root: string, dir: string, build: Pick<FluxBuild, 'components' | 'overlay'>, split = false): Promise<{ dir: string; cleanup: () => Promise<void>; here: unknown[] }> {
+  const { overlay, here } = split ? splitCustomPatches(build.overlay) : { overlay: build.overlay, here: [] };
+  const flux = { components: build.components, overlay };
+  if (!flux.components.length && !Object.keys(flux.overlay).length) return { dir: path.join(root, dir), cleanup: async () => undefined, here };
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'infra-implementor-flux-'));
   // kustomize takes no absolute roots: the overlay names the folders relative to itself.
   const rel = (p: string) => path.relative(scratch, path.join(root, p));
@@ -19,7 +25,15 @@ export async function fluxOverlay(root: string, dir: string, flux: Pick<FluxBuil
     apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization',
     resources: [rel(dir)], ...(flux.components.length ? { components: flux.components.map(rel) } : {}), ...flux.overlay,
   }));
-  return { dir: scratch, cleanup: () => fs.rm(scratch, { recursive: true, force: true }) };
+  return { dir: scratch, cleanup: () => fs.rm(scratch, { recursive: true, force: true }), here };
+}
+
+/** kustomize's output of a Flux Kustomization's path, finished as the controller finishes it; or the one-line failure. */
+export function finishBuild(out: string, flux: FluxBuild, here: readonly unknown[]): { text: string } | { error: string } {
+  const patched = applyCustomPatches(out, here);
+  if ('error' in patched) return patched;
+  const post = applyPostBuild(patched.text, flux);
+  return post.unset.length ? { error: strictFailure(flux, post.unset) } : { text: post.text };
 }
 
 /**

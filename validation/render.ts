@@ -9,7 +9,7 @@ import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from '.
 import { remoteBuildTree } from './fetch-remote';
 import { inflatesCharts, provideInflatedCharts } from './kustomize-inflate';
 import { completeDependencies } from './chart-deps';
-import { applyPostBuild, fluxNote, fluxOverlay, strictFailure } from './flux-render';
+import { finishBuild, fluxNote, fluxOverlay } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
@@ -72,7 +72,7 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
     await tree.cleanup();
     return { status: 'skipped', reason: `${charts.skipped}: not built, its objects are not checked` };
   }
-  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
+  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux, true) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined, here: [] };
   try {
     const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
     if (!r.ok && stoppedOffline(r.err)) {
@@ -81,8 +81,8 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
     }
     if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
     if (!t.flux) return { status: 'ok', text: r.out };
-    const post = applyPostBuild(r.out, t.flux);
-    return post.unset.length ? { status: 'failed', error: strictFailure(t.flux, post.unset) } : { status: 'ok', text: post.text, note: fluxNote(t.flux) };
+    const done = finishBuild(r.out, t.flux, dir.here);
+    return 'error' in done ? { status: 'failed', error: done.error } : { status: 'ok', text: done.text, note: fluxNote(t.flux) };
   } finally {
     await dir.cleanup();
     await tree.cleanup();
