@@ -1,7 +1,8 @@
 // GitRepository `ref.semver`, as source-controller resolves it: the highest tag whose version
 // satisfies the range (numeric order, pre-releases and tags that are not versions left out), fetched
 // from the real `git http-backend` on loopback; offline, the last resolution from the cache; a range
-// that no tag matches, or that is not a range, is skipped naming it.
+// that no tag matches, or that is not a range, is skipped naming it. And a chart version range
+// resolved in the --chart-dir as helm resolves it.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clearValidationCache, validateRepository } from '../validation';
+import { fetchChart } from '../validation/fetch-charts';
 import { startGitHttp, type Server } from './helpers/chart-servers';
 import { writeTree } from './helpers/repo';
 
@@ -93,5 +95,26 @@ describe('GitRepository ref.semver', () => {
     const bad = await run('not a range', 'c2');
     assert.equal(bad.v?.status, 'skipped');
     assert.match(bad.v?.message ?? '', /"not a range" is not a semver range/);
+  });
+});
+
+describe('version ranges in the chart dir', () => {
+  it('a range takes the highest satisfying archive, as helm resolves it; an exact version that one; none matching falls through to the cache', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chart-dir-'));
+    try {
+      for (const v of ['0.1.0', '0.10.0', '0.9.1', '1.0.0', '1.1.0-rc.1']) await fs.writeFile(path.join(dir, `webapp-${v}.tgz`), v);
+      const settings = { cacheDir: path.join(dir, 'cache'), chartDir: dir, offline: true };
+      const pick = async (version: string) => {
+        const got = await fetchChart({ kind: 'helm', url: 'https://charts.example.com', chart: 'webapp', version, oci: false, insecure: false }, undefined, settings);
+        return 'skipped' in got ? got.skipped : `${got.version} from the ${got.from}`;
+      };
+      assert.equal(await pick('>=0.1.0, <1.0.0'), '0.10.0 from the chart dir');
+      assert.equal(await pick('~0.9'), '0.9.1 from the chart dir');
+      assert.equal(await pick('1.x'), '1.0.0 from the chart dir');
+      assert.equal(await pick('0.1.0'), '0.1.0 from the chart dir');
+      assert.match(await pick('>=2.0.0'), /chart webapp >=2\.0\.0 of https:\/\/charts\.example\.com: not in the chart dir .* or the cache, and --offline forbids the network/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChartSource } from '../core/repo-model/chart-source';
+import { maxSatisfying, valid, validRange } from 'semver';
 import { launch } from '../runtime/launcher';
 import { exists, helmEnv, readRef, scratchDir, shownUrl, storeBlob, toolMessage, writeRef, type FetchSettings } from './fetch-cache';
 import { fetchGit } from './fetch-git';
@@ -35,13 +36,19 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** `<chart>-<version>.tgz` in the chart dir: that exact version, or the newest when none is asked. */
+/**
+ * `<chart>-<version>.tgz` in the chart dir: that exact version, the highest satisfying a range
+ * (`>=1.0.0 <2.0.0`, `~1.2`, `1.x`, as helm resolves one), or the newest when none is asked.
+ */
 async function inChartDir(dir: string, chart: string, version: string | undefined): Promise<{ path: string; version: string } | undefined> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const versions = names.filter((n) => n.startsWith(`${chart}-`) && n.endsWith('.tgz')).map((n) => n.slice(chart.length + 1, -4))
     .filter((v) => /^v?\d/.test(v));
+  const exact = version === undefined ? undefined : versions.find((v) => v === version || v === version.replace(/^v/, ''));
+  const range = version !== undefined && !exact ? validRange(version.replace(/,/g, ' '), { loose: true }) : null;
+  const best = range ? maxSatisfying(versions.flatMap((v) => valid(v, { loose: true }) ?? []), range, { loose: true }) : null;
   const pick = version === undefined ? versions.sort(compareVersions).pop()
-    : versions.find((v) => v === version || v === version.replace(/^v/, ''));
+    : exact ?? (best ? versions.find((v) => valid(v, { loose: true }) === best) : undefined);
   return pick ? { path: path.join(dir, `${chart}-${pick}.tgz`), version: pick } : undefined;
 }
 
