@@ -2,14 +2,13 @@
 // http server: built online (fetched into the cache), again offline from the cache with the servers
 // gone, and skipped — naming the URL, never failed — when they cannot be had.
 import assert from 'node:assert/strict';
-import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clearValidationCache, validateRepository, type ValidationReport } from '../validation';
 import { isRemoteFile, parseRemote } from '../validation/fetch-remote';
-import { serveFolder, startGitHttp, type Server } from './helpers/chart-servers';
+import { commitBare, serveFolder, startGitHttp, type Server } from './helpers/chart-servers';
 import { freePort } from './helpers/net';
 import { writeTree } from './helpers/repo';
 
@@ -42,13 +41,13 @@ describe('remote kustomize bases and URL resources', () => {
       'charts/umbrella/Chart.yaml': 'apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies: [{ name: lib-common, version: 1.0.0, repository: "https://charts.example.com" }]\n',
       'charts/umbrella/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: u }\n',
     }, path.join(work, 'src'));
-    const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
-    await git('init', '-q', '-b', 'main');
-    await git('add', '.');
-    await git('commit', '-qm', 'base');
-    await git('tag', 'v1');
-    await execa('git', ['clone', '-q', '--bare', src, path.join(work, 'served', 'bases.git')]);
+    await commitBare(src, path.join(work, 'served', 'bases.git'), 'v1');
     daemon = await startGitHttp(path.join(work, 'served'));
+    // A remote base that names a remote base itself; `other/` names none.
+    await commitBare(writeTree({
+      'base/kustomization.yaml': `resources:\n  - ${daemon.url}/bases.git//app?ref=v1\n`,
+      'other/kustomization.yaml': 'resources: [cm.yaml]\n', 'other/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: other }\n',
+    }, path.join(work, 'outer-src')), path.join(work, 'served', 'outer.git'), 'v1');
     writeTree({ 'configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-url }\ndata: { a: "1" }\n' }, path.join(work, 'files'));
     files = await serveFolder(path.join(work, 'files'));
     const dead = await freePort();
@@ -85,6 +84,7 @@ spec:
   chart: { spec: { chart: ./charts/umbrella, sourceRef: { kind: GitRepository, name: shared-charts } } }
 `,
       'broken/kustomization.yaml': `resources:\n  - http://127.0.0.1:${dead}/nothing.git//app?ref=v1\n`,
+      'nested/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//base?ref=v1\n`,
     }, path.join(work, 'repo'));
     cacheDir = path.join(work, 'cache');
     clearValidationCache();
@@ -132,12 +132,28 @@ spec:
     assert.ok(!online.findings.some((f) => f.check === 'kustomize-build-failed'));
   });
 
+  it('a remote base naming a remote base: both fetched into the cache, kustomize fetches nothing; with the inner one missing offline it is skipped naming it and the base that names it', async () => {
+    assert.equal(kustomizeOf(online, 'nested')?.status, 'pass', kustomizeOf(online, 'nested')?.message);
+    assert.ok(online.findings.some((f) => f.resource === 'Deployment/remote-api' && f.target === 'nested'));
+    // A cache that holds outer.git (fetched for other/) but not bases.git.
+    const outerOnly = writeTree({ 'k/kustomization.yaml': `resources:\n  - ${daemon.url}/outer.git//other?ref=v1\n` }, path.join(work, 'outer-only'));
+    const partial = path.join(work, 'partial');
+    clearValidationCache();
+    assert.equal(kustomizeOf(await validateRepository({ root: outerOnly, fetch: { cacheDir: partial } }), 'k')?.status, 'pass');
+    clearValidationCache();
+    const offline = await validateRepository({ root: repo, fetch: { cacheDir: partial, offline: true } });
+    const v = kustomizeOf(offline, 'nested');
+    assert.equal(v?.status, 'skipped');
+    assert.match(v?.message ?? '', /^remote base http:\/\/127\.0\.0\.1:\d+\/bases\.git\/\/app\?ref=v1: .*not in the cache, and --offline forbids the network \(named by the remote base http:\/\/127\.0\.0\.1:\d+\/outer\.git\/\/base\?ref=v1\): not built/);
+  });
+
   it('offline, with the servers stopped, builds the same from the cache; with an empty cache it is skipped naming the URL', async () => {
     await daemon.stop();
     await files.stop();
     clearValidationCache();
     const offline = await validateRepository({ root: repo, fetch: { cacheDir, offline: true } });
     assert.equal(kustomizeOf(offline, 'overlay')?.message, kustomizeOf(online, 'overlay')?.message);
+    assert.equal(kustomizeOf(offline, 'nested')?.status, 'pass', kustomizeOf(offline, 'nested')?.message);
     assert.match(offline.validations.find((x) => x.message.startsWith('HelmRelease apps/hello:'))?.message ?? '', /from the cache\)/);
     assert.deepEqual(offline.findings.map((f) => `${f.check} ${f.resource}`), online.findings.map((f) => `${f.check} ${f.resource}`));
     const empty = await validateRepository({ root: repo, fetch: { cacheDir: path.join(work, 'empty'), offline: true } });
@@ -150,7 +166,7 @@ spec:
     const r = await validateRepository({ root, fetch: { cacheDir: path.join(work, 'inflate-cache'), offline: true } });
     const v = kustomizeOf(r, 'inflate');
     assert.equal(v?.status, 'skipped', v?.message);
-    assert.match(v?.message ?? '', /reaches for the network \(https:\/\/charts\.example\.com\/podinfo\S*: .*--offline forbids it/);
+    assert.match(v?.message ?? '', /^helmCharts podinfo in inflate: chart podinfo 6\.5\.0 of https:\/\/charts\.example\.com\/podinfo: not in the chart dir or the cache, and --offline forbids the network/);
     assert.equal(r.validations.find((x) => x.validator === 'kubectl')?.message, 'server-side dry run: --offline (no cluster is contacted)');
   });
 

@@ -1,7 +1,8 @@
 // Argo CD Applications (and the Applications of an ApplicationSet's list generators) rendered as
 // Argo CD's repo-server renders them: a Helm repository's chart (fetched like a Flux chart) or a
 // folder of this or another Git repository (a clone at targetRevision), with `helm template`
-// (valueFiles, then values/valuesObject, then parameters; releaseName; the destination namespace)
+// (valueFiles — `$ref/…` ones from the Application's source with that `ref` —, then values/valuesObject,
+// then parameters; releaseName; the destination namespace)
 // or `kustomize build` with the Application's kustomize options laid over the folder.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import { tidy, kubeVersionOf, type RenderOptions } from './render';
 import { chartDocs, renderedDocs, type SourceIndex } from './source-map';
 
 type Obj = Record<string, unknown>;
-type Outcome = { ok: true; text: string; how: string; chartFolder?: string; kustomizeRoot?: string } | { ok: false; skipped?: boolean; message: string };
+type Outcome = { ok: true; text: string; how: string; notes?: string[]; chartFolder?: string; kustomizeRoot?: string } | { ok: false; skipped?: boolean; message: string };
 
 const isApplicationSet = (o: Obj): boolean => o.kind === 'ApplicationSet' && /^argoproj\.io\//.test(str(o.apiVersion) ?? '');
 
@@ -31,15 +32,48 @@ async function run(file: string, args: string[], opts: RenderOptions, input?: st
   });
 }
 
+/**
+ * The `-f` files of a Helm source, in order: relative to the chart, or `$ref/…` in the root of the
+ * Application's source with that `ref` (this repository, or a clone of another at its revision).
+ */
+async function valueFileArgs(chart: string, h: ArgoHelm, opts: RenderOptions): Promise<{ args: string[]; notes: string[] } | Extract<Outcome, { ok: false }>> {
+  const args: string[] = [];
+  const notes: string[] = [];
+  for (const f of h.valueFiles) {
+    let file = typeof f === 'string' ? path.resolve(chart, f) : '';
+    const shown = typeof f === 'string' ? f : f.raw;
+    if (typeof f !== 'string') {
+      const repo = h.refs[f.ref];
+      if (!repo) return { ok: false, message: `valueFiles ${f.raw} names the source ref "${f.ref}", which no source of the Application has (refs: ${Object.keys(h.refs).join(', ') || 'none'})` };
+      let base = opts.snap.root;
+      if (repo !== 'self') {
+        const tree = await fetchGit(repo.url, repo.ref ? { name: repo.ref } : {}, opts.fetch ?? fetchSettings(), opts.signal);
+        if ('skipped' in tree) return { ok: false, skipped: true, message: `valueFiles ${f.raw}: source "${f.ref}" not fetched: ${tree.skipped}` };
+        base = tree.path;
+      }
+      file = path.join(base, path.posix.normalize(`/${f.path}`));
+    }
+    if (await exists(file)) {
+      args.push('-f', file);
+      continue;
+    }
+    if (!h.ignoreMissing) return { ok: false, message: `valueFiles ${shown} does not exist (Argo CD fails the render; set ignoreMissingValueFiles: true if that is meant)` };
+    notes.push(`valueFiles ${shown} does not exist: left out (ignoreMissingValueFiles)`);
+  }
+  return { args, notes };
+}
+
 async function helmTemplate(chart: string, h: ArgoHelm, opts: RenderOptions, strip: string): Promise<Outcome> {
   const helm = opts.tools.helm?.file;
   if (!helm) return { ok: false, skipped: true, message: opts.tools.missing.helm };
+  const files = await valueFileArgs(chart, h, opts);
+  if ('ok' in files) return files;
   const values = h.values ? stringify(h.values) : h.valuesText;
   const args = ['template', h.releaseName, chart, '--namespace', h.namespace, '--kube-version', kubeVersionOf(opts),
-    ...h.valueFiles.flatMap((f) => ['-f', path.resolve(chart, f)]), ...(values ? ['-f', '-'] : []),
+    ...files.args, ...(values ? ['-f', '-'] : []),
     ...h.parameters.flatMap((p) => [p.forceString ? '--set-string' : '--set', `${p.name}=${p.value}`])];
   const r = await run(helm, args, opts, values);
-  return r.exitCode === 0 ? { ok: true, text: String(r.stdout), how: 'helm template' } : { ok: false, message: `helm template: ${tidy(tidy(String(r.stderr || r.stdout), strip), opts.snap.root)}` };
+  return r.exitCode === 0 ? { ok: true, text: String(r.stdout), how: 'helm template', notes: files.notes } : { ok: false, message: `helm template: ${tidy(tidy(String(r.stderr || r.stdout), strip), opts.snap.root)}` };
 }
 
 async function renderPlan(plan: ArgoPlan, opts: RenderOptions): Promise<Outcome> {
@@ -106,7 +140,8 @@ export async function renderApplications(target: string, docs: readonly Rendered
         }
         const placed = place(out, doc, model, opts, index);
         result.docs.push(...placed);
-        const notes = plan.helm.notes.length && validator === 'helm' ? `; ${plan.helm.notes.join('; ')}` : '';
+        const all = [...plan.helm.notes, ...out.notes ?? []];
+        const notes = all.length && validator === 'helm' ? `; ${all.join('; ')}` : '';
         say(validator, 'pass', `${plan.label}: ${out.how}: ${placed.length} document(s)${notes}`);
       }
     }

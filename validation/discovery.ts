@@ -2,7 +2,8 @@
 // build reads (transitively), Helm charts with their values files, and folders of plain manifests.
 import { posix } from 'node:path';
 import { ARTIFACT_SOURCES, artifactFolder, closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
-import { fluxBuild, type FluxBuild } from '../core/repo-model/flux-build';
+import { fluxBuild, strictOptOut, type FluxBuild } from '../core/repo-model/flux-build';
+import { effectiveKustomizations } from '../core/repo-model/flux-parents';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 
 export type KustomizeRoot = KustomizationNode;
@@ -28,18 +29,34 @@ export interface Discovery {
   sourceDocs: ManifestDoc[];
 }
 
-/** The folder of this tree a Flux Kustomization applies: its path, or the folder an artifact of this repository holds it in. */
-function appliedFolder(model: RepoModel, d: ManifestDoc): string | undefined {
-  const path = repoPath(str(get(d.object, 'spec', 'path')) ?? '.');
+/** The folder of this tree a Flux Kustomization (as its parent hands it over) applies: its path, or the folder an artifact of this repository holds it in. */
+function appliedFolder(model: RepoModel, object: Record<string, unknown>, file: string): string | undefined {
+  const path = repoPath(str(get(object, 'spec', 'path')) ?? '.');
   if (path === undefined) return undefined;
-  if (ARTIFACT_SOURCES.has(str(get(d.object, 'spec', 'sourceRef', 'kind')) ?? '')) return artifactFolder(model.paths, path, d.file);
-  return pathElsewhere(d.object, model.flux) ? undefined : path;
+  if (ARTIFACT_SOURCES.has(str(get(object, 'spec', 'sourceRef', 'kind')) ?? '')) return artifactFolder(model.paths, path, file);
+  return pathElsewhere(object, model.flux) ? undefined : path;
+}
+
+const strictOf = new WeakMap<object, boolean>();
+/** Whether kustomize-controller substitutes strictly here: the default, unless the repository's controller opts out. */
+export function strictSubstitution(model: Pick<RepoModel, 'manifests' | 'kustomize'>): boolean {
+  const known = strictOf.get(model.manifests);
+  if (known !== undefined) return known;
+  const strict = !strictOptOut([...model.manifests.map((d) => d.object), ...[...model.kustomize.values()].map((n) => n.object)]);
+  strictOf.set(model.manifests, strict);
+  return strict;
 }
 
 /** What kustomize-controller adds when exactly one Flux Kustomization of this tree applies `dir`. */
 function appliedBy(model: RepoModel, dir: string): FluxBuild | undefined {
-  const appliers = model.flux.kustomizations.filter((d) => appliedFolder(model, d) === dir);
-  return appliers.length === 1 && appliers[0] ? fluxBuild(appliers[0], model.manifests) : undefined;
+  // Each Flux Kustomization as its parent's build hands it to the controller (the parent's patches applied).
+  const strict = strictSubstitution(model);
+  const effective = effectiveKustomizations(model, strict);
+  const appliers = model.flux.kustomizations.map((d) => ({ d, e: effective.get(d) ?? { object: d.object } }))
+    .filter(({ d, e }) => appliedFolder(model, e.object, d.file) === dir);
+  const [one] = appliers;
+  if (appliers.length !== 1 || !one) return undefined;
+  return { ...fluxBuild({ object: one.e.object, file: one.d.file }, model.manifests, { strict }), ...(one.e.parent && !one.e.problem ? { parent: one.e.parent, parentFiles: one.e.parentFiles ?? [] } : {}) };
 }
 
 export function discover(model: RepoModel): Discovery {
@@ -55,7 +72,7 @@ export function discover(model: RepoModel): Discovery {
     files.forEach((f) => readByRoots.add(f));
     if (r.component || (included.has(r.dir) && !applied.has(r.dir))) continue;
     const flux = appliedBy(model, r.dir);
-    const extra = flux ? [flux.file, ...flux.components.flatMap((c) => closure(roots, c).files)] : [];
+    const extra = flux ? [flux.file, ...flux.parentFiles ?? [], ...flux.components.flatMap((c) => closure(roots, c).files)] : [];
     targets.push({ id: r.dir, kind: 'kustomize', inputs: [...new Set([...files, ...extra])].sort(), cacheable: !remote, ...(flux ? { flux } : {}) });
   }
 

@@ -5,12 +5,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChartSource } from '../core/repo-model/chart-source';
+import { maxSatisfying, valid, validRange } from 'semver';
 import { launch } from '../runtime/launcher';
 import { exists, helmEnv, readRef, scratchDir, shownUrl, storeBlob, toolMessage, writeRef, type FetchSettings } from './fetch-cache';
 import { fetchGit } from './fetch-git';
+import { configuredRepository } from './helm-repo-auth';
 
 export type FetchedChart =
-  | { path: string; chart: string; version?: string; from: 'chart dir' | 'cache' | 'network'; url: string }
+  /** `root`: for a chart folder of a Git repository, the checkout's root (where its valuesFiles are). */
+  | { path: string; chart: string; version?: string; from: 'chart dir' | 'cache' | 'network'; url: string; root?: string }
   | { skipped: string };
 
 /** A version `helm pull` resolves to itself: no range to resolve again online. */
@@ -33,13 +36,19 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** `<chart>-<version>.tgz` in the chart dir: that exact version, or the newest when none is asked. */
+/**
+ * `<chart>-<version>.tgz` in the chart dir: that exact version, the highest satisfying a range
+ * (`>=1.0.0 <2.0.0`, `~1.2`, `1.x`, as helm resolves one), or the newest when none is asked.
+ */
 async function inChartDir(dir: string, chart: string, version: string | undefined): Promise<{ path: string; version: string } | undefined> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const versions = names.filter((n) => n.startsWith(`${chart}-`) && n.endsWith('.tgz')).map((n) => n.slice(chart.length + 1, -4))
     .filter((v) => /^v?\d/.test(v));
+  const exact = version === undefined ? undefined : versions.find((v) => v === version || v === version.replace(/^v/, ''));
+  const range = version !== undefined && !exact ? validRange(version.replace(/,/g, ' '), { loose: true }) : null;
+  const best = range ? maxSatisfying(versions.flatMap((v) => valid(v, { loose: true }) ?? []), range, { loose: true }) : null;
   const pick = version === undefined ? versions.sort(compareVersions).pop()
-    : versions.find((v) => v === version || v === version.replace(/^v/, ''));
+    : exact ?? (best ? versions.find((v) => valid(v, { loose: true }) === best) : undefined);
   return pick ? { path: path.join(dir, `${chart}-${pick}.tgz`), version: pick } : undefined;
 }
 
@@ -57,7 +66,7 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
     if ('skipped' in tree) return tree;
     const dir = path.join(tree.path, source.path);
     if (!await exists(path.join(dir, 'Chart.yaml'))) return { skipped: `${url}: no Chart.yaml at ${source.path} in ${shownUrl(source.url)} (${tree.rev})` };
-    return { path: dir, chart: path.basename(dir), from: tree.from, url };
+    return { path: dir, chart: path.basename(dir), from: tree.from, url: tree.resolved ? `${url}, ${tree.resolved}` : url, root: tree.path };
   }
   const { chart, version } = source;
   if (settings.chartDir) {
@@ -79,13 +88,18 @@ export async function fetchChart(source: ChartSource, helm: string | undefined, 
 async function pull(helm: string, source: Extract<ChartSource, { kind: 'helm' }>, request: string[], settings: FetchSettings, signal?: AbortSignal): Promise<FetchedChart> {
   const url = chartUrl(source);
   const dir = await scratchDir(settings.cacheDir);
+  const helmRun = (args: string[]) => launch(helm, args, { env: helmEnv(settings.cacheDir), timeout: FETCH_TIMEOUT_MS, ...(signal ? { cancelSignal: signal } : {}) });
   try {
-    const args = source.oci ? ['pull', source.url] : ['pull', source.chart, '--repo', source.url];
+    // A repository of Helm's repositories file is pulled through its entry, so that helm uses its login.
+    const entry = source.oci ? undefined : await configuredRepository(source.url);
+    if (entry) {
+      const update = await helmRun(['repo', 'update', entry.name, '--fail-on-repo-update-fail', '--repository-config', entry.config]);
+      if (update.exitCode !== 0) return { skipped: `${url} could not be fetched (through the entry "${entry.name}" of ${entry.config}): ${toolMessage(`${String(update.stdout ?? '')}\n${String(update.stderr || update.message || '')}`)}` };
+    }
+    const args = source.oci ? ['pull', source.url] : entry ? ['pull', `${entry.name}/${source.chart}`, '--repository-config', entry.config] : ['pull', source.chart, '--repo', source.url];
     if (source.version) args.push('--version', source.version);
     if (source.insecure && source.oci) args.push('--plain-http');
-    const r = await launch(helm, [...args, '--destination', dir], {
-      env: helmEnv(settings.cacheDir), timeout: FETCH_TIMEOUT_MS, ...(signal ? { cancelSignal: signal } : {}),
-    });
+    const r = await helmRun([...args, '--destination', dir]);
     const file = (await fs.readdir(dir)).find((f) => f.endsWith('.tgz'));
     if (r.exitCode !== 0 || !file) {
       const why = toolMessage(String(r.stderr || r.stdout || r.message || ''), [dir]);

@@ -1,14 +1,15 @@
 // Remote kustomize bases (`https://host/org/repo//path?ref=v1`, `github.com/org/repo/path`,
 // `git::…`, `git@host:org/repo`) and URL resources (`https://…/file.yaml`), fetched into the cache
 // (Git trees with the real git, files over HTTP), then a build tree in a scratch folder: the root's
-// files copied, each remote reference rewritten to its fetched copy, so that kustomize builds
-// offline what it would have fetched itself. What cannot be fetched is named with its URL.
+// files copied, each remote reference rewritten to its fetched copy — and a fetched base's own remote
+// bases likewise, in a copy of it, to any depth — so that kustomize builds offline what it would
+// have fetched itself. What cannot be fetched is named with its URL (and the base that names it).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
-import { isKustomizationFile, kustomizationRefs, REMOTE_REF } from '../core/repo-model';
+import { isKustomizationFile, KUSTOMIZATION_FILES, kustomizationRefs, REMOTE_REF } from '../core/repo-model';
 import { arr, rec } from '../core/yaml-docs';
-import { readRef, scratchDir, shownUrl, storeBlob, writeRef, type FetchSettings } from './fetch-cache';
+import { readRef, scratchDir, sha256Hex, shownUrl, storeBlob, writeRef, type FetchSettings } from './fetch-cache';
 import { fetchGit } from './fetch-git';
 
 export interface RemoteSpec { repo: string; subPath: string; ref?: string }
@@ -56,12 +57,62 @@ async function fetchFile(url: string, settings: FetchSettings): Promise<Fetched>
   return { path: blob.path };
 }
 
-async function fetchRemote(raw: string, settings: FetchSettings, signal?: AbortSignal): Promise<Fetched> {
+/** How deep remote bases may name remote bases: kustomize has no limit, a cycle or a runaway must stop. */
+const MAX_NESTING = 5;
+
+/** The kustomization file of a folder in a fetched tree, parsed; undefined where there is none. */
+async function kustomizationIn(dir: string): Promise<{ file: string; k: Record<string, unknown> } | undefined> {
+  for (const name of KUSTOMIZATION_FILES) {
+    const text = await fs.readFile(path.join(dir, name), 'utf8').catch(() => undefined);
+    if (text !== undefined) return { file: path.join(dir, name), k: rec(parseDocument(text).toJS()) ?? {} };
+  }
+  return undefined;
+}
+
+/** The kustomization files a build of `start` reads inside `root`, with the remote references each names. */
+async function remoteRefsUnder(root: string, start: string): Promise<Map<string, { k: Record<string, unknown>; remotes: string[] }>> {
+  const out = new Map<string, { k: Record<string, unknown>; remotes: string[] }>();
+  const seen = new Set<string>();
+  const visit = async (dir: string) => {
+    if (seen.has(dir) || path.relative(root, dir).startsWith('..')) return;
+    seen.add(dir);
+    const found = await kustomizationIn(dir);
+    if (!found) return;
+    const refs = kustomizationRefs('.', found.k);
+    const remotes = refs.filter((r) => r.path === undefined).map((r) => r.raw);
+    if (remotes.length) out.set(found.file, { k: found.k, remotes });
+    for (const r of refs) if (r.path !== undefined && r.dirOk) await visit(path.join(dir, r.path));
+  };
+  await visit(start);
+  return out;
+}
+
+/**
+ * A remote base as a folder on disk. A base that names remote bases itself is copied (from the cache
+ * into `scratch`) with those references rewritten to their own fetched copies, to any depth, so that
+ * kustomize never fetches anything; the first one that cannot be had is named with the chain to it.
+ */
+async function fetchRemote(raw: string, settings: FetchSettings, scratch: string, depth = 0, signal?: AbortSignal): Promise<Fetched> {
   if (isRemoteFile(raw)) return fetchFile(raw, settings);
   const spec = parseRemote(raw);
   const tree = await fetchGit(spec.repo, spec.ref ? { name: spec.ref } : {}, settings, signal);
   if ('skipped' in tree) return { skipped: `remote base ${shownUrl(raw)}: ${tree.skipped}` };
-  return { path: path.join(tree.path, spec.subPath) };
+  const nested = await remoteRefsUnder(tree.path, path.join(tree.path, spec.subPath));
+  if (!nested.size) return { path: path.join(tree.path, spec.subPath) };
+  if (depth >= MAX_NESTING) return { skipped: `remote base ${shownUrl(raw)}: remote bases nested more than ${MAX_NESTING} deep are not fetched` };
+  const copy = path.join(scratch, 'remotes', sha256Hex(`${raw}\0${tree.rev}`));
+  await fs.cp(tree.path, copy, { recursive: true });
+  for (const [file, { k, remotes }] of nested) {
+    const local = new Map<string, string>();
+    for (const inner of remotes) {
+      const got = await fetchRemote(inner, settings, scratch, depth + 1, signal);
+      if ('skipped' in got) return { skipped: `${got.skipped} (named by the remote base ${shownUrl(raw)})` };
+      local.set(inner, got.path);
+    }
+    const dest = path.join(copy, path.relative(tree.path, file));
+    await fs.writeFile(dest, stringify(rewrite(k, (r) => { const p = local.get(r); return p ? path.relative(path.dirname(dest), p) : undefined; })));
+  }
+  return { path: path.join(copy, spec.subPath) };
 }
 
 /** Rewrite every remote reference of a kustomization object with `local(raw)`. */
@@ -94,7 +145,7 @@ export async function remoteBuildTree(root: string, inputs: readonly string[], t
     }
     for (const ref of kustomizationRefs(path.posix.dirname(f), k).filter((r) => r.path === undefined)) {
       if (done.has(ref.raw)) continue;
-      const got = await fetchRemote(ref.raw, settings, signal);
+      const got = await fetchRemote(ref.raw, settings, dir, 0, signal);
       if ('skipped' in got) {
         await cleanup();
         return { skipped: got.skipped };

@@ -12,7 +12,8 @@ import { get, parseManifests, str } from '../core/yaml-docs';
 import { launch } from '../runtime/launcher';
 import { fetchSettings, offlineEnv, shownUrl } from './fetch-cache';
 import { fetchGit } from './fetch-git';
-import { fluxOverlay, fluxNote, substituteOutput } from './flux-render';
+import { strictSubstitution } from './discovery';
+import { finishBuild, fluxNote, fluxOverlay } from './flux-render';
 import type { ReleaseResults } from './helm-releases';
 import { tidy, type RenderOptions } from './render';
 
@@ -32,7 +33,7 @@ function gitSource(ks: Obj, model: Pick<RepoModel, 'flux'>): { url: string; ref:
   return { url, ref };
 }
 
-export async function renderOtherRepositories(target: string, docs: readonly RenderedDoc[], model: Pick<RepoModel, 'flux' | 'manifests'>, opts: RenderOptions): Promise<ReleaseResults> {
+export async function renderOtherRepositories(target: string, docs: readonly RenderedDoc[], model: Pick<RepoModel, 'flux' | 'manifests' | 'kustomize'>, opts: RenderOptions): Promise<ReleaseResults> {
   const out: ReleaseResults = { validations: [], docs: [] };
   const kustomize = opts.tools.kustomize;
   for (const doc of docs.filter((d) => isFluxKustomizationObject(d.object))) {
@@ -56,8 +57,8 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
       say('skipped', `${dir} of ${shownUrl(source.url)} ${kustomize ? 'has no kustomization.yaml (the controller would generate one): not built here' : opts.tools.missing.kustomize}; its objects are not checked`);
       continue;
     }
-    const flux = fluxBuild({ object: doc.object, file: doc.file ?? target }, model.manifests);
-    const over = await fluxOverlay(tree.path, dir, flux);
+    const flux = fluxBuild({ object: doc.object, file: doc.file ?? target }, model.manifests, { strict: strictSubstitution(model) });
+    const over = await fluxOverlay(tree.path, dir, flux, true);
     try {
       const r = await launch(kustomize.file, [...kustomize.prefix, '--load-restrictor=LoadRestrictionsNone', over.dir], {
         timeout: 120_000, maxBuffer: 256 * 1024 * 1024, env: offlineEnv(opts.fetch), ...(opts.signal ? { cancelSignal: opts.signal } : {}),
@@ -66,9 +67,14 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
         say('fail', `kustomize build of ${dir} in ${shownUrl(source.url)}: ${tidy(String(r.stderr || r.stdout), tree.path)}`);
         continue;
       }
-      const objects = parseManifests(target, substituteOutput(String(r.stdout), flux)).docs.map((d) => ({ object: d.object, ...where }));
+      const done = finishBuild(String(r.stdout), flux, over.here);
+      if ('error' in done) {
+        say('fail', `kustomize build of ${dir} in ${shownUrl(source.url)}: ${done.error}`);
+        continue;
+      }
+      const objects = parseManifests(target, done.text).docs.map((d) => ({ object: d.object, ...where }));
       out.docs.push(...objects);
-      say('pass', `kustomize build of ${dir} in ${shownUrl(source.url)} at ${tree.rev.slice(0, 12)} (from the ${tree.from}): ${objects.length} document(s), ${fluxNote(flux)}`);
+      say('pass', `kustomize build of ${dir} in ${shownUrl(source.url)} at ${tree.rev.slice(0, 12)}${tree.resolved ? `, ${tree.resolved}` : ''} (from the ${tree.from}): ${objects.length} document(s), ${fluxNote(flux)}`);
     } finally {
       await over.cleanup();
     }

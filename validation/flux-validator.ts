@@ -1,17 +1,28 @@
 // `flux`: what kustomize-controller and helm-controller would trip on first. Each Flux
 // Kustomization's spec.path exists in the repository and builds (a kustomization root through its
 // kustomize result; a plain folder — Flux generates the kustomization — through its YAML), and each
-// sourceRef / HelmRelease chart source is defined in the repository.
+// sourceRef / HelmRelease chart source is defined in the repository; its postBuild substituteFrom
+// sources exist (or are optional), and a plain folder's variables have values where substitution is strict.
 import {
   helmReleaseSource, isFluxKustomizationObject, isHelmRelease, pathElsewhere, repoPath, sourceOrigin, type FluxModel,
 } from '../core/repo-model';
+import { posix } from 'node:path';
+import { fluxBuild, substitutionDisabled, unsetVars } from '../core/repo-model/flux-build';
+import type { EffectiveKustomization } from '../core/repo-model/flux-parents';
 import type { ValidationResult } from '../core/schemas';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
+import { strictFailure } from './flux-render';
 import type { Rendering } from './render';
 import type { RepoSnapshot } from './snapshot';
 
 export interface FluxContext {
   snap: RepoSnapshot;
+  /** The repository's objects, where substituteFrom sources are looked up. */
+  manifests: readonly ManifestDoc[];
+  /** Whether kustomize-controller substitutes strictly (its default). */
+  strict: boolean;
+  /** Each Flux Kustomization as its parent's build hands it over (the parent's patches applied). */
+  effective: ReadonlyMap<ManifestDoc, EffectiveKustomization>;
   flux: Pick<FluxModel, 'defined' | 'runtime' | 'otherRepositories'>;
   /** Kustomize results of this run, by root folder. */
   builds: ReadonlyMap<string, Rendering>;
@@ -47,7 +58,22 @@ function pathProblems(o: Record<string, unknown>, ctx: FluxContext): { problems:
   const broken = [...ctx.yaml.values()].filter((r) => r.status === 'fail' && inside(r.target));
   for (const r of broken) problems.push(`spec.path "${raw}" holds invalid YAML: ${r.message}`);
   if (!broken.length) notes.push(`${dir} exists (plain manifests)`);
+  problems.push(...plainPostBuild(o, dir, ctx));
   return { problems, notes };
+}
+
+/** What kustomize-controller refuses before it applies anything: missing substituteFrom sources, bad names. */
+function postBuildProblems(o: Record<string, unknown>, file: string, ctx: FluxContext): string[] {
+  return fluxBuild({ object: o, file }, ctx.manifests, { strict: ctx.strict }).problems;
+}
+
+/** A plain folder (the controller generates its kustomization): strict substitution over its objects as written. */
+function plainPostBuild(o: Record<string, unknown>, dir: string, ctx: FluxContext): string[] {
+  const flux = fluxBuild({ object: o, file: dir }, ctx.manifests, { strict: ctx.strict });
+  if (!flux.substitute || !flux.strict || flux.problems.length) return [];
+  const unset = ctx.manifests.filter((d) => posix.dirname(d.file) === dir && !substitutionDisabled(d.object))
+    .flatMap((d) => unsetVars(JSON.stringify(d.object), flux.vars).map((v) => `\${${v}} in ${str(d.object.kind) ?? '?'}/${str(get(d.object, 'metadata', 'name')) ?? '?'}`));
+  return unset.length ? [strictFailure(flux, unset)] : [];
 }
 
 /** A source defined here passes; one created at run time passes as a stated assumption; else a failure. */
@@ -65,8 +91,13 @@ export function validateFlux(docs: readonly ManifestDoc[], ctx: FluxContext): Va
     const problems: string[] = [];
     const notes: string[] = [];
     if (isFluxKustomizationObject(o)) {
-      sourceProblem(get(o, 'spec', 'sourceRef'), o, 'sourceRef', ctx, problems, notes);
-      const p = pathProblems(o, ctx);
+      const effective = ctx.effective.get(d);
+      const applied = effective?.object ?? o;
+      if (effective?.problem) problems.push(effective.problem);
+      else if (effective?.parent) notes.push(`as its parent ${effective.parent} patches it`);
+      sourceProblem(get(applied, 'spec', 'sourceRef'), applied, 'sourceRef', ctx, problems, notes);
+      problems.push(...postBuildProblems(applied, d.file, ctx));
+      const p = pathProblems(applied, ctx);
       problems.push(...p.problems);
       notes.push(...p.notes);
     } else if (isHelmRelease(o)) {

@@ -16,6 +16,7 @@ import { cacheKey, cached, remember } from './cache';
 import { fetchSettings, offlineEnv } from './fetch-cache';
 import { fetchChart, type FetchedChart } from './fetch-charts';
 import { composeValues } from './helm-values';
+import { applyValuesFiles } from './helm-values-files';
 import { objectKey, postRender } from './helm-post-render';
 import { kubeVersionOf, tidy, unvendoredDependencies, type RenderOptions } from './render';
 import { chartDocs } from './source-map';
@@ -120,21 +121,30 @@ export async function renderReleases(target: string, docs: readonly RenderedDoc[
       continue;
     }
     const valuesText = stringify(composed.values);
-    const chartPath = 'local' in chart ? path.join(opts.snap.root, chart.local) : chart.fetched.path;
+    const original = 'local' in chart ? path.join(opts.snap.root, chart.local) : chart.fetched.path;
+    // valuesFiles: the chart's defaults replaced by their merge, in a copy (source-controller's build).
+    const base = 'local' in chart ? { sourceRoot: opts.snap.root } : chart.fetched.root ? { sourceRoot: chart.fetched.root } : { inChart: true as const };
+    const withFiles = await applyValuesFiles(o, original, base, opts.fetch ?? fetchSettings(), opts.signal);
+    if (withFiles && 'failed' in withFiles) {
+      out.validations.push({ validator: 'helm', target, status: 'fail', ...where, message: `${label}: ${withFiles.failed}` });
+      continue;
+    }
     const chartInputs = 'local' in chart ? opts.snap.files.filter((f) => f === chart.local || f.startsWith(`${chart.local}/`)).map((f) => `${f}:${opts.snap.hash(f)}`) : [chart.fetched.path];
-    const key = cacheKey(['helmrelease', opts.tools.helm.version, kubeVersionOf(opts), name, ns, valuesText, ...chartInputs]);
+    const key = cacheKey(['helmrelease', opts.tools.helm.version, kubeVersionOf(opts), name, ns, valuesText, withFiles?.defaults ?? '', ...chartInputs]);
     let r = cached<Rendered>(key);
     if (!r) {
       opts.onBuild?.(`${target}#${label}`, 'helm');
-      r = remember(key, await renderChart(name, chartPath, ns, valuesText, opts));
+      r = remember(key, await renderChart(name, withFiles?.path ?? original, ns, valuesText, opts));
     }
+    await withFiles?.cleanup();
     const deps = r.ok ? undefined : unvendoredDependencies(r.text);
     if (deps) {
       skip(`${chartLabel(chart)}: ${deps}`);
       continue;
     }
     if (!r.ok) {
-      out.validations.push({ validator: 'helm', target, status: 'fail', ...where, message: `${label}: helm template of ${chartLabel(chart)}: ${r.text}` });
+      const text = withFiles ? r.text.split(path.dirname(withFiles.path)).join('') : r.text; // no scratch path of the copy
+      out.validations.push({ validator: 'helm', target, status: 'fail', ...where, message: `${label}: helm template of ${chartLabel(chart)}: ${text}` });
       continue;
     }
     const post = await postRender(o, r.text, opts.tools.kustomize, opts.signal);
@@ -146,6 +156,7 @@ export async function renderReleases(target: string, docs: readonly RenderedDoc[
     out.docs.push(...rendered);
     const extra = [
       ...(r.schemaSkipped ? ['values schema refers to schemas on the network: rendered with schema validation skipped (--skip-schema-validation)'] : []),
+      ...(withFiles ? [withFiles.note] : []),
       ...(post.applied ? [`${post.applied} postRenderer(s) applied`] : []),
       ...composed.notes,
     ];

@@ -6,6 +6,7 @@
 // otherwise a failure naming it. Secret values go to helm only: notes name sources, never values.
 import { parseDocument } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
+import { configData, findConfigSource, madeAtRunTime, sopsEncrypted } from '../core/repo-model/config-sources';
 import { arr, get, rec, str, type ManifestDoc } from '../core/yaml-docs';
 
 type Obj = Record<string, unknown>;
@@ -51,30 +52,6 @@ export interface ComposedValues {
   missing: string[];
 }
 
-const nameIs = (o: Obj, kind: string, name: string): boolean => o.kind === kind && str(get(o, 'metadata', 'name')) === name;
-const nsFits = (o: Obj, ns: string): boolean => (str(get(o, 'metadata', 'namespace')) ?? ns) === ns;
-
-/** A controller that makes this Secret at run time, if the repository holds one. */
-function madeAtRunTime(name: string, ns: string, objects: readonly Obj[]): string | undefined {
-  for (const o of objects) {
-    if (!nsFits(o, ns)) continue;
-    const own = str(get(o, 'metadata', 'name'));
-    if (o.kind === 'ExternalSecret' && (str(get(o, 'spec', 'target', 'name')) ?? own) === name) return `ExternalSecret/${own}`;
-    if (o.kind === 'SealedSecret' && (str(get(o, 'spec', 'template', 'metadata', 'name')) ?? own) === name) return `SealedSecret/${own}`;
-  }
-  return undefined;
-}
-
-const encrypted = (o: Obj): boolean => o.sops !== undefined || /ENC\[AES256_GCM/.test(JSON.stringify(o.data ?? o.stringData ?? {}));
-
-/** The text of a key of a ConfigMap or Secret (Secret data decoded). */
-function keyText(o: Obj, key: string): string | undefined {
-  const plain = str(get(o, 'data', key));
-  if (o.kind === 'ConfigMap') return plain;
-  const given = str(get(o, 'stringData', key));
-  return given ?? (plain === undefined ? undefined : Buffer.from(plain, 'base64').toString('utf8'));
-}
-
 export function composeValues(release: Obj, namespace: string, rendered: readonly RenderedDoc[], sources: readonly ManifestDoc[]): ComposedValues {
   let values: Obj = {};
   const notes: string[] = [];
@@ -86,7 +63,7 @@ export function composeValues(release: Obj, namespace: string, rendered: readonl
     const key = str(get(v, 'valuesKey')) ?? 'values.yaml';
     const optional = get(v, 'optional') === true;
     const what = `valuesFrom ${kind}/${name} (${key})`;
-    const found = objects.find((o) => nameIs(o, kind, name) && nsFits(o, namespace));
+    const found = findConfigSource(objects, kind, name, namespace);
     if (!found) {
       const maker = kind === 'Secret' ? madeAtRunTime(name, namespace, objects) : undefined;
       if (maker) notes.push(`${what} is made at run time by ${maker}: rendered without it`);
@@ -94,11 +71,11 @@ export function composeValues(release: Obj, namespace: string, rendered: readonl
       else missing.push(`${kind}/${name} in namespace ${namespace}`);
       continue;
     }
-    if (kind === 'Secret' && encrypted(found)) {
+    if (kind === 'Secret' && sopsEncrypted(found)) {
       notes.push(`${what} is SOPS-encrypted: rendered without it`);
       continue;
     }
-    const text = keyText(found, key);
+    const text = configData(found)[key];
     if (text === undefined) {
       if (optional) notes.push(`${what}: no key ${key}, optional: rendered without it`);
       else missing.push(`key ${key} of ${kind}/${name} in namespace ${namespace}`);

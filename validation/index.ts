@@ -5,11 +5,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { mergeByLocation } from '../core/compliance';
 import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
+import { effectiveKustomizations } from '../core/repo-model/flux-parents';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
 import { fetchSettings, type FetchOptions } from './fetch-cache';
 import { remoteUrls } from './remotes';
-import { affectedTargets, discover, type Target } from './discovery';
+import { affectedTargets, discover, strictSubstitution, type Target } from './discovery';
 import { validateFlux } from './flux-validator';
 import { dryRun, findCluster } from './kubectl-validator';
 import { defaultPoolSize, mapPool } from './pool';
@@ -113,7 +114,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const deployedFiles = new Set(targets.flatMap((t) => t.inputs));
   const fluxDocs = fluxDocsFor(model, selected, changed).filter((d) => !notDeployed.length || deployedFiles.has(d.file));
   validations.push(...validateFlux(fluxDocs, {
-    snap, flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
+    snap, manifests: model.manifests, strict: strictSubstitution(model), effective: effectiveKustomizations(model, strictSubstitution(model)), flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   // Offline touches no network, a cluster's API server included.

@@ -7,8 +7,9 @@ import { cacheKey, cached, remember } from './cache';
 import type { Target } from './discovery';
 import { fetchSettings, offlineEnv, stoppedOffline, type FetchSettings } from './fetch-cache';
 import { remoteBuildTree } from './fetch-remote';
+import { inflatesCharts, provideInflatedCharts } from './kustomize-inflate';
 import { completeDependencies } from './chart-deps';
-import { fluxNote, fluxOverlay, substituteOutput } from './flux-render';
+import { finishBuild, fluxNote, fluxOverlay } from './flux-render';
 import type { RepoSnapshot } from './snapshot';
 import type { Toolbox } from './tools';
 
@@ -60,10 +61,18 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
   const args = [...tool.prefix, '--load-restrictor=LoadRestrictionsNone'];
   if (opts.tools.helm) args.push('--enable-helm', `--helm-command=${opts.tools.helm.file}`);
   // Remote bases and URL resources: fetched into the cache and built from a copy that names them there.
-  const tree = t.cacheable ? { dir: opts.snap.root, cleanup: async () => undefined }
-    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, opts.fetch ?? fetchSettings(), opts.signal);
+  // helmCharts: built from a copy too, since kustomize pulls charts into chartHome (never the user's).
+  const settings = opts.fetch ?? fetchSettings();
+  const inflates = Boolean(opts.tools.helm) && inflatesCharts(t.inputs, opts.snap.text);
+  const tree = t.cacheable && !inflates ? { dir: opts.snap.root, cleanup: async () => undefined }
+    : await remoteBuildTree(opts.snap.root, t.inputs, opts.snap.text, settings, opts.signal);
   if ('skipped' in tree) return { status: 'skipped', reason: `${tree.skipped}: not built, its objects are not checked` };
-  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined };
+  const charts = inflates ? await provideInflatedCharts(tree.dir, t.inputs, opts.snap.text, opts.tools.helm?.file, settings, opts.signal) : { ok: true };
+  if ('skipped' in charts) {
+    await tree.cleanup();
+    return { status: 'skipped', reason: `${charts.skipped}: not built, its objects are not checked` };
+  }
+  const dir = t.flux ? await fluxOverlay(tree.dir, t.id, t.flux, true) : { dir: path.join(tree.dir, t.id), cleanup: async () => undefined, here: [] };
   try {
     const r = await run({ tool: 'kustomize', command: 'build', target: t.id }, tool.file, [...args, dir.dir], opts);
     if (!r.ok && stoppedOffline(r.err)) {
@@ -71,7 +80,9 @@ async function kustomizeBuild(t: Target, opts: RenderOptions): Promise<Rendering
       return { status: 'skipped', reason: `the build reaches for the network (${url}: a helmCharts chart not in its chartHome, or a remote) and --offline forbids it: not built, its objects are not checked` };
     }
     if (!r.ok) return { status: 'failed', error: tidy(tidy(r.err || r.out, tree.dir), opts.snap.root) };
-    return t.flux ? { status: 'ok', text: substituteOutput(r.out, t.flux), note: fluxNote(t.flux) } : { status: 'ok', text: r.out };
+    if (!t.flux) return { status: 'ok', text: r.out };
+    const done = finishBuild(r.out, t.flux, dir.here);
+    return 'error' in done ? { status: 'failed', error: done.error } : { status: 'ok', text: done.text, note: fluxNote(t.flux) };
   } finally {
     await dir.cleanup();
     await tree.cleanup();

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { RenderedDoc } from '../core/compliance';
-import { SUBSTITUTE_ANNOTATION, substituteVars, type FluxBuild } from '../core/repo-model/flux-build';
+import { substituteVars, substitutionDisabled, type FluxBuild } from '../core/repo-model/flux-build';
 import { get, parseManifests, str, type ManifestDoc } from '../core/yaml-docs';
 import type { Target } from './discovery';
 import { json6902Ops, json6902Position, type JsonPatchOp } from './json6902-positions';
@@ -154,14 +154,19 @@ export function chartDocs(chart: string | undefined, text: string, snap: RepoSna
 /** Kinds kustomize never gives a namespace. */
 const CLUSTER_SCOPED = /^(Namespace|Cluster\w+|CustomResourceDefinition|PersistentVolume|StorageClass|PriorityClass|IngressClass|RuntimeClass|\w+WebhookConfiguration)$/;
 
-/** An object of a plain folder as Flux applies it: variables substituted, the targetNamespace set. */
+/** An object of a plain folder as Flux applies it: variables substituted, the targetNamespace and commonMetadata set. */
 function asApplied(o: Record<string, unknown>, flux: FluxBuild): Record<string, unknown> {
-  const disabled = get(o, 'metadata', 'annotations', SUBSTITUTE_ANNOTATION) === 'disabled' || get(o, 'metadata', 'labels', SUBSTITUTE_ANNOTATION) === 'disabled';
   // Substituted inside JSON strings: values escaped as JSON so that quotes and backslashes stay text.
   const escaped = Object.fromEntries(Object.entries(flux.vars).map(([k, v]) => [k, JSON.stringify(v).slice(1, -1)]));
-  const out = flux.substitute && !disabled ? JSON.parse(substituteVars(JSON.stringify(o), escaped)) as Record<string, unknown> : structuredClone(o);
+  const out = flux.substitute && !substitutionDisabled(o) ? JSON.parse(substituteVars(JSON.stringify(o), escaped)) as Record<string, unknown> : structuredClone(o);
   const ns = flux.overlay.namespace;
-  if (typeof ns === 'string' && !CLUSTER_SCOPED.test(str(out.kind) ?? '')) out.metadata = { ...(out.metadata as Record<string, unknown> | undefined), namespace: ns };
+  const meta = { ...(out.metadata as Record<string, unknown> | undefined) };
+  if (typeof ns === 'string' && !CLUSTER_SCOPED.test(str(out.kind) ?? '')) meta.namespace = ns;
+  for (const key of ['labels', 'annotations'] as const) {
+    const common = flux.commonMetadata?.[key] ?? {};
+    if (Object.keys(common).length) meta[key] = { ...(meta[key] as Record<string, unknown> | undefined), ...common };
+  }
+  out.metadata = meta;
   return out;
 }
 

@@ -1,7 +1,8 @@
 // What Argo CD renders for an Application (and each Application an ApplicationSet's list generator
 // makes): per source, a chart of a Helm repository, or a folder of this or another Git repository
-// rendered with helm (valueFiles, values/valuesObject, parameters, releaseName) or kustomize (its
-// options as a kustomization laid over the folder). Pure: validation/ fetches and renders.
+// rendered with helm (valueFiles — `$ref/…` ones from the source with that `ref` in a multi-source
+// Application —, values/valuesObject, parameters, releaseName) or kustomize (its options as a
+// kustomization laid over the folder). Pure: validation/ fetches and renders.
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import { arr, get, rec, str } from '../yaml-docs';
@@ -10,11 +11,21 @@ import { normaliseRepoUrl, repoPath } from './flux';
 
 type Obj = Record<string, unknown>;
 
+/** A source of a multi-source Application: this repository or another Git repository at a revision. */
+export type ArgoRepo = 'self' | { url: string; ref?: string };
+
+/** A values file: relative to the chart folder, or `$ref/path` in the root of the source with that `ref`. */
+export type ArgoValueFile = string | { ref: string; path: string; raw: string };
+
 export interface ArgoHelm {
   releaseName: string;
   namespace: string;
-  /** Relative to the chart folder, in order; `$ref/…` files of another source are left out (noted). */
-  valueFiles: string[];
+  /** In order, as helm takes them (`-f`). */
+  valueFiles: ArgoValueFile[];
+  /** `ignoreMissingValueFiles`: a file that does not exist is left out instead of failing. */
+  ignoreMissing: boolean;
+  /** The sources of the Application that have a `ref`, by that name. */
+  refs: Record<string, ArgoRepo>;
   /** `valuesObject`, else `values` (a YAML string): above valueFiles, below parameters. */
   values?: Obj;
   valuesText?: string;
@@ -24,7 +35,7 @@ export interface ArgoHelm {
 
 export type ArgoPlan =
   | { kind: 'chart'; label: string; chart: Extract<ChartSource, { kind: 'helm' }>; helm: ArgoHelm }
-  | { kind: 'folder'; label: string; repo: 'self' | { url: string; ref?: string }; path: string; helm: ArgoHelm; kustomize?: { components: string[]; overlay: Obj } };
+  | { kind: 'folder'; label: string; repo: ArgoRepo; path: string; helm: ArgoHelm; kustomize?: { components: string[]; overlay: Obj } };
 
 /** Argo CD's kustomize image override (`name=newName:tag`, `name:tag`, `name@digest`) as a kustomize image. */
 export function kustomizeImage(spec: string): Obj {
@@ -47,15 +58,12 @@ function kustomizeOptions(k: unknown, dir: string): { components: string[]; over
   return { components, overlay };
 }
 
-function helmOptions(h: unknown, app: Obj): ArgoHelm {
+function helmOptions(h: unknown, app: Obj, refs: Record<string, ArgoRepo>): ArgoHelm {
   const notes: string[] = [];
-  const valueFiles = arr(get(h, 'valueFiles')).flatMap((f) => {
+  const valueFiles = arr(get(h, 'valueFiles')).flatMap((f): ArgoValueFile[] => {
     if (typeof f !== 'string') return [];
-    if (f.startsWith('$')) {
-      notes.push(`valueFiles ${f} comes from another source of the Application: rendered without it`);
-      return [];
-    }
-    return [f];
+    const m = /^\$([^/]+)\/(.*)$/.exec(f);
+    return m?.[1] ? [{ ref: m[1], path: m[2] ?? '', raw: f }] : [f];
   });
   const text = str(get(h, 'values'));
   const values = rec(get(h, 'valuesObject'));
@@ -63,6 +71,8 @@ function helmOptions(h: unknown, app: Obj): ArgoHelm {
     releaseName: str(get(h, 'releaseName')) ?? str(get(app, 'metadata', 'name')) ?? 'release',
     namespace: str(get(app, 'spec', 'destination', 'namespace')) ?? 'default',
     valueFiles,
+    ignoreMissing: get(h, 'ignoreMissingValueFiles') === true,
+    refs,
     ...(values ? { values } : text ? { valuesText: text } : {}),
     parameters: arr(get(h, 'parameters')).map((p) => ({ name: str(get(p, 'name')) ?? '', value: String(get(p, 'value') ?? ''), forceString: get(p, 'forceString') === true })),
     notes,
@@ -74,10 +84,16 @@ export function argoPlans(app: Obj, self: ReadonlySet<string>): ArgoPlan[] {
   const single = rec(get(app, 'spec', 'source'));
   const sources: Obj[] = single ? [single] : arr(get(app, 'spec', 'sources')).flatMap((s): Obj[] => { const r = rec(s); return r ? [r] : []; });
   const name = str(get(app, 'metadata', 'name')) ?? '?';
+  const repoOf = (s: Obj): ArgoRepo => {
+    const ref = str(s.targetRevision);
+    return self.has(normaliseRepoUrl(str(s.repoURL) ?? '')) ? 'self' : { url: str(s.repoURL) ?? '', ...(ref && ref !== 'HEAD' ? { ref } : {}) };
+  };
+  // Sources with `ref` lend their files to the others' `$ref/…` valueFiles (multi-source Applications).
+  const refs = Object.fromEntries(sources.flatMap((s) => (str(s.ref) ? [[str(s.ref) as string, repoOf(s)]] : [])));
   const plans: ArgoPlan[] = [];
   for (const s of sources) {
     const repoURL = str(s.repoURL) ?? '';
-    const helm = helmOptions(s.helm, app);
+    const helm = helmOptions(s.helm, app, refs);
     const chart = str(s.chart);
     if (chart) {
       const oci = !/^https?:\/\//.test(repoURL);
@@ -88,13 +104,12 @@ export function argoPlans(app: Obj, self: ReadonlySet<string>): ArgoPlan[] {
     }
     const p = str(s.path);
     if (p === undefined) continue;
-    const isSelf = self.has(normaliseRepoUrl(repoURL));
-    const dir = isSelf ? repoPath(p) : p.replace(/^\.\/|\/+$/g, '') || '.';
+    const repo = repoOf(s);
+    const dir = repo === 'self' ? repoPath(p) : p.replace(/^\.\/|\/+$/g, '') || '.';
     if (dir === undefined) continue;
-    const ref = str(s.targetRevision);
     const kustomize = kustomizeOptions(s.kustomize, dir);
     plans.push({
-      kind: 'folder', label: `Application ${name}`, repo: isSelf ? 'self' : { url: repoURL, ...(ref && ref !== 'HEAD' ? { ref } : {}) }, path: dir, helm,
+      kind: 'folder', label: `Application ${name}`, repo, path: dir, helm,
       ...(kustomize ? { kustomize } : {}),
     });
   }

@@ -70,7 +70,10 @@ export function kustomizationRefs(dir: string, k: Record<string, unknown>): Kust
     }
   }
   add(get(k, 'openapi', 'path'), 'openapi', false);
-  for (const h of arr(k.helmCharts)) add(get(h, 'valuesFile'), 'helm-values', false);
+  for (const h of arr(k.helmCharts)) {
+    add(get(h, 'valuesFile'), 'helm-values', false);
+    arr(get(h, 'additionalValuesFiles')).forEach((f) => add(f, 'helm-values', false));
+  }
   return out;
 }
 

@@ -48,12 +48,17 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** A folder served over HTTP on loopback; `requests` counts what was asked. */
-export async function serveFolder(dir: string): Promise<Server & { requests: string[] }> {
+/** A folder served over HTTP on loopback; `requests` counts what was asked; with `login`, behind basic auth. */
+export async function serveFolder(dir: string, login?: { user: string; password: string }): Promise<Server & { requests: string[] }> {
   const requests: string[] = [];
+  const expected = login ? `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` : undefined;
   const server = http.createServer((req, res) => {
     const rel = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
     requests.push(rel);
+    if (expected && req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="charts"' }).end('unauthorized');
+      return;
+    }
     const file = path.join(dir, path.normalize(rel));
     if (!file.startsWith(dir) || !existsSync(file)) {
       res.writeHead(404).end('not found');
@@ -70,10 +75,10 @@ export async function serveFolder(dir: string): Promise<Server & { requests: str
   };
 }
 
-/** A Helm HTTP repository of the charts in `dir` (index made by `helm repo index`). */
-export async function startHelmRepository(dir: string): Promise<Server & { requests: string[] }> {
+/** A Helm HTTP repository of the charts in `dir` (index made by `helm repo index`); with `login`, behind basic auth. */
+export async function startHelmRepository(dir: string, login?: { user: string; password: string }): Promise<Server & { requests: string[] }> {
   await execa(await helmBinary(), ['repo', 'index', dir]);
-  return serveFolder(dir);
+  return serveFolder(dir, login);
 }
 
 async function stopProcess(p: ResultPromise): Promise<void> {
@@ -103,6 +108,16 @@ export async function startRegistry(login?: { user: string; password: string }):
 /** `helm push` a packaged chart to `oci://<host>/<repo>` over plain HTTP (credentials from `env`, e.g. DOCKER_CONFIG). */
 export async function pushChart(archive: string, host: string, repo: string, env: Record<string, string> = {}): Promise<void> {
   await execa(await helmBinary(), ['push', archive, `oci://${host}/${repo}`, '--plain-http'], { env });
+}
+
+/** The files of `src` committed on `main` of a fresh repository (tagged `tag`), cloned bare to `bare` for a Git server. */
+export async function commitBare(src: string, bare: string, tag?: string): Promise<void> {
+  const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: src });
+  await git('init', '-q', '-b', 'main');
+  await git('add', '.');
+  await git('commit', '-qm', 'initial');
+  if (tag) await git('tag', tag);
+  await execa('git', ['clone', '-q', '--bare', src, bare]);
 }
 
 /**
