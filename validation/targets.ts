@@ -1,6 +1,6 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
-import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
+import { runCompliance, type CheckContext, type ComplianceCheck, type RenderedDoc } from '../core/compliance';
 import { podLabels } from '../core/compliance/k8s';
 import type { Finding, ValidationResult } from '../core/schemas';
 import type { RepoModel } from '../core/repo-model';
@@ -24,6 +24,10 @@ export interface TargetContext {
   kubeVersion: string;
   /** How to run helm for the HelmReleases a rendering holds. */
   render: RenderOptions;
+  /** The compliance checks to run (default: all registered). */
+  checks?: readonly ComplianceCheck[];
+  /** Sees the documents the checks judge, per target (bench/linters.ts hands them to other linters). */
+  onRendered?: (target: string, docs: readonly RenderedDoc[]) => void;
 }
 
 function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string): ValidationResult[] {
@@ -71,6 +75,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   validations.push(...apps.validations);
   const docs = [...own, ...others.docs, ...releases.docs, ...apps.docs];
   validations.push(...await schemaResults(t, docs));
+  ctx.onRendered?.(t.id, docs);
   if (r.status === 'skipped') return { validations, findings: [] };
   const checkCtx: CheckContext = {
     target: t.id,
@@ -81,5 +86,5 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model) },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
-  return { validations, findings: runCompliance(docs, checkCtx) };
+  return { validations, findings: runCompliance(docs, checkCtx, ctx.checks) };
 }

@@ -1,0 +1,54 @@
+// `check` as the linters bench runs it, in its own process:
+//   node --import tsx bench/check-entry.ts <dir> [--chart-dir D] [--checks=a,b,…]
+//     runs `check --offline --format json` (output discarded) with only the checks named: the
+//     "before issue 25" subset and all checks are timed through this one entry, so their ratio
+//     measures the checks and nothing else;
+//   node --import tsx bench/check-entry.ts <dir> [--chart-dir D] --render-to OUT
+//     writes the documents the checks judge, per target
+//     (OUT/rendered/<target>/NNN.yaml, one document a file: what kube-score and checkov are given), and the findings
+//     (OUT/check.json).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { runCheckCommand } from '../client/check';
+import { validateRepository } from '../validation';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const eq = args.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const dir = args[0];
+if (!dir || dir.startsWith('--')) {
+  process.stderr.write('usage: check-entry.ts <dir> [--chart-dir D] [--checks=a,b] [--render-to OUT]\n');
+  process.exit(2);
+}
+const chartDir = flag('chart-dir');
+const checks = flag('checks')?.split(',').filter(Boolean);
+const renderTo = flag('render-to');
+
+/** `deploy/webapp` → `deploy__webapp`; the root `.` → `_root`. */
+const renderedFolder = (target: string): string => (target === '.' ? '_root' : target.replace(/[/\\]/g, '__'));
+
+if (renderTo) {
+  const out = path.join(renderTo, 'rendered');
+  const targets: Record<string, string> = {};
+  const report = await validateRepository({
+    root: dir, fetch: { offline: true, ...(chartDir ? { chartDir } : {}) },
+    onRendered: (target, docs) => {
+      if (!docs.length) return;
+      const folder = renderedFolder(target);
+      targets[folder] = target;
+      mkdirSync(path.join(out, folder), { recursive: true });
+      // One document a file: checkov passes over a whole file in which any value looks like a Helm
+      // template (`{{ .Release.`), as HelmRelease values often do; alone, the other documents are read.
+      docs.forEach((d, i) => writeFileSync(path.join(out, folder, `${String(i).padStart(3, '0')}.yaml`), stringify(d.object)));
+    },
+  });
+  writeFileSync(path.join(renderTo, 'check.json'), JSON.stringify(report, null, 2));
+  writeFileSync(path.join(renderTo, 'targets.json'), JSON.stringify(targets, null, 2));
+} else {
+  process.exitCode = await runCheckCommand(dir, { format: 'json', write: () => undefined, offline: true, chartDir, ...(checks ? { checks } : {}) });
+}
