@@ -64,33 +64,36 @@ export function ourFlags(findings: readonly Finding[], judged: (f: Finding) => b
 
 interface KubeScoreObject {
   file_name: string;
-  type_meta: { kind: string };
-  object_meta: { name: string };
   checks: { check: { id: string }; grade: number; skipped: boolean }[];
 }
-/** kube-score grades: 1 critical, 5 warning, 7 almost OK, 10 OK; a skipped check is no finding. */
-export function kubeScoreFlags(objects: readonly KubeScoreObject[], targetOf: (file: string) => string): { flags: Flags; all: number } {
+/**
+ * kube-score grades: 1 critical, 5 warning, 7 almost OK, 10 OK; a skipped check is no finding.
+ * `objectOf` names the one document of a rendered file as `target|Kind/name`.
+ */
+export function kubeScoreFlags(objects: readonly KubeScoreObject[], objectOf: (file: string) => string): { flags: Flags; all: number } {
   const flags: Flags = new Map();
   let all = 0;
   for (const o of objects) {
     for (const c of o.checks.filter((x) => !x.skipped && x.grade < 7)) {
       all++;
       const ours = KUBE_SCORE[c.check.id];
-      if (ours) add(flags, ours, `${targetOf(o.file_name)}|${o.type_meta.kind}/${o.object_meta.name}`);
+      if (ours) add(flags, ours, objectOf(o.file_name));
     }
   }
   return { flags, all };
 }
 
 interface CheckovFailed { check_id: string; file_path: string; resource: string }
-/** checkov names a resource `Kind.namespace.name`. */
-export function checkovFlags(failed: readonly CheckovFailed[], targetOf: (file: string) => string): { flags: Flags; all: number } {
+/**
+ * checkov names a resource `Kind.namespace.name`, and its graph checks a Pod made of a workload's
+ * template (`Pod.default.atuin.app.kubernetes.io/name-atuin…`): the file says which object it is.
+ */
+export function checkovFlags(failed: readonly CheckovFailed[], objectOf: (file: string) => string): { flags: Flags; all: number } {
   const flags: Flags = new Map();
   for (const f of failed) {
     const ours = CHECKOV[f.check_id];
     if (!ours) continue;
-    const [kind, , ...rest] = f.resource.split('.');
-    add(flags, ours, `${targetOf(f.file_path)}|${kind}/${rest.join('.')}`);
+    add(flags, ours, objectOf(f.file_path));
   }
   return { flags, all: failed.length };
 }

@@ -16,6 +16,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { resourceId } from '../core/compliance/k8s';
 import type { Finding } from '../core/schemas';
 import { toolbox } from '../validation/tools';
 import { BEFORE_ISSUE_25, checkovFlags, compare, kubeScoreFlags, ourFlags, type Row } from './linter-map';
@@ -51,6 +53,27 @@ function chartDirFor(repo: string): string[] {
 
 const entry = (dir: string, extra: string[]) => [process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'check-entry.ts'), dir, ...extra]] as const;
 
+type Runs = Record<string, Run[]>;
+const med = (runs: Runs, n: string) => ({ s: median(runs[n]!.map((r) => r.ms)) / 1000, mb: median(runs[n]!.map((r) => r.peakMb)) });
+
+/** One row: `check`'s median wall time and peak RSS, and each other tool's with its ratio to check's. */
+function timing(repo: string, runs: Runs, targets: number, docs: number): string {
+  const ck = med(runs, 'check');
+  const cell = (n: string) => {
+    if (!runs[n]) return '—';
+    const t = med(runs, n);
+    return `${t.s.toFixed(2)} s (${(t.s / ck.s).toFixed(2)}) · ${t.mb.toFixed(0)} MB (${(t.mb / ck.mb).toFixed(2)})`;
+  };
+  return `| ${repo} | ${targets} / ${docs} | ${ck.s.toFixed(2)} s · ${ck.mb.toFixed(0)} MB | ${cell('checkov')} | ${cell('kube-score')} |`;
+}
+
+/** Issue 25's line: all checks against the checks registered before it, through the same entry. */
+function issue25Row(repo: string, runs: Runs): string {
+  const before = med(runs, 'check (before 25)');
+  const all = med(runs, 'check (all)');
+  return `| ${repo} | ${before.s.toFixed(2)} s | ${all.s.toFixed(2)} s | ${(all.s / before.s).toFixed(3)} | ${before.mb.toFixed(0)} MB | ${all.mb.toFixed(0)} MB |`;
+}
+
 const timeRows: string[] = [];
 const issue25Rows: string[] = [];
 const findingRows: string[] = [];
@@ -73,7 +96,7 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
     ...(KUBE_SCORE && rendered.length ? { 'kube-score': ['/usr/bin/time', ['-f', '%M', '-o', path.join(work, 'kube-score-rss'), KUBE_SCORE, ...KS_ARGS, ...rendered]] as const } : {}),
   };
   const names = Object.keys(tools);
-  const runs: Record<string, Run[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const runs: Runs = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < reps; i++) {
     for (const name of [...names.slice(i % names.length), ...names.slice(0, i % names.length)]) {
       const [cmd, args] = tools[name]!;
@@ -83,24 +106,21 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
       runs[name]!.push(run);
     }
   }
-  const m = (n: string) => ({ s: median(runs[n]!.map((r) => r.ms)) / 1000, mb: median(runs[n]!.map((r) => r.peakMb)) });
-  const ck = m('check');
-  const cell = (n: string) => (runs[n] ? `${m(n).s.toFixed(2)} s (${(m(n).s / ck.s).toFixed(2)}) · ${m(n).mb.toFixed(0)} MB (${(m(n).mb / ck.mb).toFixed(2)})` : '—');
-  timeRows.push(`| ${repo} | ${perTarget.length} / ${rendered.length} | ${ck.s.toFixed(2)} s · ${ck.mb.toFixed(0)} MB | ${cell('checkov')} | ${cell('kube-score')} |`);
-  const before = m('check (before 25)');
-  const all = m('check (all)');
-  issue25Rows.push(`| ${repo} | ${before.s.toFixed(2)} s | ${all.s.toFixed(2)} s | ${(all.s / before.s).toFixed(3)} | ${before.mb.toFixed(0)} MB | ${all.mb.toFixed(0)} MB |`);
+  if (reps > 0) timeRows.push(timing(repo, runs, perTarget.length, rendered.length));
+  if (reps > 0) issue25Rows.push(issue25Row(repo, runs));
 
   // Findings, untimed: ours from the render pass, the others on the same rendered documents.
-  const targetOf = (file: string) => index[path.basename(path.dirname(file))] ?? `?${file}`;
+  // One document a file: `<target folder>/NNN.yaml` names the object.
+  const objects = new Map(rendered.map((f) => [f.split(path.sep).slice(-2).join('/'), `${index[path.basename(path.dirname(f))]}|${resourceId(parse(readFileSync(f, 'utf8')) as Record<string, unknown>)}`]));
+  const objectOf = (file: string) => objects.get(file.split(/[/\\]/).slice(-2).join('/')) ?? `?${file}`;
   const ours = (JSON.parse(readFileSync(path.join(out, 'check.json'), 'utf8')) as { findings: Finding[] }).findings;
   // The hand table judged every finding of the repositories in expected.json, and the errors of the others.
   const judged = (f: Finding) => repo in EXPECTED || f.severity === 'error';
-  const ks = KUBE_SCORE ? kubeScoreFlags(perTarget.flatMap((files) => (JSON.parse(spawnSync(KUBE_SCORE, [...KS_ARGS, ...files], { encoding: 'utf8', maxBuffer: 2 ** 28 }).stdout || '[]') as never[] | null) ?? []), targetOf) : undefined;
+  const ks = KUBE_SCORE ? kubeScoreFlags(perTarget.flatMap((files) => (JSON.parse(spawnSync(KUBE_SCORE, [...KS_ARGS, ...files], { encoding: 'utf8', maxBuffer: 2 ** 28 }).stdout || '[]') as never[] | null) ?? []), objectOf) : undefined;
   const ckv = spawnSync('checkov', ['-d', path.join(out, 'rendered'), '--framework', 'kubernetes', ...CHECKOV_ARGS], { encoding: 'utf8', maxBuffer: 2 ** 28 });
   const ckvOut = ckv.stdout.trim() ? JSON.parse(ckv.stdout) as { results?: { failed_checks: never[] } } | { results?: { failed_checks: never[] } }[] : [];
   const failed = (Array.isArray(ckvOut) ? ckvOut : [ckvOut]).flatMap((r) => r.results?.failed_checks ?? []);
-  const cko = checkovFlags(failed, targetOf);
+  const cko = checkovFlags(failed, objectOf);
   const rows = compare(ourFlags(ours, judged), { checkov: cko.flags, ...(ks ? { 'kube-score': ks.flags } : {}) });
   details[repo] = rows;
   for (const r of rows.filter((x) => x.judged || x.unjudgedOurs || Object.values(x.tools).some((t) => t.hit || t.beyond))) {
