@@ -44,7 +44,8 @@ if (renderTo) {
       mkdirSync(path.join(out, folder), { recursive: true });
       // One document a file: checkov passes over a whole file in which any value looks like a Helm
       // template (`{{ .Release.`), as HelmRelease values often do; alone, the other documents are read.
-      docs.forEach((d, i) => writeFileSync(path.join(out, folder, `${String(i).padStart(3, '0')}.yaml`), stringify(d.object)));
+      // YAML 1.1 quoting: kube-score (Go) and checkov (PyYAML) read an unquoted `no` as false.
+      docs.forEach((d, i) => writeFileSync(path.join(out, folder, `${String(i).padStart(3, '0')}.yaml`), stringify(d.object, { version: '1.1' })));
     },
   });
   writeFileSync(path.join(renderTo, 'check.json'), JSON.stringify(report, null, 2));

@@ -116,7 +116,15 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
   const ours = (JSON.parse(readFileSync(path.join(out, 'check.json'), 'utf8')) as { findings: Finding[] }).findings;
   // The hand table judged every finding of the repositories in expected.json, and the errors of the others.
   const judged = (f: Finding) => repo in EXPECTED || f.severity === 'error';
-  const ks = KUBE_SCORE ? kubeScoreFlags(perTarget.flatMap((files) => (JSON.parse(spawnSync(KUBE_SCORE, [...KS_ARGS, ...files], { encoding: 'utf8', maxBuffer: 2 ** 28 }).stdout || '[]') as never[] | null) ?? []), objectOf) : undefined;
+  // kube-score refuses a whole run for one document it cannot read: say so rather than count nothing.
+  const ksFailed: string[] = [];
+  const ksObjects = !KUBE_SCORE ? [] : perTarget.flatMap((files) => {
+    const r = spawnSync(KUBE_SCORE ?? 'kube-score', [...KS_ARGS, ...files], { encoding: 'utf8', maxBuffer: 2 ** 28 });
+    if (!r.stdout.trim()) ksFailed.push(`${path.basename(path.dirname(files[0] ?? ''))}: ${r.stderr.trim().slice(0, 200)}`);
+    return (JSON.parse(r.stdout || '[]') as never[] | null) ?? [];
+  });
+  if (ksFailed.length) log(`kube-score could not score ${ksFailed.join('; ')}`);
+  const ks = KUBE_SCORE ? kubeScoreFlags(ksObjects, objectOf) : undefined;
   const ckv = spawnSync('checkov', ['-d', path.join(out, 'rendered'), '--framework', 'kubernetes', ...CHECKOV_ARGS], { encoding: 'utf8', maxBuffer: 2 ** 28 });
   const ckvOut = ckv.stdout.trim() ? JSON.parse(ckv.stdout) as { results?: { failed_checks: never[] } } | { results?: { failed_checks: never[] } }[] : [];
   const failed = (Array.isArray(ckvOut) ? ckvOut : [ckvOut]).flatMap((r) => r.results?.failed_checks ?? []);
@@ -127,7 +135,7 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
     const t = (n: string) => { const x = r.tools[n]; return x ? `${x.hit} / +${x.beyond}${x.onUnjudged ? ` (and ${x.onUnjudged} of ours not judged)` : ''}` : '—'; };
     findingRows.push(`| ${repo} | \`${r.check}\` | ${r.judged}${r.unjudgedOurs ? ` (+${r.unjudgedOurs} not judged)` : ''} | ${t('kube-score')} | ${t('checkov')} |`);
   }
-  findingRows.push(`| ${repo} | all their findings, mapped or not | | ${ks?.all ?? '—'} | ${cko.all} |`);
+  findingRows.push(`| ${repo} | all their findings, mapped or not | | ${ks?.all ?? '—'}${ksFailed.length ? ` (${ksFailed.length} target(s) it could not read)` : ''} | ${cko.all} |`);
   log(`${repo} done`);
 }
 
