@@ -3,7 +3,7 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { mergeByLocation, selectChecks, type RenderedDoc } from '../core/compliance';
+import { mergeByLocation, selectChecks, type CheckContext, type RenderedDoc } from '../core/compliance';
 import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import type { Finding, ValidationResult } from '../core/schemas';
 import { get, isYamlFile, str, type ManifestDoc } from '../core/yaml-docs';
@@ -44,8 +44,8 @@ export interface ValidateOptions {
   fetch?: FetchOptions;
   /** Ids of the compliance checks to run (default: all registered); an unknown id throws UnknownCheckError. */
   checks?: readonly string[];
-  /** Sees the rendered documents the checks judge, per target (the linters bench feeds them to kube-score and checkov). */
-  onRendered?: (target: string, docs: readonly RenderedDoc[]) => void;
+  /** Sees the rendered documents the checks judge and their context, per target judged (the linters bench feeds them to kube-score and checkov). */
+  onRendered?: (target: string, docs: readonly RenderedDoc[], checkCtx: CheckContext) => void;
 }
 
 export interface ValidationReport {

@@ -26,8 +26,8 @@ export interface TargetContext {
   render: RenderOptions;
   /** The compliance checks to run (default: all registered). */
   checks?: readonly ComplianceCheck[];
-  /** Sees the documents the checks judge, per target (bench/linters.ts hands them to other linters). */
-  onRendered?: (target: string, docs: readonly RenderedDoc[]) => void;
+  /** Sees the documents the checks judge and their context, per target judged (bench/linters.ts hands them to other linters). */
+  onRendered?: (target: string, docs: readonly RenderedDoc[], checkCtx: CheckContext) => void;
 }
 
 function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string): ValidationResult[] {
@@ -75,7 +75,6 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
   validations.push(...apps.validations);
   const docs = [...own, ...others.docs, ...releases.docs, ...apps.docs];
   validations.push(...await schemaResults(t, docs));
-  ctx.onRendered?.(t.id, docs);
   if (r.status === 'skipped') return { validations, findings: [] };
   const checkCtx: CheckContext = {
     target: t.id,
@@ -86,5 +85,6 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     repo: { flux: ctx.model.flux, argo: ctx.model.argo, labels: ctx.model.labels, podLabels: repoPodLabels(ctx.model) },
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
+  ctx.onRendered?.(t.id, docs, checkCtx);
   return { validations, findings: runCompliance(docs, checkCtx, ctx.checks) };
 }
