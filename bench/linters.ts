@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { resourceId } from '../core/compliance/k8s';
 import type { Finding } from '../core/schemas';
 import { toolbox } from '../validation/tools';
-import { BEFORE_ISSUE_25, checkovFlags, compare, kubeScoreFlags, ourFlags, type Row } from './linter-map';
+import { BEFORE_ISSUE_25, CHECKOV, KUBE_SCORE as KUBE_SCORE_IDS, checkovFlags, compare, kubeScoreFlags, ourFlags, type Row } from './linter-map';
 import { measure, median, type Run } from './process-tree';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,7 +147,13 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
   const rows = compare(ourFlags(ours, judged), { checkov: cko.flags, ...(ks ? { 'kube-score': ks.flags } : {}) });
   details[repo] = rows;
   for (const r of rows.filter((x) => x.judged || x.unjudgedOurs || Object.values(x.tools).some((t) => t.hit || t.beyond))) {
-    const t = (n: string) => { const x = r.tools[n]; return x ? `${x.hit} / +${x.beyond}${x.onUnjudged ? ` (and ${x.onUnjudged} of ours not judged)` : ''}` : '—'; };
+    const t = (n: string) => {
+      const x = r.tools[n];
+      if (!x) return '—';
+      // A tool with no check of this meaning is not said to have missed anything.
+      if (!Object.values(n === 'checkov' ? CHECKOV : KUBE_SCORE_IDS).includes(r.check)) return 'no such check';
+      return `${x.hit} / +${x.beyond}${x.onUnjudged ? ` (and ${x.onUnjudged} of ours not judged)` : ''}`;
+    };
     findingRows.push(`| ${repo} | \`${r.check}\` | ${r.judged}${r.unjudgedOurs ? ` (+${r.unjudgedOurs} not judged)` : ''} | ${t('kube-score')} | ${t('checkov')} |`);
   }
   findingRows.push(`| ${repo} | all their findings, mapped or not | | ${ks?.all ?? '—'}${ksFailed.length ? ` (${ksFailed.length} target(s) it could not read)` : ''} | ${cko.all} |`);
