@@ -1,7 +1,8 @@
 // `npm run bench:linters` (`node --import tsx bench/linters.ts [--reps=N] [--only=repo,…]`):
 // `check` beside checkov and kube-score on the real repositories of test/fixtures/real/, and
-// `check` with the checks registered before issue 25 beside `check` with all of them.
-//   Time: per repository every tool runs N times, cold, in a rotating order; wall time and peak
+// `check` with the checks registered before issue 25 beside `check` with all of them (whole runs,
+// and the checklist's own CPU time over the same rendered documents: bench/check-entry.ts).
+//   Time (`--reps=0`: findings only): per repository every tool runs N times, cold, in a rotating order; wall time and peak
 //   RSS of the whole process tree (bench/process-tree.ts), medians, ratios from this one run.
 //   `check` runs offline from an empty cache with the chart dir its test gives it (home-ops'
 //   app-template), so it judges what test/fixtures/real/EXPECTED.md judged. checkov reads the
