@@ -13,7 +13,7 @@
 //   them each tool flags, and how many more it flags. Progress on stderr, Markdown on stdout,
 //   every finding beyond the table in bench/linters-details.json for judging. Not part of `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
 const KUBE_SCORE = [path.join(cache, 'infra-implementor', 'kube-score-1.20.0', 'bin', 'kube-score')].find(existsSync);
 if (!KUBE_SCORE) log('kube-score not built (bash scripts/setup.sh builds it): left out');
+/** GNU time, for kube-score's own peak RSS (without it, the 10 ms samples, which may miss it). */
+const GNU_TIME = ['/usr/bin/time'].find(existsSync);
 const KS_ARGS = ['score', '-o', 'json', '--enable-optional-test', 'container-seccomp-profile'];
 const CHECKOV_ARGS = ['--skip-download', '--quiet', '--compact', '-o', 'json'];
 
@@ -108,7 +110,7 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
     'check (before 25)': entry(dir, [...charts, `--checks=${BEFORE_ISSUE_25.join(',')}`]),
     'check (all)': entry(dir, charts),
     checkov: ['checkov', ['-d', dir, '--framework', 'kubernetes', 'helm', 'kustomize', ...CHECKOV_ARGS]],
-    ...(KUBE_SCORE && rendered.length ? { 'kube-score': ['/usr/bin/time', ['-f', '%M', '-o', path.join(work, 'kube-score-rss'), KUBE_SCORE, ...KS_ARGS, ...rendered]] as const } : {}),
+    ...(KUBE_SCORE && rendered.length ? { 'kube-score': GNU_TIME ? [GNU_TIME, ['-f', '%M', '-o', path.join(work, 'kube-score-rss'), KUBE_SCORE, ...KS_ARGS, ...rendered]] as const : [KUBE_SCORE, [...KS_ARGS, ...rendered]] as const } : {}),
   };
   const names = Object.keys(tools);
   const runs: Runs = Object.fromEntries(names.map((n) => [n, []]));
@@ -117,7 +119,7 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
       const [cmd, args] = tools[name]!;
       const run = await measure(cmd, args, { cwd: ROOT, env });
       // kube-score may end before the first 10 ms sample: its own peak, as GNU time reads it (one process).
-      if (name === 'kube-score') run.peakMb = Number(readFileSync(path.join(work, 'kube-score-rss'), 'utf8').trim().split('\n').pop()) / 1024;
+      if (name === 'kube-score' && GNU_TIME) run.peakMb = Number(readFileSync(path.join(work, 'kube-score-rss'), 'utf8').trim().split('\n').pop()) / 1024;
       runs[name]!.push(run);
     }
   }
@@ -162,6 +164,7 @@ for (const repo of readdirSync(REAL).filter((d) => !d.includes('.') && (!only ||
 }
 
 writeFileSync(path.join(ROOT, 'bench', 'linters-details.json'), `${JSON.stringify(details, null, 2)}\n`);
+rmSync(work, { recursive: true, force: true });
 process.stdout.write([
   '| repository | targets / documents rendered | check | checkov (÷ check) | kube-score (÷ check) |', '| --- | --- | --- | --- | --- |', ...timeRows, '',
   '| repository | check, checks before issue 25 | check, all checks | all ÷ before | checklist CPU, before | checklist CPU, all | added ÷ a whole run before |',
