@@ -2,6 +2,7 @@
 // Exit codes (DESIGN.md): 0 clean, 1 a finding of severity error or a failed validation (or, with
 // --strict, a skip that hides workloads), 2 bad input or a required tool missing, 3 nothing could be validated.
 import { createRequire } from 'node:module';
+import { UnknownCheckError } from '../core/compliance';
 import { KUBE_VERSION, RepositoryNotFoundError, validateRepository } from '../validation';
 import { toolbox } from '../validation/tools';
 import { honestyVerdict } from './check-honesty';
@@ -25,6 +26,8 @@ export interface CheckOptions {
   chartDir?: string | undefined;
   /** Nothing fetched: chart dir and cache only. */
   offline?: boolean;
+  /** Ids of the compliance checks to run (default all; no CLI flag: the bench times subsets with it). */
+  checks?: readonly string[];
 }
 
 export function exitCodeOf(r: CheckReport): 0 | 1 {
@@ -51,10 +54,15 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
     report = await validateRepository({
       root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}),
       fetch: { ...(opts.chartDir ? { chartDir: opts.chartDir } : {}), ...(opts.offline ? { offline: true } : {}) },
+      ...(opts.checks ? { checks: opts.checks } : {}),
     });
   } catch (e) {
     if (e instanceof RepositoryNotFoundError) {
       writeError(`check: ${e.message}: give the folder of an infrastructure repository\n`);
+      return 2;
+    }
+    if (e instanceof UnknownCheckError) {
+      writeError(`check: ${e.message}\n`);
       return 2;
     }
     throw e;

@@ -43,19 +43,28 @@ else
   echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
 fi
 
+# A Go command built from the Go module proxy into its own versioned folder of the cache, once:
+# go_cached <binary> <version> <module path>@v<version> <what, for the messages> <what fails without it>
+go_cached() {
+  local bin=$1 version=$2 module=$3 what=$4 without=$5
+  local dir=${XDG_CACHE_HOME:-$HOME/.cache}/infra-implementor/$bin-$version
+  if [ -x "$dir/bin/$bin" ]; then
+    say "$what $version: $dir/bin/$bin"
+  elif command -v go >/dev/null 2>&1; then
+    echo "setup: building $what $version with go install (once)" >&2
+    mkdir -p "$dir/bin"
+    GOBIN="$dir/bin" go install "$module" >&2
+  else
+    echo "setup: no Go toolchain to build $what: $without" >&2
+  fi
+}
+
 # The fetch tests serve charts from a real OCI registry on loopback: the CNCF distribution
-# registry, built from the Go module proxy into a cache (about 8 minutes on a busy 2-core machine, once).
-registry_version=3.1.2
-registry_cache=${XDG_CACHE_HOME:-$HOME/.cache}/infra-implementor/registry-$registry_version
-if [ -x "$registry_cache/bin/registry" ]; then
-  say "OCI registry $registry_version: $registry_cache/bin/registry"
-elif command -v go >/dev/null 2>&1; then
-  echo "setup: building the OCI registry (distribution $registry_version) with go install (several minutes, once)" >&2
-  mkdir -p "$registry_cache/bin"
-  GOBIN="$registry_cache/bin" go install "github.com/distribution/distribution/v3/cmd/registry@v$registry_version" >&2
-else
-  echo "setup: no Go toolchain to build the OCI registry: the fetch tests will fail" >&2
-fi
+# registry (about 8 minutes on a busy 2-core machine, once).
+go_cached registry 3.1.2 github.com/distribution/distribution/v3/cmd/registry@v3.1.2 "the OCI registry (distribution)" "the fetch tests will fail"
+# bench/linters.ts runs kube-score beside `check` and checkov (kube-linter and Polaris are not
+# served by the Go module proxy here: 403).
+go_cached kube-score 1.20.0 github.com/zegl/kube-score/cmd/kube-score@v1.20.0 kube-score "npm run bench:linters leaves it out"
 
 # Secrets an implementer writes are sealed with sops (keys per .sops.yaml); the tests encrypt with
 # a real age key. Both build from the Go module proxy (sops: a few minutes, once).

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { CHECKS } from '../core/compliance';
 import { PROJECT_ROOT } from './helpers/repo';
 
 const SOURCES = ['core', 'workflows', 'activities', 'implementers', 'validation', 'runtime', 'worker', 'client'];
@@ -77,5 +78,13 @@ describe('the project\'s structure', () => {
       }
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it('documents every registered check in docs/checks.md: a section and a row of the mapping table', () => {
+    const doc = readFileSync(path.join(PROJECT_ROOT, 'docs', 'checks.md'), 'utf8');
+    const mapping = doc.slice(doc.indexOf('## Mapping to other linters'));
+    const undocumented = CHECKS.map((c) => c.id).filter((id) => !new RegExp(`^#{2,4} \`${id}\`$`, 'm').test(doc));
+    const unmapped = CHECKS.map((c) => c.id).filter((id) => !mapping.includes(`\n| \`${id}\` |`));
+    assert.deepEqual({ undocumented, unmapped }, { undocumented: [], unmapped: [] });
   });
 });

@@ -3,7 +3,7 @@
 // workflow's activities (incremental, on the files a run changed) and by `infra-implementor check`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { mergeByLocation } from '../core/compliance';
+import { mergeByLocation, selectChecks, type CheckContext, type RenderedDoc } from '../core/compliance';
 import { buildRepoModel, repoPath, type RepoModel } from '../core/repo-model';
 import { effectiveKustomizations } from '../core/repo-model/flux-parents';
 import type { Finding, ValidationResult } from '../core/schemas';
@@ -44,6 +44,10 @@ export interface ValidateOptions {
   kubeVersion?: string;
   /** Cache dir, chart dir and offline mode for what Flux would fetch (default: the environment's). */
   fetch?: FetchOptions;
+  /** Ids of the compliance checks to run (default: all registered); an unknown id throws UnknownCheckError. */
+  checks?: readonly string[];
+  /** Sees the rendered documents the checks judge and their context, per target judged (the linters bench feeds them to kube-score and checkov). */
+  onRendered?: (target: string, docs: readonly RenderedDoc[], checkCtx: CheckContext) => void;
 }
 
 export interface ValidationReport {
@@ -76,6 +80,7 @@ const byTarget = (a: ValidationResult, b: ValidationResult) =>
   a.target.localeCompare(b.target) || ORDER.indexOf(a.validator) - ORDER.indexOf(b.validator);
 
 export async function validateRepository(opts: ValidateOptions): Promise<ValidationReport> {
+  const checks = opts.checks ? selectChecks(opts.checks) : undefined;
   const root = await realFolder(opts.root);
   const snap = await readSnapshot(root);
   const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: await remoteUrls(root) });
@@ -98,6 +103,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
     snap, sources: sourceDocs, index: indexByKind(sourceDocs),
     productionPattern: opts.productionPattern ?? DEFAULT_PRODUCTION_PATTERN,
     model, kubeVersion: kubeVersionOf(opts), render: renderOpts,
+    ...(checks ? { checks } : {}), ...(opts.onRendered ? { onRendered: opts.onRendered } : {}),
   };
   const validations: ValidationResult[] = [...yaml, ...(changed ? [] : notDeployed)];
   const findings: Finding[] = [];

@@ -1,6 +1,6 @@
 // Validating one target: its rendering becomes kustomize / helm results, its documents are checked
 // against the schemas (cached by content) and the compliance checklist.
-import { runCompliance, type CheckContext, type RenderedDoc } from '../core/compliance';
+import { runCompliance, type CheckContext, type ComplianceCheck, type RenderedDoc } from '../core/compliance';
 import { name, podLabels } from '../core/compliance/k8s';
 import { factsOf, serviceAccountFact, serviceFact } from '../core/compliance/facts';
 import type { RepoFacts } from '../core/compliance/types';
@@ -26,6 +26,10 @@ export interface TargetContext {
   kubeVersion: string;
   /** How to run helm for the HelmReleases a rendering holds. */
   render: RenderOptions;
+  /** The compliance checks to run (default: all registered). */
+  checks?: readonly ComplianceCheck[];
+  /** Sees the documents the checks judge and their context, per target judged (bench/linters.ts hands them to other linters). */
+  onRendered?: (target: string, docs: readonly RenderedDoc[], checkCtx: CheckContext) => void;
 }
 
 function toolResults(t: Target, r: Rendering, docs: number, kubeVersion: string): ValidationResult[] {
@@ -93,5 +97,6 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     repo: repoFacts(ctx.model),
     ...(r.status === 'failed' && t.kind === 'kustomize' ? { buildError: r.error.split('\n').slice(-1)[0] ?? r.error } : {}),
   };
-  return { validations, findings: runCompliance(docs, checkCtx) };
+  ctx.onRendered?.(t.id, docs, checkCtx);
+  return { validations, findings: runCompliance(docs, checkCtx, ctx.checks) };
 }

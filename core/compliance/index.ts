@@ -90,6 +90,18 @@ export const CHECKS: readonly ComplianceCheck[] = [
   ingressMissingTls,
 ];
 
+/** Unknown ids in a subset of checks: bad input, named. */
+export class UnknownCheckError extends Error {
+  override name = 'UnknownCheckError';
+}
+
+/** The registered checks with these ids, in registry order; throws naming any id not registered. */
+export function selectChecks(ids: readonly string[]): ComplianceCheck[] {
+  const unknown = ids.filter((id) => !CHECKS.some((c) => c.id === id));
+  if (unknown.length) throw new UnknownCheckError(`unknown check id(s): ${unknown.join(', ')} (registered: ${CHECKS.map((c) => c.id).join(', ')})`);
+  return CHECKS.filter((c) => ids.includes(c.id));
+}
+
 export const SUPPRESS_PREFIX = 'infra-implementor.io/ignore-check.';
 
 /** The reason a document gives for silencing `checkId`, if it does (an empty value still silences). */
