@@ -9,6 +9,9 @@ import { honestyVerdict } from './check-honesty';
 import { renderSarif } from './check-sarif';
 import { renderText, type CheckReport } from './check-text';
 
+/** A Flux release: `2.9`, `v2.9` or `2.9.1` (only the minor counts). */
+const FLUX_VERSION = /^v?\d+\.\d+(\.\d+)?$/;
+
 export const CHECK_FORMATS = ['text', 'json', 'sarif'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
@@ -20,6 +23,8 @@ export interface CheckOptions {
   writeError?: (text: string) => void;
   /** Kubernetes version charts are rendered for. */
   kubeVersion?: string;
+  /** Flux minor version the cluster runs: which Flux APIs are removed, whether substitution is strict. */
+  fluxVersion?: string;
   /** Any skip that hides workloads (a release or build not rendered) fails the check. */
   strict?: boolean;
   /** Charts (`<name>-<version>.tgz`) looked at before the cache and the network. */
@@ -49,10 +54,15 @@ export async function runCheckCommand(dir: string, opts: CheckOptions): Promise<
     writeError(`check: --kube-version must be a Kubernetes version such as 1.34.0 (got "${opts.kubeVersion}")\n`);
     return 2;
   }
+  if (opts.fluxVersion !== undefined && !FLUX_VERSION.test(opts.fluxVersion)) {
+    writeError(`check: --flux-version must be a Flux version such as 2.9 (got "${opts.fluxVersion}")\n`);
+    return 2;
+  }
   let report: CheckReport;
   try {
     report = await validateRepository({
       root: dir, ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}),
+      ...(opts.fluxVersion ? { fluxVersion: opts.fluxVersion.replace(/^v/, '') } : {}),
       fetch: { ...(opts.chartDir ? { chartDir: opts.chartDir } : {}), ...(opts.offline ? { offline: true } : {}) },
       ...(opts.checks ? { checks: opts.checks } : {}),
     });

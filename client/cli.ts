@@ -81,6 +81,7 @@ export function buildProgram(): Command {
     .argument('<dir>', 'the repository (or a folder of it)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .option('--kube-version <version>', 'Kubernetes version charts are rendered for (helm --kube-version; default 1.34.0)')
+    .option('--flux-version <version>', 'Flux release the cluster runs: Flux APIs it removed are errors, and from 2.9 on an unset ${var} fails the build (default 2.9)')
     .option('--strict', 'fail (exit 1) when a HelmRelease or build could not be rendered: what was not checked counts as a failure')
     .option('--chart-dir <dir>', 'charts as helm pull writes them (<name>-<version>.tgz), looked at before the cache and the network (env INFRA_IMPLEMENTOR_CHART_DIR)')
     .option('--offline', 'fetch nothing: charts, Git trees and remote files only from the chart dir and the cache (INFRA_IMPLEMENTOR_CACHE_DIR)')
@@ -94,7 +95,7 @@ Examples:
   $ infra-implementor check ./infra --offline --chart-dir ./vendor/charts`)
     .action(async (dir: string, flags) => {
       const { runCheckCommand } = await import('./check');
-      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, strict: flags.strict === true, chartDir: flags.chartDir, offline: flags.offline === true }));
+      throw new Exit(await runCheckCommand(dir, { format: flags.format, kubeVersion: flags.kubeVersion, fluxVersion: flags.fluxVersion, strict: flags.strict === true, chartDir: flags.chartDir, offline: flags.offline === true }));
     });
 
   program

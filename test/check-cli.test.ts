@@ -94,6 +94,9 @@ describe('infra-implementor check', () => {
     const badVersion = await check([CLEAN, '--kube-version', 'latest']);
     assert.equal(badVersion.exitCode, 2);
     assert.match(String(badVersion.stderr), /--kube-version must be a Kubernetes version such as 1\.34\.0 \(got "latest"\)/);
+    const badFlux = await check([CLEAN, '--flux-version', 'latest']);
+    assert.equal(badFlux.exitCode, 2);
+    assert.equal(String(badFlux.stderr).trim(), 'check: --flux-version must be a Flux version such as 2.9 (got "latest")');
   });
 
   it('reports kustomize and helm as skipped, never passed, when the tools are missing', async () => {

@@ -249,7 +249,7 @@ describe('compliance runner (pure)', () => {
     assert.deepEqual(judge(hpa, { kubeVersion: '1.34.0' }), ['error: HorizontalPodAutoscaler autoscaling/v2beta2 is not served by Kubernetes 1.34.0 (removed in Kubernetes 1.26); use autoscaling/v2']);
     const release = doc('helm.toolkit.fluxcd.io/v2beta2', 'HelmRelease');
     assert.deepEqual(judge(release, { fluxVersion: '2.7' }), ['warning: HelmRelease helm.toolkit.fluxcd.io/v2beta2 is deprecated: removed in Flux 2.8; use helm.toolkit.fluxcd.io/v2']);
-    assert.deepEqual(judge(release, {}), ['error: HelmRelease helm.toolkit.fluxcd.io/v2beta2 is not served by Flux 2.8 (removed in Flux 2.8); use helm.toolkit.fluxcd.io/v2']);
+    assert.deepEqual(judge(release, {}), ['error: HelmRelease helm.toolkit.fluxcd.io/v2beta2 is not served by Flux 2.9 (removed in Flux 2.8); use helm.toolkit.fluxcd.io/v2']);
     assert.deepEqual(judge(doc('extensions/v1beta1', 'Ingress'), { kubeVersion: '1.21' }), ['warning: Ingress extensions/v1beta1 is deprecated: removed in Kubernetes 1.22; use networking.k8s.io/v1']);
     assert.deepEqual(judge(doc('policy/v1', 'PodDisruptionBudget'), {}), []);
   });

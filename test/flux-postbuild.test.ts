@@ -119,6 +119,19 @@ describe('Flux Kustomization post-build: commonMetadata and strict substitution'
     assert.deepEqual(get(fixed.objects.find((o) => o.kind === 'ConfigMap'), 'data'), { HOST: 'web.example.org', REGION: 'eu', SIZE: '1Gi', LITERAL: '${HOME}' });
   });
 
+  it('--flux-version below 2.9: the controller was not strict yet, so an unset ${var} is empty and the build passes', async () => {
+    const files = {
+      'clusters/web.yaml': ks('web', 'apps/web', '  postBuild:\n    substitute: { TAG: "1.0.0" }\n'),
+      'apps/web/kustomization.yaml': 'resources: [deploy.yaml]\n',
+      'apps/web/deploy.yaml': `${DEPLOY('web', 'nginx:${TAG}')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: web-env }\ndata: { REGION: "\${REGION}" }\n`,
+    };
+    const root = tree(files);
+    const strict = await check(root);
+    assert.equal(strict.validations.find((v) => v.validator === 'kustomize' && v.target === 'apps/web')?.status, 'fail');
+    const older = await validateRepository({ root, fluxVersion: '2.8', fetch: { offline: true, cacheDir: path.join(root, '.none') } });
+    assert.equal(older.validations.find((v) => v.validator === 'kustomize' && v.target === 'apps/web')?.status, 'pass');
+  });
+
   it('not judged strictly where values cannot be known (a SOPS-encrypted source) or the repository turns the gate off; unset is then empty', async () => {
     const base = {
       'clusters/web.yaml': ks('web', 'apps/web', '  postBuild:\n    substituteFrom: [{ kind: Secret, name: secrets }]\n'),

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { ARTIFACT_SOURCES, artifactFolder, closure, pathElsewhere, repoPath, type KustomizationNode, type RepoModel } from '../core/repo-model';
 import { fluxBuild, strictOptOut, type FluxBuild } from '../core/repo-model/flux-build';
 import { effectiveKustomizations } from '../core/repo-model/flux-parents';
+import { atOrAfter, DEFAULT_FLUX_VERSION } from '../core/compliance/removed-api-version';
 import { get, str, type ManifestDoc } from '../core/yaml-docs';
 
 export type KustomizeRoot = KustomizationNode;
@@ -37,20 +38,28 @@ function appliedFolder(model: RepoModel, object: Record<string, unknown>, file: 
   return pathElsewhere(object, model.flux) ? undefined : path;
 }
 
-const strictOf = new WeakMap<object, boolean>();
-/** Whether kustomize-controller substitutes strictly here: the default, unless the repository's controller opts out. */
-export function strictSubstitution(model: Pick<RepoModel, 'manifests' | 'kustomize'>): boolean {
-  const known = strictOf.get(model.manifests);
-  if (known !== undefined) return known;
-  const strict = !strictOptOut([...model.manifests.map((d) => d.object), ...[...model.kustomize.values()].map((n) => n.object)]);
-  strictOf.set(model.manifests, strict);
-  return strict;
+/** The Flux release from which kustomize-controller substitutes strictly by default (1.9: StrictPostBuildSubstitutions on). */
+export const STRICT_SUBSTITUTION_SINCE = '2.9';
+
+const optOutOf = new WeakMap<object, boolean>();
+/**
+ * Whether kustomize-controller substitutes strictly here: by default from Flux 2.9 on (the target
+ * `--flux-version`), unless the repository's controller opts out of the feature gate.
+ */
+export function strictSubstitution(model: Pick<RepoModel, 'manifests' | 'kustomize'>, fluxVersion: string = DEFAULT_FLUX_VERSION): boolean {
+  if (!atOrAfter(fluxVersion, STRICT_SUBSTITUTION_SINCE)) return false;
+  let optOut = optOutOf.get(model.manifests);
+  if (optOut === undefined) {
+    optOut = strictOptOut([...model.manifests.map((d) => d.object), ...[...model.kustomize.values()].map((n) => n.object)]);
+    optOutOf.set(model.manifests, optOut);
+  }
+  return !optOut;
 }
 
 /** What kustomize-controller adds when exactly one Flux Kustomization of this tree applies `dir`. */
-function appliedBy(model: RepoModel, dir: string): FluxBuild | undefined {
+function appliedBy(model: RepoModel, dir: string, fluxVersion: string): FluxBuild | undefined {
   // Each Flux Kustomization as its parent's build hands it to the controller (the parent's patches applied).
-  const strict = strictSubstitution(model);
+  const strict = strictSubstitution(model, fluxVersion);
   const effective = effectiveKustomizations(model, strict);
   const appliers = model.flux.kustomizations.map((d) => ({ d, e: effective.get(d) ?? { object: d.object } }))
     .filter(({ d, e }) => appliedFolder(model, e.object, d.file) === dir);
@@ -59,7 +68,7 @@ function appliedBy(model: RepoModel, dir: string): FluxBuild | undefined {
   return { ...fluxBuild({ object: one.e.object, file: one.d.file }, model.manifests, { strict }), ...(one.e.parent && !one.e.problem ? { parent: one.e.parent, parentFiles: one.e.parentFiles ?? [] } : {}) };
 }
 
-export function discover(model: RepoModel): Discovery {
+export function discover(model: RepoModel, fluxVersion: string = DEFAULT_FLUX_VERSION): Discovery {
   const roots = model.kustomize;
   const sourceDocs = model.manifests;
   // Entry roots: included by no other root (overlays), or applied directly by a Flux Kustomization.
@@ -71,7 +80,7 @@ export function discover(model: RepoModel): Discovery {
     const { files, remote } = closure(roots, r.dir);
     files.forEach((f) => readByRoots.add(f));
     if (r.component || (included.has(r.dir) && !applied.has(r.dir))) continue;
-    const flux = appliedBy(model, r.dir);
+    const flux = appliedBy(model, r.dir, fluxVersion);
     const extra = flux ? [flux.file, ...flux.parentFiles ?? [], ...flux.components.flatMap((c) => closure(roots, c).files)] : [];
     targets.push({ id: r.dir, kind: 'kustomize', inputs: [...new Set([...files, ...extra])].sort(), cacheable: !remote, ...(flux ? { flux } : {}) });
   }
@@ -93,7 +102,7 @@ export function discover(model: RepoModel): Discovery {
     (plain.get(dir) ?? plain.set(dir, new Set()).get(dir))?.add(d.file);
   }
   for (const [dir, files] of plain) {
-    const flux = appliedBy(model, dir);
+    const flux = appliedBy(model, dir, fluxVersion);
     targets.push({ id: dir, kind: 'plain', inputs: [...files].sort(), cacheable: true, ...(flux ? { flux } : {}) });
   }
 

@@ -57,7 +57,7 @@ export async function renderOtherRepositories(target: string, docs: readonly Ren
       say('skipped', `${dir} of ${shownUrl(source.url)} ${kustomize ? 'has no kustomization.yaml (the controller would generate one): not built here' : opts.tools.missing.kustomize}; its objects are not checked`);
       continue;
     }
-    const flux = fluxBuild({ object: doc.object, file: doc.file ?? target }, model.manifests, { strict: strictSubstitution(model) });
+    const flux = fluxBuild({ object: doc.object, file: doc.file ?? target }, model.manifests, { strict: strictSubstitution(model, opts.fluxVersion) });
     const over = await fluxOverlay(tree.path, dir, flux, true);
     try {
       const r = await launch(kustomize.file, [...kustomize.prefix, '--load-restrictor=LoadRestrictionsNone', over.dir], {

@@ -23,6 +23,7 @@ import { validateTarget } from './targets';
 import { toolbox } from './tools';
 import { validateYaml } from './yaml-validator';
 import { DEFAULT_PRODUCTION_PATTERN } from '../core/compliance/types';
+import { DEFAULT_FLUX_VERSION } from '../core/compliance/removed-api-version';
 
 export { clearValidationCache } from './cache';
 
@@ -42,6 +43,8 @@ export interface ValidateOptions {
   poolSize?: number;
   /** Kubernetes version charts are rendered for (helm --kube-version); default DEFAULT_KUBE_VERSION. */
   kubeVersion?: string;
+  /** Flux minor version the cluster runs (`2.9`): which Flux APIs are removed, whether substitution is strict; default DEFAULT_FLUX_VERSION. */
+  fluxVersion?: string;
   /** Cache dir, chart dir and offline mode for what Flux would fetch (default: the environment's). */
   fetch?: FetchOptions;
   /** Ids of the compliance checks to run (default: all registered); an unknown id throws UnknownCheckError. */
@@ -84,7 +87,8 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const root = await realFolder(opts.root);
   const snap = await readSnapshot(root);
   const model = buildRepoModel({ paths: snap.files, text: snap.text, selfUrls: await remoteUrls(root) });
-  const { roots, targets: all, sourceDocs } = discover(model);
+  const fluxVersion = opts.fluxVersion ?? DEFAULT_FLUX_VERSION;
+  const { roots, targets: all, sourceDocs } = discover(model, fluxVersion);
   const { deployed: targets, notDeployed } = splitDeployed(model, all);
   const changed = opts.changedFiles ? new Set(opts.changedFiles.map((f) => path.posix.normalize(f.split(path.sep).join('/')))) : undefined;
   const selected = changed ? affectedTargets(targets, [...changed]) : targets;
@@ -94,7 +98,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const yaml = validateYaml(snap, yamlFiles, [...new Set(targets.flatMap((t) => t.chart ?? []))]);
 
   const renderOpts: RenderOptions = {
-    snap, tools, kubeVersion: kubeVersionOf(opts), fetch: fetchSettings(opts.fetch), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
+    snap, tools, kubeVersion: kubeVersionOf(opts), fluxVersion, fetch: fetchSettings(opts.fetch), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onBuild ? { onBuild: opts.onBuild } : {}),
   };
   const renderings = await mapPool(selected, opts.poolSize ?? defaultPoolSize(), (t) => render(t, renderOpts),
     { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onDone: opts.onProgress } : {}) });
@@ -120,7 +124,7 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
   const deployedFiles = new Set(targets.flatMap((t) => t.inputs));
   const fluxDocs = fluxDocsFor(model, selected, changed).filter((d) => !notDeployed.length || deployedFiles.has(d.file));
   validations.push(...validateFlux(fluxDocs, {
-    snap, manifests: model.manifests, strict: strictSubstitution(model), effective: effectiveKustomizations(model, strictSubstitution(model)), flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
+    snap, manifests: model.manifests, strict: strictSubstitution(model, fluxVersion), effective: effectiveKustomizations(model, strictSubstitution(model, fluxVersion)), flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   // Offline touches no network, a cluster's API server included.

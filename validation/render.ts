@@ -30,6 +30,8 @@ export interface RenderOptions {
   tools: Toolbox;
   /** Kubernetes version for `helm template --kube-version` (default DEFAULT_KUBE_VERSION). */
   kubeVersion?: string;
+  /** Flux minor version the cluster runs (`--flux-version`, default DEFAULT_FLUX_VERSION): whether substitution is strict. */
+  fluxVersion?: string;
   signal?: AbortSignal;
   /** Called for each real tool run (a cache miss): tests assert exactly which targets were rebuilt. */
   onBuild?: (target: string, kind: Target['kind']) => void;

@@ -92,6 +92,7 @@ export async function validateTarget(t: Target, r: Rendering, ctx: TargetContext
     target: t.id,
     production: ctx.productionPattern.test(t.id),
     kubeVersion: ctx.kubeVersion,
+    ...(ctx.render.fluxVersion ? { fluxVersion: ctx.render.fluxVersion } : {}),
     directories: ctx.snap.directories,
     definedSources: ctx.model.flux.defined,
     repo: repoFacts(ctx.model),

@@ -7,8 +7,11 @@ import { str } from '../yaml-docs';
 import { kind } from './k8s';
 import type { ComplianceCheck, Violation } from './types';
 
-/** The Flux minor version judged against unless the context names one. */
-export const DEFAULT_FLUX_VERSION = '2.8';
+/**
+ * The Flux minor version judged against unless `--flux-version` names one: the current release
+ * (Flux 2.9, kustomize-controller 1.9.0 of 2026-06-17), as the Kubernetes default is a current one.
+ */
+export const DEFAULT_FLUX_VERSION = '2.9';
 
 interface Removal {
   /** `group/version`, and the kinds it held (all of them when absent). */
@@ -66,14 +69,14 @@ const minor = (v: string): [number, number] => {
   const m = /(\d+)\.(\d+)/.exec(v);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 };
-const atOrAfter = (a: string, b: string) => { const [x, y] = minor(a); const [p, q] = minor(b); return x > p || (x === p && y >= q); };
+export const atOrAfter = (a: string, b: string): boolean => { const [x, y] = minor(a); const [p, q] = minor(b); return x > p || (x === p && y >= q); };
 
 export const removedApiVersion: ComplianceCheck = {
   id: 'removed-api-version',
   severity: 'warning',
   help:
     'Write each object in an API version the cluster serves. Error when the version is removed at the target Kubernetes ' +
-    '(`--kube-version`) or Flux version (Flux 2.7 removed the v1beta1 / v2beta1 groups, 2.8 the v1beta2 / v2beta2 ones; ' +
+    '(`--kube-version`) or Flux version (`--flux-version`, default the current release; Flux 2.7 removed the v1beta1 / v2beta1 groups, 2.8 the v1beta2 / v2beta2 ones; ' +
     '`flux migrate -f .` rewrites them); warning when a later release removes it. Exempt: nothing; CRDs of other projects are not judged.',
   check(docs, ctx) {
     const out: Violation[] = [];
