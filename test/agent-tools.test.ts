@@ -83,8 +83,8 @@ describe('the agent\'s tools, through the activity', () => {
 
   it('Read numbers lines, reads on from an offset, and says why it cannot read a folder, a missing, binary or oversized file', async () => {
     const head = await one(['Read', { file_path: 'apps/base/catalog/deployment.yaml', limit: 3 }]);
-    assert.equal(head.text, '     1\tapiVersion: apps/v1\n     2\tkind: Deployment\n     3\tmetadata:\n… lines 1-3 of 53 shown: read on with offset 4');
-    assert.equal((await one(['Read', { file_path: 'apps/base/catalog/deployment.yaml', offset: 52 }])).text, '    52\t            allowPrivilegeEscalation: false\n    53\t            readOnlyRootFilesystem: true');
+    assert.equal(head.text, '     1\tapiVersion: apps/v1\n     2\tkind: Deployment\n     3\tmetadata:\n… lines 1-3 of 55 shown: read on with offset 4');
+    assert.equal((await one(['Read', { file_path: 'apps/base/catalog/deployment.yaml', offset: 52 }])).text, '    52\t            allowPrivilegeEscalation: false\n    53\t            readOnlyRootFilesystem: true\n    54\t            capabilities:\n    55\t              drop: [ALL]');
     for (const [file, says] of [['apps/base', /is a folder: use Glob/], ['apps/nothing.yaml', /does not exist; Glob finds files by name/]] as const) {
       const r = await one(['Read', { file_path: file }]);
       assert.ok(r.error && says.test(r.text), r.text);

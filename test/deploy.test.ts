@@ -41,7 +41,7 @@ for (const [overlay, expected] of [
   describe(`deploy/overlays/${overlay}`, () => {
     it('builds with kubectl kustomize into a ServiceAccount, ConfigMap, Deployment, NetworkPolicy and HPA in its namespace', async () => {
       const objects = await build(overlay);
-      assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'ServiceAccount']);
+      assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'ServiceAccount']);
       for (const o of objects) assert.equal(o.metadata.namespace, expected.namespace, `${o.kind} namespace`);
       const hpa = one(objects, 'HorizontalPodAutoscaler');
       assert.deepEqual(hpa.spec?.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: one(objects, 'Deployment').metadata.name });
