@@ -27,9 +27,21 @@ export const KUBE_SCORE: Readonly<Record<string, string>> = {
   'deployment-pod-selector-labels-match-template-metadata-labels': 'deployment-selector-mismatch',
   'statefulset-pod-selector-labels-match-template-metadata-labels': 'deployment-selector-mismatch',
   'stable-version': 'removed-api-version',
+  // Issue 25's checks. kube-score judges every target; ours are production-only (what it flags
+  // outside production is counted beyond, and is the difference docs/checks.md explains).
+  'deployment-has-poddisruptionbudget': 'missing-pod-disruption-budget',
+  'statefulset-has-poddisruptionbudget': 'missing-pod-disruption-budget',
+  'deployment-replicas': 'single-replica',
+  'deployment-has-host-podantiaffinity': 'missing-anti-affinity',
+  'statefulset-has-host-podantiaffinity': 'missing-anti-affinity',
+  'ingress-targets-service': 'ingress-backend-missing',
 };
 
-/** checkov (3.3.30, kubernetes framework) check id → ours. */
+/**
+ * checkov (3.3.30, kubernetes framework) check id → ours. Left out: CKV_K8S_25 (any added
+ * capability) and CKV_K8S_40 (UID/GID above 10000), broader than ours by design, and the
+ * CKV_SECRET_* checks, which belong to its secrets framework.
+ */
 export const CHECKOV: Readonly<Record<string, string>> = {
   CKV_K8S_10: 'resource-requests-limits', CKV_K8S_11: 'resource-requests-limits', CKV_K8S_12: 'resource-requests-limits', CKV_K8S_13: 'resource-requests-limits',
   CKV_K8S_8: 'missing-probes', CKV_K8S_9: 'missing-probes',
@@ -44,6 +56,13 @@ export const CHECKOV: Readonly<Record<string, string>> = {
   CKV_K8S_31: 'seccomp-profile-missing',
   CKV_K8S_38: 'service-account-token-mounted',
   CKV_K8S_43: 'image-not-pinned',
+  // Issue 25's checks. The CKV2 graph checks may name the binding as well as the role; ours name the role.
+  CKV_K8S_39: 'dangerous-capabilities',
+  CKV_K8S_28: 'net-raw-not-dropped',
+  CKV_K8S_27: 'container-runtime-socket',
+  CKV_K8S_49: 'rbac-wildcard-rule',
+  CKV2_K8S_5: 'rbac-secrets-read',
+  CKV2_K8S_2: 'rbac-pod-exec',
 };
 
 export const MAPPED = [...new Set([...Object.values(KUBE_SCORE), ...Object.values(CHECKOV)])].sort();
