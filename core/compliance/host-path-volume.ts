@@ -13,7 +13,7 @@ export const hostPathVolume: ComplianceCheck = {
     'Exempt: nothing by path — a node agent (log shipper, CSI driver, CNI) that needs one carries the suppression annotation ' +
     'with its reason. Fix: an emptyDir, a PersistentVolumeClaim, a ConfigMap or a projected volume. kube-linter ' +
     'sensitive-host-mounts fires only on /, /boot, /dev, /etc, /lib, /proc, /sys, /usr (ours on any path, as Pod Security ' +
-    'baseline does); Polaris and checkov have no general one (checkov CKV_K8S_27 is the Docker socket only).',
+    'baseline does); Polaris hostPathSet (any hostPath, as ours); checkov has no general one (CKV_K8S_27 is the Docker socket only).',
   check(docs) {
     return hostPathVolumes(docs).map((v) => ({ doc: v.doc, path: [...v.at, 'hostPath'], message: `volume "${v.name}" mounts the node's ${v.path || '(no path)'} (hostPath)` }));
   },

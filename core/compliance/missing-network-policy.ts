@@ -103,7 +103,7 @@ export const missingNetworkPolicy: ComplianceCheck = {
     'lets any pod reach the holder of the Secret, egress open lets a compromised holder send them anywhere. Workloads that are not ' +
     'sensitive are not judged. Fix: a policy whose selector matches the pod labels, with ingress from its callers and egress to ' +
     'DNS and its dependencies. kube-score pod-networkpolicy (every pod, both directions recommended); kube-linter ' +
-    'non-isolated-pod and checkov CKV2_K8S_6 (every pod, any policy); Polaris has none built in.',
+    'non-isolated-pod, checkov CKV2_K8S_6 and Polaris missingNetworkPolicy (every pod, any policy).',
   check(docs) {
     const out: Violation[] = [];
     const policies = docs.filter((d) => POLICY_KINDS.includes(kind(d.object)));

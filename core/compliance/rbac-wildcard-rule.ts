@@ -13,8 +13,8 @@ export const rbacWildcardRule: ComplianceCheck = {
     'app.kubernetes.io/name: argocd-application-controller, or bound beside it only to a GitOps controller\'s service ' +
     'account), which applies any kind Git holds by design. Fix: list the verbs, resources and groups the subject uses. ' +
     'kube-linter wildcard-in-rules; checkov CKV_K8S_49 (which reads only the first rule, counts partial wildcards such as ' +
-    '*/finalizers, and exempts no controller); Polaris has no rule of its own (its clusterrolebindingClusterAdmin reports ' +
-    'bindings of roles whose rules are all-wildcard).',
+    '*/finalizers, and exempts no controller); Polaris judges the binding instead (clusterrolebindingClusterAdmin and ' +
+    'rolebindingClusterAdminRole report bindings of roles whose rules are wildcards).',
   check(docs) {
     return ruleViolations(docs, (r) => {
       const fields = (['verbs', 'resources', 'apiGroups'] as const).filter((f) => r[f].includes('*'));
