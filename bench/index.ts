@@ -91,18 +91,18 @@ async function main(): Promise<number> {
 
   const mark = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'MISSED');
   const rows: [string, string, string, string, string][] = [
-    // Targets are judged on the unrounded ratios: a 1.0503 is not "≤ 1.05".
-    ['overheadRatio', String(result.overheadRatio), '≤ 1.05', mark(o && o.temporalMedianMs / o.directMedianMs <= 1.05),
+    // Targets are issue 23's, judged on the unrounded ratios: a 1.0203 is not "≤ 1.02".
+    ['overheadRatio', String(result.overheadRatio), '≤ 1.02', mark(o && o.temporalMedianMs / o.directMedianMs <= 1.02),
       o ? `Temporal ${o.temporalMedianMs} ms / direct ${o.directMedianMs} ms (median of ${o.reps}; LLM ${o.llmFloorMs} ms); Temporal run's history: ${o.history.activityMs} ms in activities, ${o.history.dispatchMs} ms activity dispatch, ${o.history.orchestrationMs} ms between steps (${o.history.workflowTasks} workflow tasks)` : err(overhead)],
-    ['fanoutRatio', String(result.fanoutRatio), '≤ 1.3', mark(f && f.allScopesMedianMs / f.oneScopeMedianMs <= 1.3),
+    ['fanoutRatio', String(result.fanoutRatio), '≤ 1.10', mark(f && f.allScopesMedianMs / f.oneScopeMedianMs <= 1.1),
       f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency, featureImplementor); ${splitText(f)}` : err(fanout)],
     ['incrementalRatio', String(result.incrementalRatio), '≤ 0.10', mark(v && v.incrementalRatio <= 0.1),
       v ? `one-file change ${v.incrementalMs} ms (${v.incrementalBuilds} builds) / full ${v.fullMs} ms (${v.fullBuilds} builds), ${v.services}×3 overlays` : err(validation)],
     ['fullVsFluxRecipe', String(result.fullVsFluxRecipe), '(< 1 is faster)', 'n/a',
-      v ? `full ${v.fullMs} ms / sequential kubectl kustomize ${v.fluxRecipeMs} ms (${v.fluxRecipeBuilds} roots)` : err(validation)],
+      v ? `full ${v.fullMs} ms / sequential kubectl kustomize ${v.fluxRecipeMs} ms (the same ${v.fluxRecipeBuilds} targets)` : err(validation)],
     ['throughput', t ? `${t.completionsPerMinute}/min` : 'null', 'all complete', mark(t && t.succeeded === t.runs),
       t ? `${t.succeeded}/${t.runs} succeeded in ${t.wallMs} ms at ${t.latencyMs} ms latency, one worker process` : err(throughput)],
-    ['worker peak RSS', t ? `${Math.max(t.peakRssMb, t.hwmRssMb)} MB` : 'null', '≤ 400 MB', mark(t && Math.max(t.peakRssMb, t.hwmRssMb) <= 400),
+    ['worker peak RSS', t ? `${Math.max(t.peakRssMb, t.hwmRssMb)} MB` : 'null', '≤ 300 MB', mark(t && Math.max(t.peakRssMb, t.hwmRssMb) <= 300),
       t ? `\`node dist/infra-implementor.mjs worker\` (production build) and its launcher process (worker VmRSS + launcher anonymous memory): polled max ${t.peakRssMb} MB (launcher ${t.launcher.atPeakAnonMb} MB anonymous of ${t.launcher.atPeakMb} MB resident), with VmHWM ${t.hwmRssMb} MB, idle when ready ${t.startRssMb} MB; at peak anonymous ${t.atPeak.anonMb} MB, mapped files ${t.atPeak.fileMb} MB; plain sum of both VmRSS at most ${t.launcher.peakSumOfRssMb} MB` : err(throughput)],
     ['launcherRatio', String(result.launcherRatio), '(< 1 is cheaper)', 'n/a',
       l ? `event loop blocked per command: launcher ${l.launcherBlockedMs} ms / in-process execa ${l.inlineBlockedMs} ms at ${l.rssMb} MB resident (git --version, ${l.commands} per round, median of ${SIZES.launcherRounds} rounds; wall ${l.launcherWallMs} vs ${l.inlineWallMs} ms per command)` : err(launcher)],

@@ -27,16 +27,9 @@ interface Outcome {
   report: ImplementorReport;
   tree: Record<string, string>;
   events: string[];
-  /** From the run's start to its result, milliseconds (worker restarts included). */
-  ms: number;
 }
 
-/**
- * What a kill may cost a run with the production worker options: generous (the suite runs beside
- * other suites on a shared 2-core machine); the median measured is reported as a diagnostic and in
- * the closing notes, against issue 15's target of 10 s.
- */
-const KILL_COST_BOUND_MS = 30_000;
+/** What a kill costs in time is measured by `npm run bench:crash` (bench/crash.ts), not here. */
 
 describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, () => {
   let server: TestServer;
@@ -60,7 +53,6 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
     const spawnHolding = (point?: string) => startWorkerProcess({ ...common, ...(point ? { holdAt: point } : {}) });
     const input = scenarioInput(scenario, infraRoot);
     let worker: WorkerProcess = await spawnHolding(kills[0]);
-    const started = performance.now();
     try {
       const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `crash-${scenario}-${randomUUID()}`, args: [input],
@@ -83,7 +75,7 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
         await handle.executeUpdate(answerUpdate, { args: [answer] });
       }
       const report = await handle.result();
-      return { repo, report, tree: snapshot(repo), events, ms: performance.now() - started };
+      return { repo, report, tree: snapshot(repo), events };
     } finally {
       await worker.kill();
     }
@@ -127,23 +119,13 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
     },
   ];
 
-  const costs: number[] = [];
-  after(() => {
-    const sorted = [...costs].sort((a, b) => a - b);
-    if (sorted.length) process.stderr.write(`# kill cost with the production worker options: median ${(sorted[Math.floor(sorted.length / 2)] as number / 1000).toFixed(1)} s, max ${(sorted.at(-1) as number / 1000).toFixed(1)} s over ${sorted.length} cases\n`);
-  });
-
   for (const c of cases) {
-    it(c.name, { timeout: 180_000 }, async (t) => {
+    it(c.name, { timeout: 180_000 }, async () => {
       const ref = reference[c.scenario];
       const kills = c.kills(ref);
       assert.ok(kills.length >= 2, `kill points found in the reference trace: ${kills.join(', ')}`);
       const crashed = await run(c.scenario, kills);
       const trace = `\nkills: ${kills.join(', ')}\nevents:\n${crashed.events.join('\n')}`;
-      const perKill = Math.max(0, crashed.ms - ref.ms) / kills.length;
-      costs.push(perKill);
-      t.diagnostic(`${kills.length} kills cost ${((crashed.ms - ref.ms) / 1000).toFixed(1)} s: ${(perKill / 1000).toFixed(1)} s per kill`);
-      assert.ok(perKill <= KILL_COST_BOUND_MS, `a kill cost ${(perKill / 1000).toFixed(1)} s with the production options${trace}`);
       assert.deepEqual(comparable(crashed.report, crashed.repo), comparable(ref.report, ref.repo), `the report equals the undisturbed run's${trace}`);
       assert.deepEqual(crashed.tree, ref.tree, `the tree equals the undisturbed run's byte for byte${trace}`);
       assert.deepEqual(contents(crashed.events), contents(ref.events), `each file went through the same contents as in the undisturbed run${trace}`);
@@ -205,11 +187,20 @@ function starts(events: string[]): Record<string, number> {
 }
 
 /**
+ * Activities the run starts without waiting for them (notices to people): their completion may still
+ * be on its way when a later step starts, so a kill at any later point may cost them one more attempt.
+ */
+const UNAWAITED = /^notifyHumans#/;
+
+/**
  * One attempt per step of the undisturbed run, plus one per kill inside that step. Steps run in
  * parallel (the scope read beside the survey) share a killed one's fate: one still running when the
  * worker died runs once more; one that finished while the killed step ran may have had its result
  * reported or not when the worker died, so it may run once more (`tolerated`). A step that finished
- * before the killed one started never runs again.
+ * before the killed one started never runs again, unless the run did not wait for it (UNAWAITED:
+ * Temporal runs an activity at least once, and nothing orders its completion before the kill). A
+ * kill while the run waits for a person (no step held) costs the steps still running one more
+ * attempt, and may cost the notices that finished one more.
  */
 function expectedStarts(refEvents: string[], kills: string[], crashedEvents: string[]): { expected: Record<string, number>; tolerated: Set<string> } {
   const expected = starts(refEvents);
@@ -223,8 +214,9 @@ function expectedStarts(refEvents: string[], kills: string[], crashedEvents: str
   for (const e of crashedEvents) {
     if (e === 'ready') life = [];
     life.push(e);
-    const killed = /^killed at (?:start|end|write|before-write):([^:\s]+)/.exec(e)?.[1];
-    if (!killed) continue;
+    const at = /^killed at (.+)$/.exec(e)?.[1];
+    if (!at) continue;
+    const killed = /^(?:start|end|write|before-write):([^:\s]+)/.exec(at)?.[1];
     const killedFrom = life.findIndex((x) => x.startsWith(`start ${killed} `));
     const ended = new Map<string, number>();
     const started = new Set<string>();
@@ -237,7 +229,7 @@ function expectedStarts(refEvents: string[], kills: string[], crashedEvents: str
     for (const id of started) {
       if (id === killed) continue;
       if (!ended.has(id)) bump(id);
-      else if (killedFrom >= 0 && (ended.get(id) as number) > killedFrom) tolerated.add(id);
+      else if (UNAWAITED.test(id) || (killedFrom >= 0 && (ended.get(id) as number) > killedFrom)) tolerated.add(id);
     }
   }
   return { expected, tolerated };

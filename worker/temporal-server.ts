@@ -41,6 +41,8 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
+  /** More dev-server flags (the crash bench's `--metrics-port`). */
+  extraArgs?: string[];
 }
 
 /** Start a dev server; the returned environment owns it (`teardown()` stops it). */
@@ -55,6 +57,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<TestW
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
       searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
+      ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
     },
   });
 }

@@ -37,6 +37,8 @@ const Env = z.object({
   /** Where the anthropic agent's Messages API is (a local scripted one), for the agent's crash tests. */
   CRASH_ANTHROPIC_BASE_URL: z.string().url().optional(),
   CRASH_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
+  /** Another shutdownGraceTime than production's (bench/crash.ts: a worker that gives up its activities at once on SIGTERM). */
+  CRASH_SHUTDOWN_GRACE_TIME: z.string().min(1).optional(),
 });
 const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
 
@@ -44,9 +46,10 @@ const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, 
 const emit = (line: string) => writeSync(1, `@@ ${line}\n`);
 /** The activity running now (write holds assume one run per worker, one activity at a time: not a feature run). */
 let current = '';
-const holdForever = (point: string) => {
+/** Stop at `point` until killed; an activity held as it starts gives up when cancelled (a SIGTERMed worker cancels what runs), as real activities do. */
+const holdForever = (point: string, cancelled: Promise<never> = new Promise<never>(() => undefined)) => {
   emit(`hold ${point}`);
-  return new Promise<never>(() => undefined);
+  return cancelled;
 };
 
 // Every replacement or removal of a file under the watched root, with the content's hash. The
@@ -84,7 +87,7 @@ const crashInterceptors: ActivityInterceptorsFactory = (ctx) => ({
       current = id;
       emit(`start ${id} ${attempt} ${label}`.trimEnd());
       const holdsAt = (when: string) => env.CRASH_HOLD_AT === `${when}:${id}` || env.CRASH_HOLD_AT === `${when}:${activityType}`;
-      if (holdsAt('start')) await holdForever(env.CRASH_HOLD_AT as string);
+      if (holdsAt('start')) await holdForever(env.CRASH_HOLD_AT as string, ctx.cancelled);
       // A held worker keeps beating (the production liveness interceptor runs outside this one),
       // exactly like a live worker in the middle of a step: only the SIGKILL stops the beat.
       const result = await next(input);
@@ -142,6 +145,7 @@ const worker = await createWorkers({
     workflowsPath: undefined,
     workflowBundle: { codePath: env.CRASH_BUNDLE },
     interceptors: { activity: [crashInterceptors] },
+    ...(env.CRASH_SHUTDOWN_GRACE_TIME ? { shutdownGraceTime: env.CRASH_SHUTDOWN_GRACE_TIME } : {}),
   },
 });
 // The parent closes stdin when it goes away: never outlive it.

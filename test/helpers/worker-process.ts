@@ -41,14 +41,16 @@ export interface WorkerProcessOptions {
   env?: Record<string, string>;
   /** The worker's log level (default ERROR); its whole output is kept (`output()`). */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The worker's shutdownGraceTime on SIGTERM (default: the production options'). */
+  shutdownGraceTime?: string;
 }
 
 export interface WorkerProcess {
   readonly events: string[];
   /** Resolves with the first event (from now on, or already seen) that starts with `prefix`. */
   waitFor(prefix: string, timeoutMs?: number): Promise<string>;
-  /** SIGKILL, resolved once the process is gone. */
-  kill(): Promise<void>;
+  /** SIGKILL (or the signal given), resolved once the process is gone. */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Everything the process wrote on stdout and stderr so far (its log lines included). */
   output(): string;
 }
@@ -72,6 +74,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       CRASH_WATCH_ROOT: opts.watchRoot ?? '',
       CRASH_ANTHROPIC_BASE_URL: opts.anthropicBaseUrl ?? '',
       CRASH_LOG_LEVEL: opts.logLevel ?? '',
+      CRASH_SHUTDOWN_GRACE_TIME: opts.shutdownGraceTime ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -108,8 +111,8 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       });
     },
     output: () => output.join(''),
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };

@@ -1,0 +1,111 @@
+// `npm run bench:memory`: what one cached run costs the worker's heap, per workflow bundle, side by
+// side in one process. Each bundle runs in a worker of this process in debug mode (workflow code on
+// the main thread, so `process.memoryUsage()` sees the sandbox's heap), `runs` implementor runs are
+// started against a model that never answers within the measure, and once every run's first model
+// turn is in flight (all runs cached, each parked in its first activity) the heap is measured after
+// a full GC. Per run = (heap with the runs − heap before) / runs. The activity side (one pending
+// HTTP request per run) is the same in every variant, so the differences are the sandbox's.
+// `--rss` then runs the throughput bench (production build, 100 runs) once per bundle, alternating.
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import { WORKFLOWS_PATH, createWorker, workflowBundleOptions } from '../worker/worker';
+import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
+import { replyTo } from './llm';
+import { benchDeps, log, median, round, startLab, workspace, type Lab } from './harness';
+import { measureThroughput } from './throughput';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapMb = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed / 2 ** 20; };
+
+export interface Variant { name: string; code: string }
+
+/** The bundles compared: today's production bundle and the same without any workflow interceptor (the floor). */
+export async function variants(): Promise<Variant[]> {
+  const logger = new DefaultLogger('WARN');
+  const [production, bare] = await Promise.all([
+    bundleWorkflowCode({ ...workflowBundleOptions(), logger }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger }),
+  ]);
+  return [{ name: 'production', code: production.code }, { name: 'no interceptors', code: bare.code }];
+}
+
+/** Heap per cached run (MB) of one bundle: `runs` runs parked in their first model turn. */
+async function perRun(lab: Lab, v: Variant, runs: number): Promise<{ heapBeforeMb: number; heapWithRunsMb: number; perRunKb: number }> {
+  let inFlight = 0;
+  const llm = await startFakeAnthropic({ record: false, respond: (body) => { inFlight++; return { ...replyTo(body), delayMs: 600_000 }; } });
+  const taskQueue = `bench-memory-${randomUUID()}`;
+  const deps = benchDeps(llm.url);
+  const worker = await createWorker({
+    connection: lab.env.nativeConnection, namespace: lab.env.namespace ?? 'default', taskQueue, deps,
+    workerOptions: { workflowBundle: { code: v.code }, debugMode: true, shutdownGraceTime: '1s', maxCachedWorkflows: runs + 10 },
+  });
+  const spaces = [];
+  for (let i = 0; i < runs; i++) spaces.push(await workspace(`mem-${i}`));
+  const running = worker.run();
+  const handles = [];
+  try {
+    await sleep(500);
+    const heapBeforeMb = heapMb();
+    for (const [i, ws] of spaces.entries()) {
+      handles.push(await lab.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `bench-memory-${i}-${randomUUID()}`, args: [ws.input] }));
+    }
+    const deadline = Date.now() + 120_000;
+    while (inFlight < runs) {
+      if (Date.now() > deadline) throw new Error(`only ${inFlight}/${runs} runs reached their first model turn in 120 s`);
+      await sleep(200);
+    }
+    await sleep(1000);
+    const heapWithRunsMb = heapMb();
+    return { heapBeforeMb: round(heapBeforeMb, 1), heapWithRunsMb: round(heapWithRunsMb, 1), perRunKb: Math.round(((heapWithRunsMb - heapBeforeMb) * 1024) / runs) };
+  } finally {
+    await Promise.allSettled(handles.map((h) => h.terminate('memory measured')));
+    worker.shutdown();
+    await llm.close();
+    await running;
+  }
+}
+
+export async function measureMemory(lab: Lab, vs: Variant[], opts: { runs: number; reps: number }) {
+  const out: Record<string, { bundleKb: number; perRunKb: number[]; medianPerRunKb: number }> = {};
+  for (let r = 0; r < opts.reps; r++) {
+    for (const v of vs) {
+      const m = await perRun(lab, v, opts.runs);
+      const o = (out[v.name] ??= { bundleKb: Math.round(v.code.length / 1024), perRunKb: [], medianPerRunKb: 0 });
+      o.perRunKb.push(m.perRunKb);
+      o.medianPerRunKb = median(o.perRunKb);
+      log(`memory: ${v.name} rep ${r + 1}: heap ${m.heapBeforeMb} → ${m.heapWithRunsMb} MB with ${opts.runs} runs: ${m.perRunKb} KB per run`);
+    }
+  }
+  return out;
+}
+
+async function main() {
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory)');
+  const rss = process.argv.includes('--rss');
+  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 50);
+  const loadBefore = os.loadavg().map((x) => +x.toFixed(2));
+  const lab = await startLab();
+  try {
+    const vs = await variants();
+    const heap = await measureMemory(lab, vs, { runs, reps: 2 });
+    const throughput: Record<string, unknown>[] = [];
+    if (rss) {
+      const prod = vs.filter((v) => v.name !== 'no interceptors');
+      for (let r = 0; r < 2; r++) {
+        for (const v of prod) {
+          const t = await measureThroughput({ ...lab, bundle: { code: v.code } }, { runs: 100, latencyMs: 500 });
+          log(`rss: ${v.name}: peak ${Math.max(t.peakRssMb, t.hwmRssMb)} MB, ${t.succeeded}/${t.runs} in ${t.wallMs} ms`);
+          throughput.push({ bundle: v.name, peakRssMb: Math.max(t.peakRssMb, t.hwmRssMb), startRssMb: t.startRssMb, succeeded: t.succeeded, completionsPerMinute: t.completionsPerMinute, loadAverage: os.loadavg().map((x) => +x.toFixed(2)) });
+        }
+      }
+    }
+    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), runs, heap, throughput, loadAverage: { before: loadBefore, after: os.loadavg().map((x) => +x.toFixed(2)) } }, null, 2)}\n`);
+  } finally {
+    await lab.env.teardown();
+  }
+}
+
+if (process.argv[1]?.endsWith('memory.ts')) await main();
