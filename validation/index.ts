@@ -123,8 +123,9 @@ export async function validateRepository(opts: ValidateOptions): Promise<Validat
 
   const deployedFiles = new Set(targets.flatMap((t) => t.inputs));
   const fluxDocs = fluxDocsFor(model, selected, changed).filter((d) => !notDeployed.length || deployedFiles.has(d.file));
+  const strict = strictSubstitution(model, fluxVersion);
   validations.push(...validateFlux(fluxDocs, {
-    snap, manifests: model.manifests, strict: strictSubstitution(model, fluxVersion), effective: effectiveKustomizations(model, strictSubstitution(model, fluxVersion)), flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
+    snap, manifests: model.manifests, strict, effective: effectiveKustomizations(model, strict), flux: model.flux, builds, kustomizationDirs: new Set(roots.keys()),
     yaml: new Map(yaml.map((y) => [y.target, y])),
   }));
   // Offline touches no network, a cluster's API server included.

@@ -37,11 +37,14 @@ function appliedFiles(o: Obj, model: ParentInput): Set<string> | undefined {
   return new Set(model.manifests.map((d) => d.file).filter((f) => dir === '.' || f.startsWith(`${dir}/`)));
 }
 
-const cache = new WeakMap<object, Map<ManifestDoc, EffectiveKustomization>>();
+/** Per model and per substitution mode (`--flux-version` decides it): the same model may be judged both ways. */
+const cache = new WeakMap<object, Map<boolean, Map<ManifestDoc, EffectiveKustomization>>>();
 
 /** Every Flux Kustomization of the repository as its parent's build hands it to the controller. */
 export function effectiveKustomizations(model: ParentInput, strict = true): Map<ManifestDoc, EffectiveKustomization> {
-  const known = cache.get(model.flux.kustomizations);
+  const byMode = cache.get(model.flux.kustomizations) ?? new Map<boolean, Map<ManifestDoc, EffectiveKustomization>>();
+  cache.set(model.flux.kustomizations, byMode);
+  const known = byMode.get(strict);
   if (known) return known;
   const files = new Map(model.flux.kustomizations.map((d) => [d, appliedFiles(d.object, model)]));
   const parentOf = (d: ManifestDoc): ManifestDoc | undefined => model.flux.kustomizations.find((p) => p !== d && files.get(p)?.has(d.file));
@@ -63,7 +66,7 @@ export function effectiveKustomizations(model: ParentInput, strict = true): Map<
     return result;
   };
   model.flux.kustomizations.forEach(resolve);
-  cache.set(model.flux.kustomizations, out);
+  byMode.set(strict, out);
   return out;
 }
 
