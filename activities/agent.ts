@@ -15,6 +15,7 @@ import { realRoot } from '../runtime/repo-fs';
 import { sealSecrets } from '../runtime/secrets';
 import { llmCost, llmPrice } from '../runtime/telemetry';
 import { engine } from './checks';
+import { throttledHeartbeat } from './heartbeat';
 import { resolveContext, type ContextRef } from './implement';
 import type { ActivityDeps } from '.';
 
@@ -26,7 +27,7 @@ function agentFor(deps: ActivityDeps, name: string): AgentModel {
   const make = deps.agents?.[name];
   if (!make) throw ApplicationFailure.nonRetryable(`implementer "${name}" is not an agent on this worker (its agents: ${Object.keys(deps.agents ?? {}).join(', ') || 'none'})`, Failure.InvalidInput);
   const ctx = Context.current();
-  return make({ heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal });
+  return make({ heartbeat: throttledHeartbeat(ctx), signal: ctx.cancellationSignal });
 }
 
 /** A digest this worker must hold: gone means the run moved here from a lost worker. */
@@ -73,7 +74,7 @@ export const agentActivities = (deps: ActivityDeps) => {
       return runBatch({
         store, records, view: new RepoView(root), seal, write,
         validate: (changedFiles) => validate({ infraRoot: root, changedFiles }),
-        heartbeat: () => ctx.heartbeat(),
+        heartbeat: throttledHeartbeat(ctx),
       }, req);
     },
   };

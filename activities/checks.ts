@@ -5,6 +5,7 @@ import type { Finding, ValidationResult } from '../core/schemas';
 import { realRoot } from '../runtime/repo-fs';
 import { validateRepository } from '../validation';
 import { inValidationQueue } from '../validation/pool';
+import { throttledHeartbeat } from './heartbeat';
 import type { ActivityDeps } from '.';
 
 type Checked = { validations: ValidationResult[]; findings: Finding[] };
@@ -13,12 +14,13 @@ type Checked = { validations: ValidationResult[]; findings: Finding[] };
 export async function engine(req: { infraRoot: string; changedFiles?: string[] }): Promise<Checked> {
   const ctx = Context.current();
   const root = await realRoot(req.infraRoot);
+  const beat = throttledHeartbeat(ctx);
   return inValidationQueue(() => validateRepository({
     root,
     ...(req.changedFiles ? { changedFiles: req.changedFiles } : {}),
     signal: ctx.cancellationSignal,
-    onProgress: () => ctx.heartbeat(),
-  }), { signal: ctx.cancellationSignal, onWait: () => ctx.heartbeat('waiting for a validation slot') });
+    onProgress: () => beat(),
+  }), { signal: ctx.cancellationSignal, onWait: () => beat('waiting for a validation slot') });
 }
 
 export const checkActivities = (deps: ActivityDeps) => {

@@ -13,6 +13,7 @@ import { surveyPatterns } from '../runtime/patterns';
 import { repoReader, realRoot } from '../runtime/repo-fs';
 import { readScope } from '../runtime/scope';
 import { sealProposal } from '../runtime/secrets';
+import { throttledHeartbeat } from './heartbeat';
 import type { ActivityDeps, ImplementerTools } from '.';
 
 /** A proposal as it travels through history: large contents by digest. */
@@ -38,7 +39,7 @@ export interface ContextRef {
 
 function tools(): ImplementerTools {
   const ctx = Context.current();
-  return { heartbeat: (d) => ctx.heartbeat(d), signal: ctx.cancellationSignal };
+  return { heartbeat: throttledHeartbeat(ctx), signal: ctx.cancellationSignal };
 }
 
 function implementerFor(deps: ActivityDeps, name: string): Implementer {
