@@ -75,6 +75,24 @@ export async function resolveContext(blobs: BlobStore, ctx: ImplementContext | C
   return { input: ctx.input, ...(JSON.parse(await blobs.get(ctx.ref)) as StoredContext) };
 }
 
+/** What a run's context is loaded from: its folder on this worker, the scope's files, the implementer. */
+export interface LoadRequest { infraRoot: string; files: string[]; reposRoot?: string; implementer?: string }
+
+/**
+ * The scope files and the repository's patterns, read together, stored once on this worker; the run
+ * keeps the digest, and learns whether its implementer is an agent (the workflow then drives a
+ * conversation, and gets the digest alone: the scope files' contents never enter its history).
+ */
+export async function loadRunContext(deps: ActivityDeps, req: LoadRequest): Promise<LoadedContext> {
+  const [scopeFiles, { profile, knowledge }] = await Promise.all([
+    readScope({ infraRoot: req.infraRoot, files: req.files }),
+    surveyPatterns({ infraRoot: req.infraRoot, ...(req.reposRoot ? { reposRoot: req.reposRoot } : {}) }),
+  ]);
+  const context: StoredContext = { profile, scopeFiles, knowledge };
+  const ref = await new BlobStore(deps.stateDir).put(JSON.stringify(context));
+  return req.implementer !== undefined && deps.agents?.[req.implementer] ? { ref, agent: true } : { context, ref };
+}
+
 export const implementActivities = (deps: ActivityDeps) => {
   const blobs = new BlobStore(deps.stateDir);
   /** Large contents leave by digest: no payload nears Temporal's limits. */
@@ -90,19 +108,9 @@ export const implementActivities = (deps: ActivityDeps) => {
     return stored(await sealProposal(root, proposal, { signal: Context.current().cancellationSignal }));
   };
   return {
-    /**
-     * The scope files and the repository's patterns, read together, stored once; the run keeps the
-     * digest, and learns whether its implementer is an agent (the workflow then drives a conversation,
-     * and gets the digest alone: the scope files' contents never enter its history).
-     */
-    async loadContext(req: { infraRoot: string; files: string[]; reposRoot?: string; implementer?: string }): Promise<LoadedContext> {
-      const [scopeFiles, { profile, knowledge }] = await Promise.all([
-        readScope({ infraRoot: req.infraRoot, files: req.files }),
-        surveyPatterns({ infraRoot: req.infraRoot, ...(req.reposRoot ? { reposRoot: req.reposRoot } : {}) }),
-      ]);
-      const context: StoredContext = { profile, scopeFiles, knowledge };
-      const { ref } = await store(context);
-      return req.implementer !== undefined && deps.agents?.[req.implementer] ? { ref, agent: true } : { context, ref };
+    /** The run's context on the worker holding its workspace (loadRunContext); runs opened by openWorkspace got it there. */
+    async loadContext(req: LoadRequest): Promise<LoadedContext> {
+      return loadRunContext(deps, req);
     },
 
     /** Store a context again on this worker (after the run moved here from a lost one). */

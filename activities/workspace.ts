@@ -14,6 +14,7 @@ import {
   collectChanges, commitChanges, deleteBranches, deliver, openRemoteWorkspace, removeRemoteWorkspace, type Delivery, type FileChange,
   type RemoteSource, type RemoteWorkspace,
 } from '../runtime/remote';
+import { loadRunContext, type LoadedContext, type LoadRequest } from './implement';
 import type { ActivityDeps } from '.';
 
 /**
@@ -28,6 +29,23 @@ export interface OpenedWorkspace {
   infraRoot: string;
   /** For a remote: the worktree, the cache it belongs to, and the commit the run starts from. */
   remote?: Omit<RemoteWorkspace, 'infraRoot'>;
+  /** The run's context, loaded and stored here when the run asked for it with the workspace (one step, not two). */
+  loaded?: LoadedContext;
+}
+
+/** The workspace on this worker: a clone of its own for a remote, the folder itself for a path. */
+async function open(deps: ActivityDeps, req: { source: WorkspaceSource; workflowId: string }): Promise<OpenedWorkspace> {
+  const hostQueue = deps.hostTaskQueue ?? Context.current().info.taskQueue;
+  if (req.source.kind === 'repo') {
+    const { infraRoot, ...remote } = await openRemoteWorkspace(deps.stateDir, { source: req.source, workflowId: req.workflowId });
+    return { hostQueue, infraRoot, remote };
+  }
+  const { infraRoot } = req.source;
+  // Another worker may reach the folder: let the retry find one (a wrong path was refused by the CLI).
+  if (!existsSync(infraRoot) || !statSync(infraRoot).isDirectory()) {
+    throw ApplicationFailure.retryable(`${infraRoot} is not a folder on this worker (${deps.hostTaskQueue ?? 'shared queue'})`, Failure.WorkspaceUnavailable);
+  }
+  return { hostQueue, infraRoot };
 }
 
 export const workspaceActivities = (deps: ActivityDeps) => ({
@@ -39,19 +57,11 @@ export const workspaceActivities = (deps: ActivityDeps) => ({
   /**
    * The first step of a run, on the shared queue: the worker that takes it holds the run's
    * workspace from now on, and every later step touching its files goes to this worker's queue.
+   * With `load`, the run's context is loaded here too (the step loadContext would be next).
    */
-  async openWorkspace(req: { source: WorkspaceSource; workflowId: string }): Promise<OpenedWorkspace> {
-    const hostQueue = deps.hostTaskQueue ?? Context.current().info.taskQueue;
-    if (req.source.kind === 'repo') {
-      const { infraRoot, ...remote } = await openRemoteWorkspace(deps.stateDir, { source: req.source, workflowId: req.workflowId });
-      return { hostQueue, infraRoot, remote };
-    }
-    const { infraRoot } = req.source;
-    // Another worker may reach the folder: let the retry find one (a wrong path was refused by the CLI).
-    if (!existsSync(infraRoot) || !statSync(infraRoot).isDirectory()) {
-      throw ApplicationFailure.retryable(`${infraRoot} is not a folder on this worker (${deps.hostTaskQueue ?? 'shared queue'})`, Failure.WorkspaceUnavailable);
-    }
-    return { hostQueue, infraRoot };
+  async openWorkspace(req: { source: WorkspaceSource; workflowId: string; load?: Omit<LoadRequest, 'infraRoot'> }): Promise<OpenedWorkspace> {
+    const opened = await open(deps, req);
+    return req.load ? { ...opened, loaded: await loadRunContext(deps, { ...req.load, infraRoot: opened.infraRoot }) } : opened;
   },
 
   /** The run's result leaves as a commit on its branch, pushed unless the run says not to. */

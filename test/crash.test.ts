@@ -99,8 +99,8 @@ describe('crash anywhere, lose nothing: SIGKILLed workers', { concurrency: 4 }, 
   });
 
   const cases: { name: string; scenario: Scenario; kills: (ref: Outcome) => string[] }[] = [
-    { name: 'workspace: killed as openWorkspace starts, then after the workspace was opened', scenario: 'scaffold', kills: (r) => around(r, 'openWorkspace') },
-    { name: 'scope and patterns: killed as loadContext starts, then after the context was read and stored', scenario: 'scaffold', kills: (r) => around(r, 'loadContext') },
+    // The run's first step opens the workspace and loads the scope and the patterns there (OPEN_AND_LOAD).
+    { name: 'workspace, scope and patterns: killed as openWorkspace starts, then after the workspace was opened and the context read and stored', scenario: 'scaffold', kills: (r) => around(r, 'openWorkspace') },
     ...PHASES.map((phase) => ({
       name: `implement:${phase}: killed as the phase starts, after the proposal, with its change set ${phase === 'base' ? 'torn mid-file, ' : ''}half written and fully written`,
       scenario: 'scaffold' as const,

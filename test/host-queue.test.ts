@@ -30,7 +30,7 @@ describe('host task queue', () => {
 });
 
 describe('a single run is pinned to the worker that opens its workspace', () => {
-  it('openWorkspace runs on the shared queue; every later step touching files runs on that worker\'s own queue; the report is the scaffold\'s', async () => {
+  it('openWorkspace runs on the shared queue and loads the context there; every later step touching files runs on that worker\'s own queue; the report is the scaffold\'s', async () => {
     const server = await startTestServer();
     try {
       const repo = await gitCopy(EXAMPLES);
@@ -49,7 +49,9 @@ describe('a single run is pinned to the worker that opens its workspace', () => 
       });
       assert.deepEqual(scheduled[0], { type: 'openWorkspace', queue: taskQueue });
       const rest = scheduled.slice(1);
-      assert.ok(rest.some((s) => s.type === 'loadContext') && rest.some((s) => s.type === 'applyChangeSet') && rest.some((s) => s.type === 'validateChanges'));
+      // The context is loaded by the worker that opened the workspace, in the same step.
+      assert.ok(!rest.some((s) => s.type === 'loadContext'), 'no loadContext step after openWorkspace');
+      assert.ok(rest.some((s) => s.type === 'applyChangeSet') && rest.some((s) => s.type === 'validateChanges'));
       assert.deepEqual([...new Set(rest.map((s) => s.queue))], [workers.hostTaskQueue], 'every later step on the host queue');
       assert.ok(!rest.some((s) => s.type === 'readScope' || s.type === 'surveyPatterns'), 'the context is loaded in one step');
       const inputs = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'proposePhase' ? [e.activityTaskScheduledEventAttributes.input?.payloads?.[0]?.data] : []);

@@ -16,7 +16,7 @@ import { ImplementorInput, ServiceSpec } from '../core/schemas';
 import { RUN_CONTEXT_HEADER } from '../core/telemetry';
 import { startCodecServer } from '../client/codec-server';
 import { createWorker } from '../worker/worker';
-import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, RUN_WORKSPACE, UNVALIDATED_STATUS } from '../workflows/implementor';
+import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, OPEN_AND_LOAD, RUN_WORKSPACE, UNVALIDATED_STATUS } from '../workflows/implementor';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { EXAMPLES, gitCopy } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
@@ -70,7 +70,7 @@ describe('payload encryption', () => {
     // The SDK core writes a version marker (workflow.patched) itself, outside the data converter: it
     // holds the patch id and nothing of the run's.
     const markers = payloads.filter((p) => p.patchMarker);
-    assert.deepEqual(markers.map((p) => JSON.parse(p.text)), [FEWER_STEPS, RUN_WORKSPACE, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, UNVALIDATED_STATUS].map((id) => ({ id, deprecated: false })));
+    assert.deepEqual(markers.map((p) => JSON.parse(p.text)), [FEWER_STEPS, RUN_WORKSPACE, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, OPEN_AND_LOAD, UNVALIDATED_STATUS].map((id) => ({ id, deprecated: false })));
     const headers = payloads.filter((p) => p.header);
     assert.ok(headers.length > 0, 'activities carry trace and run headers');
     for (const h of headers) {

@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOWS_PATH, replayOptions } from '../worker/worker';
 import { installRuntime } from '../worker/runtime';
 import { SCOPE_COMMITS_ON_CLOSE } from '../workflows/feature';
-import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, RUN_WORKSPACE } from '../workflows/implementor';
+import { FEWER_STEPS, FINDINGS_DRIVE_LOOP, MODEL_CALLS_ANYWHERE, OPEN_AND_LOAD, RUN_WORKSPACE, UNVALIDATED_STATUS } from '../workflows/implementor';
 import { NOTIFY_HUMANS } from '../workflows/notices';
 import { AGENT_IMPLEMENTER } from '../workflows/agent';
 import { PULL_REQUEST } from '../workflows/pull-request';
@@ -32,6 +32,8 @@ const REQUIRED = [
   ...IMPLEMENTOR_PATHS, ...FEATURE_PATHS, ...REMOTE_PATHS, ...PULL_REQUEST_PATHS, ...AGENT_PATHS,
   ...FEATURE_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`]),
   ...IMPLEMENTOR_PATHS.flatMap((n) => [`${n}@v1`, `${n}@v2`, `${n}@v3`]),
+  // Recorded before OPEN_AND_LOAD (openWorkspace, then loadContext as a step of its own).
+  'implementor-happy@v4', 'implementor-agent@v1',
 ];
 
 function histories() {
@@ -82,12 +84,16 @@ describe('replay of recorded histories', () => {
     const expected: [string, string[]][] = [
       ...FEATURE_PATHS.flatMap((n): [string, string[]][] => [[`${n}@v1`, []], [`${n}@v2`, [SCOPE_COMMITS_ON_CLOSE]], [n, [SCOPE_COMMITS_ON_CLOSE, ...(asks(n) ? [NOTIFY_HUMANS] : [])]]]),
       ...IMPLEMENTOR_PATHS.flatMap((n): [string, string[]][] => [
-        [`${n}@v1`, []], [`${n}@v2`, [FEWER_STEPS]], [`${n}@v3`, [FEWER_STEPS, RUN_WORKSPACE]], [n, [...current, ...(asks(n) ? [NOTIFY_HUMANS] : [])]],
+        [`${n}@v1`, []], [`${n}@v2`, [FEWER_STEPS]], [`${n}@v3`, [FEWER_STEPS, RUN_WORKSPACE]],
+        [n, n === 'implementor-happy' ? [...current, OPEN_AND_LOAD, UNVALIDATED_STATUS] : [...current, ...(asks(n) ? [NOTIFY_HUMANS] : [])]],
       ]),
       ['implementor-remote', current],
       ['implementor-pull-request', [...current, PULL_REQUEST]],
       ['feature-pull-request', [SCOPE_COMMITS_ON_CLOSE, PULL_REQUEST]],
-      ['implementor-agent', [...current, AGENT_IMPLEMENTER]],
+      ['implementor-agent@v1', [...current, AGENT_IMPLEMENTER]],
+      ['implementor-happy@v4', current],
+      // Re-recorded with OPEN_AND_LOAD (the workspace opened and the context loaded in one step).
+      ['implementor-agent', [...current, OPEN_AND_LOAD, AGENT_IMPLEMENTER, UNVALIDATED_STATUS]],
     ];
     for (const [name, markers] of expected) assert.deepEqual(patches(byName.get(name) ?? {}), markers, name);
   });

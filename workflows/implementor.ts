@@ -3,7 +3,7 @@
 // implementation are core/run-machine.ts, the run's state implementor-run.ts, the human gate
 // human-gate.ts. Deterministic: all I/O is in activities.
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
-import type { ContextRef, Drafted, StoredProposal } from '../activities';
+import type { ContextRef, Drafted, LoadedContext, StoredProposal } from '../activities';
 import { AGENT_IMPLEMENTER, AgentSession } from './agent';
 import { RunStop } from './run-stop';
 import { ATTEMPT_FAILURES, Failure } from '../core/failures';
@@ -53,6 +53,12 @@ export const FINDINGS_DRIVE_LOOP = 'findings-drive-loop';
 export const MODEL_CALLS_ANYWHERE = 'model-calls-anywhere';
 /** Version marker: a run whose builds and schema checks were all skipped ends `unvalidated` (runs before it said succeeded). */
 export const UNVALIDATED_STATUS = 'unvalidated-status';
+/**
+ * Version marker: a run's first step opens its workspace and loads its context there, one activity
+ * and one workflow task fewer than openWorkspace then loadContext (issue 23's overhead; a pinned run
+ * still loads in a step of its own).
+ */
+export const OPEN_AND_LOAD = 'open-and-load';
 
 export async function infrastructureImplementor(input: ImplementorInput): Promise<ImplementorReport> {
   const fewerSteps = patched(FEWER_STEPS);
@@ -136,15 +142,28 @@ class Driver {
     this.ctx = { input: this.input, profile, scopeFiles, knowledge };
   }
 
-  /** The workspace on the worker that takes it (unless a parent pinned the run), then the context, stored there. */
+  /**
+   * The workspace on the worker that takes it (unless a parent pinned the run), then the context,
+   * stored there: in the same step since OPEN_AND_LOAD, in a second one before it and for a pinned run.
+   */
   private async openAndLoad(): Promise<void> {
     const { input, ws } = this;
+    const load = { files: input.files, implementer: input.implementer, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) };
+    let loaded: LoadedContext | undefined;
     if (ws.movable) {
-      this.run.setPhase('workspace', input.repo ? `cloning ${input.repo.url} on a worker` : 'opening the workspace on a worker');
-      await ws.open();
+      const where = input.repo ? `cloning ${input.repo.url} on a worker` : 'opening the workspace on a worker';
+      if (patched(OPEN_AND_LOAD)) {
+        this.run.setPhase('workspace', `${where} and learning the repository patterns there`);
+        loaded = await ws.open(load);
+      } else {
+        this.run.setPhase('workspace', where);
+        await ws.open();
+      }
     }
-    this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
-    const loaded = await ws.call((a) => a.files.loadContext({ infraRoot: ws.infraRoot, files: input.files, implementer: input.implementer, ...(input.reposRoot ? { reposRoot: input.reposRoot } : {}) }));
+    if (!loaded) {
+      this.run.setPhase('patterns', 'reading the scope files and learning the repository patterns');
+      loaded = await ws.call((a) => a.files.loadContext({ infraRoot: ws.infraRoot, ...load }));
+    }
     if (loaded.agent) {
       patched(AGENT_IMPLEMENTER);
       this.agent = new AgentSession(this.run, this.budget, () => ({ input: { ...input, infraRoot: ws.infraRoot }, ref: loaded.ref }));

@@ -5,7 +5,8 @@
 // proposal asked again. At the end a run from a remote delivers its result as a pushed branch.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log } from '@temporalio/workflow';
 import { Failure } from '../core/failures';
-import type { OpenedWorkspace, WorkspaceSource } from '../activities';
+import type { LoadedContext, OpenedWorkspace, WorkspaceSource } from '../activities';
+import type { LoadRequest } from '../activities/implement';
 import type { StoredContext } from '../activities/implement';
 import type { StoredChangeSet } from '../runtime/blob-store';
 import type { ImplementorInput } from '../core/schemas';
@@ -45,12 +46,16 @@ export class RunWorkspace {
     return { kind: 'repo', url: repo.url, subdir: repo.subdir, branch: repo.branch, ...(this.remote ? { base: this.remote.base } : repo.base ? { base: repo.base } : {}) };
   }
 
-  /** The first step, on the shared queue: the worker that takes it holds the workspace from now on. */
-  async open(): Promise<void> {
-    const ws = await sharedActivities.openWorkspace({ source: this.source(), workflowId: this.ids.workflowId });
+  /**
+   * The first step, on the shared queue: the worker that takes it holds the workspace from now on.
+   * With `load`, it loads the run's context there in the same step and returns it.
+   */
+  async open(load?: Omit<LoadRequest, 'infraRoot'>): Promise<LoadedContext | undefined> {
+    const ws = await sharedActivities.openWorkspace({ source: this.source(), workflowId: this.ids.workflowId, ...(load ? { load } : {}) });
     this.infraRoot = ws.infraRoot;
     this.remote = ws.remote;
     this.acts = hostActivities(ws.hostQueue, this.movable ? this.input.options.hostTimeout : undefined);
+    return ws.loaded;
   }
 
   /** A step on the worker holding the workspace; when that worker is lost for good, rebuilt elsewhere first. */
