@@ -11,6 +11,8 @@ export interface HistoryTiming {
   dispatchMs: number;
   orchestrationMs: number;
   activities: number;
+  /** Each activity's started → closed, in the order they closed. */
+  activityDurationsMs: number[];
   workflowTasks: number;
 }
 
@@ -21,6 +23,7 @@ export function historyTiming(history: temporal.api.history.v1.IHistory): Histor
   let activityMs = 0;
   let dispatchMs = 0;
   let activities = 0;
+  const activityDurationsMs: number[] = [];
   for (const e of events) {
     const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
     if (!done) continue;
@@ -28,6 +31,7 @@ export function historyTiming(history: temporal.api.history.v1.IHistory): Histor
     const scheduled = byId.get(Number(done.scheduledEventId));
     if (!started || !scheduled) continue;
     activities++;
+    activityDurationsMs.push(at(e) - at(started));
     activityMs += at(e) - at(started);
     dispatchMs += at(started) - at(scheduled);
   }
@@ -35,7 +39,7 @@ export function historyTiming(history: temporal.api.history.v1.IHistory): Histor
   const last = events.at(-1);
   const serverMs = first && last ? at(last) - at(first) : 0;
   return {
-    serverMs, activityMs, dispatchMs, orchestrationMs: serverMs - activityMs - dispatchMs, activities,
+    serverMs, activityMs, dispatchMs, orchestrationMs: serverMs - activityMs - dispatchMs, activities, activityDurationsMs,
     workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
   };
 }

@@ -1,12 +1,19 @@
 // overheadRatio: one implementor run through Temporal, end to end, divided by the same activities
 // called directly in this process in the workflow's order (same model latency, same validators).
 // Runs alternate so that drift in the machine's load hits both sides alike; medians are compared.
+// Beside them, Temporal's floor for the same number of steps (bench/floor-workflow.ts): the overhead
+// no workflow of that many sequential activities avoids on this server and machine.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ActivityDeps } from '../activities';
 import { clearValidationCache } from '../validation';
 import type { ImplementorReport, ValidationResult } from '../core/schemas';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
+import { workerDefaults, workflowBundleOptions } from '../worker/worker';
 import { benchDeps, benchWorker, log, median, round, series, timed, workspace, type Lab, type Workspace } from './harness';
 import { historyTiming, type HistoryTiming } from './history-timing';
 import { AGENT_TURNS, startFixedLatencyLlm } from './llm';
@@ -25,7 +32,28 @@ export interface OverheadFigures {
   history: { activityMs: number; dispatchMs: number; orchestrationMs: number; serverMs: number; workflowTasks: number };
   /** The LLM's share of a run: the agent's turns at `latencyMs`. */
   llmFloorMs: number;
+  /**
+   * Temporal's floor (bench/floor-workflow.ts): the run's steps again, each only waiting as long as it
+   * took; `overheadMs` is that workflow's length less its steps' (per rep), the cost no workflow of
+   * those steps avoids on this server and machine.
+   */
+  floor: { steps: number; overheadMs: number[]; medianOverheadMs: number; workflowTasks: number };
   overheadRatio: number;
+  /** The best overheadRatio a run of those steps can have here: (direct + the floor's overhead) / direct. */
+  floorRatio: number;
+}
+
+/** A worker for the floor workflow: the production interceptors in its bundle, the production worker options. */
+async function floorWorker(lab: Lab): Promise<{ worker: Worker; taskQueue: string }> {
+  const workflowsPath = fileURLToPath(new URL('./floor-workflow.ts', import.meta.url));
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), workflowsPath, logger: new DefaultLogger('WARN') });
+  const taskQueue = `bench-floor-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: lab.env.nativeConnection, namespace: lab.env.namespace ?? 'default', taskQueue,
+    activities: { floorStep: async (ms: number) => { await sleep(ms); return ms; } },
+    ...workerDefaults({ workflowBundle: { code }, shutdownGraceTime: '1s' }),
+  });
+  return { worker, taskQueue };
 }
 
 /** The workflow's happy path, activity by activity, without Temporal (an activity context only). */
@@ -61,11 +89,14 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
   const llm = await startFixedLatencyLlm(opts.latencyMs);
   const deps = benchDeps(llm.url);
   const { worker, taskQueue } = await benchWorker(lab, deps);
+  const floor = await floorWorker(lab);
+  const floorOverhead: number[] = [];
+  const floorSplits: HistoryTiming[] = [];
   const viaTemporalRuns = series();
   const directRuns = series();
   const splits: HistoryTiming[] = [];
   try {
-    await worker.runUntil(async () => {
+    await floor.worker.runUntil(() => worker.runUntil(async () => {
       // One warm-up of each side (JIT, kubectl's first start, the worker's first workflow), then the reps.
       for (let i = 0; i <= opts.reps; i++) {
         const label = i === 0 ? 'warm-up' : `rep ${i}/${opts.reps}`;
@@ -86,14 +117,26 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
         clearValidationCache();
         const d = await timed(() => runDirect(deps, direct, `direct-${i}`));
         assertClean('direct run', d.value.validations);
-        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s; history: ${split.activityMs} ms in activities, ${split.dispatchMs} ms dispatch, ${split.orchestrationMs} ms between steps), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s)`);
+        // Temporal alone: the run's steps again, each waiting as long as it took.
+        let floorHandle: WorkflowHandle | undefined;
+        const steps = split.activityDurationsMs;
+        const f = await timed(async () => {
+          floorHandle = await lab.env.client.workflow.start('orchestrationFloor', { taskQueue: floor.taskQueue, workflowId: `bench-floor-${i}-${Date.now()}`, args: [steps] });
+          return await floorHandle.result() as number;
+        });
+        if (f.value !== steps.length) throw new Error(`the floor workflow ran ${f.value} of ${steps.length} steps`);
+        const floorSplit = historyTiming(await (floorHandle as WorkflowHandle).fetchHistory());
+        const floorOverheadMs = Math.round(f.ms - steps.reduce((a, b) => a + b, 0));
+        log(`overhead ${label}: Temporal ${Math.round(t.ms)} ms (${t.cpuS.toFixed(2)} CPU-s; history: ${split.activityMs} ms in activities, ${split.dispatchMs} ms dispatch, ${split.orchestrationMs} ms between steps), direct ${Math.round(d.ms)} ms (${d.cpuS.toFixed(2)} CPU-s), Temporal's floor for its ${steps.length} steps ${floorOverheadMs} ms`);
         if (i > 0) {
           splits.push(split);
           viaTemporalRuns.add(t);
           directRuns.add(d);
+          floorOverhead.push(floorOverheadMs);
+          floorSplits.push(floorSplit);
         }
       }
-    });
+    }));
   } finally {
     await llm.close();
   }
@@ -107,6 +150,8 @@ export async function measureOverhead(lab: Lab, opts: { latencyMs: number; reps:
       orchestrationMs: median(splits.map((x) => x.orchestrationMs)), serverMs: median(splits.map((x) => x.serverMs)),
       workflowTasks: median(splits.map((x) => x.workflowTasks)),
     },
-    llmFloorMs: AGENT_TURNS * opts.latencyMs, overheadRatio: round(temporalMedianMs / directMedianMs),
+    llmFloorMs: AGENT_TURNS * opts.latencyMs,
+    floor: { steps: median(splits.map((x) => x.activities)), overheadMs: floorOverhead, medianOverheadMs: median(floorOverhead), workflowTasks: median(floorSplits.map((x) => x.workflowTasks)) },
+    overheadRatio: round(temporalMedianMs / directMedianMs), floorRatio: round((directMedianMs + median(floorOverhead)) / directMedianMs),
   };
 }

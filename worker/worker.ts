@@ -81,7 +81,7 @@ export interface CreateWorkerOptions {
  * sinks, and the workflow interceptors when the worker bundles sources (a prebuilt bundle already
  * holds them).
  */
-function workerDefaults(options: Partial<WorkerOptions>, bundlesSources = !options.workflowBundle): Partial<WorkerOptions> {
+export function workerDefaults(options: Partial<WorkerOptions>, bundlesSources = !options.workflowBundle): Partial<WorkerOptions> {
   const { interceptors = {}, sinks = {}, ...rest } = options;
   return {
     ...PRODUCTION_WORKER_OPTIONS,
