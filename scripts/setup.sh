@@ -43,6 +43,18 @@ else
   echo "setup: helm not found and no Go toolchain to build it: the helm validator will report skipped" >&2
 fi
 
+# The standalone kustomize the production image ships (Dockerfile: KUSTOMIZE_VERSION), so that the
+# tests and benches validate with what users run: kubectl's built-in one costs about 4 times the CPU
+# per build (its start-up), and the validators fall back to it without this.
+if command -v kustomize >/dev/null 2>&1 || [ -x "$gobin/kustomize" ]; then
+  say "kustomize: $(command -v kustomize || echo "$gobin/kustomize")"
+elif command -v go >/dev/null 2>&1; then
+  echo "setup: building kustomize v5.8.1 with go install (about a minute, once)" >&2
+  go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.1 >&2
+else
+  echo "setup: kustomize not found and no Go toolchain to build it: the validators use kubectl's built-in kustomize" >&2
+fi
+
 # A Go command built from the Go module proxy into its own versioned folder of the cache, once:
 # go_cached <binary> <version> <module path>@v<version> <what, for the messages> <what fails without it>
 go_cached() {

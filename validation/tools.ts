@@ -1,5 +1,6 @@
 // The external tools the validators run, found once per process: a standalone kustomize if
-// installed, else kubectl's built-in one; helm on PATH or where `go install` puts it.
+// installed (the production image ships one: it starts in a quarter of kubectl's CPU), else
+// kubectl's built-in one; kustomize and helm on PATH or where `go install` puts them.
 import os from 'node:os';
 import path from 'node:path';
 import { launch } from '../runtime/launcher';
@@ -34,11 +35,16 @@ async function findTools(): Promise<Toolbox> {
   };
   const kubectlVersion = await probe('kubectl', ['version', '--client']);
   if (kubectlVersion) box.kubectl = { file: 'kubectl', prefix: [], version: kubectlVersion };
-  const kustomizeVersion = await probe('kustomize', ['version']);
-  if (kustomizeVersion) box.kustomize = { file: 'kustomize', prefix: ['build'], version: kustomizeVersion };
-  else if (kubectlVersion) box.kustomize = { file: 'kubectl', prefix: ['kustomize'], version: kubectlVersion };
-  const gobin = path.join(process.env.GOBIN ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'bin'), 'helm');
-  for (const file of ['helm', gobin]) {
+  const gobin = process.env.GOBIN ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'bin');
+  for (const file of ['kustomize', path.join(gobin, 'kustomize')]) {
+    const v = await probe(file, ['version']);
+    if (v) {
+      box.kustomize = { file, prefix: ['build'], version: v };
+      break;
+    }
+  }
+  if (!box.kustomize && kubectlVersion) box.kustomize = { file: 'kubectl', prefix: ['kustomize'], version: kubectlVersion };
+  for (const file of ['helm', path.join(gobin, 'helm')]) {
     const v = await probe(file, ['version', '--short']);
     if (v) {
       box.helm = { file, prefix: [], version: v };
