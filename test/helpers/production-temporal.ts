@@ -33,6 +33,8 @@ export interface ProductionTemporal {
   /** SIGKILL the server process (PostgreSQL keeps running). */
   killServer(): Promise<void>;
   startServer(): Promise<void>;
+  /** The server's Prometheus endpoint (every service's metrics: `action`, `state_transition_count`, …). */
+  metricsUrl: string;
   /** Statements run, transactions committed and rows written in Temporal's two databases (pg_stat_statements). */
   databaseStats(): Promise<{ commits: number; rowsWritten: number; statements: number }>;
   stop(): Promise<void>;
@@ -67,7 +69,7 @@ async function certificates(dir: string): Promise<Record<'ca' | 'serverCert' | '
 }
 
 /** The server's configuration: PostgreSQL for both stores, mTLS on the frontend, every port ours. */
-function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'history' | 'matching' | 'worker', number>; members: Record<'frontend' | 'history' | 'matching' | 'worker', number>; tls: Awaited<ReturnType<typeof certificates>>; dynamic: string }) {
+function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'history' | 'matching' | 'worker' | 'metrics', number>; members: Record<'frontend' | 'history' | 'matching' | 'worker', number>; tls: Awaited<ReturnType<typeof certificates>>; dynamic: string }) {
   const store = (db: string, conns: number) => ({ sql: { pluginName: 'postgres12', databaseName: db, connectAddr: `127.0.0.1:${o.pgPort}`, connectProtocol: 'tcp', user: 'temporal', password: '', maxConns: conns, maxIdleConns: conns, maxConnLifetime: '1h' } });
   const client = { serverName: 'localhost', rootCaFiles: [o.tls.ca] };
   const rpc = (s: keyof typeof o.members) => ({ rpc: { grpcPort: o.ports[s], membershipPort: o.members[s], bindOnLocalHost: true, ...(s === 'frontend' ? { httpPort: o.ports.http } : {}) } });
@@ -76,6 +78,8 @@ function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'histor
     persistence: { defaultStore: 'default', visibilityStore: 'visibility', numHistoryShards: 4, datastores: { default: store('temporal', 20), visibility: store('temporal_visibility', 10) } },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      // Histograms rather than summaries, as production scrapes them (bench/capacity.ts reads them).
+      metrics: { prometheus: { listenAddress: `127.0.0.1:${o.ports.metrics}`, timerType: 'histogram' } },
       tls: {
         frontend: { server: { certFile: o.tls.serverCert, keyFile: o.tls.serverKey, requireClientAuth: true, clientCaFiles: [o.tls.ca] }, client },
         // The server's own system worker reaches the frontend through mTLS too.
@@ -129,7 +133,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   for (const db of ['temporal', 'temporal_visibility']) await psql(db, 'create extension if not exists pg_stat_statements');
 
   const tls = await certificates(mkdtempSync(path.join(dir, 'tls-')));
-  const ports = { frontend: await freePort(), http: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
+  const ports = { frontend: await freePort(), http: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), metrics: await freePort() };
   const members = { frontend: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
   const configDir = path.join(dir, 'config');
   mkdirSync(configDir);
@@ -166,7 +170,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   const connectOptions = () => loadClientConnectConfig({ disableFile: true, overrideEnvVars: env }).connectionOptions;
   const opened: { close(): Promise<void> }[] = [];
   return {
-    address, env, tls,
+    address, env, tls, metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
     async client() {
       const connection = await Connection.connect(connectOptions() as Parameters<typeof Connection.connect>[0]);
       opened.push(connection);

@@ -1,0 +1,150 @@
+// `npm run bench:capacity -- [--reps=3] [--json]`: what one implement run and one 8-scope feature
+// cost, on the Temporal server platform teams deploy (1.29.1 on PostgreSQL 15, SQL visibility, mTLS:
+// test/helpers/production-temporal.ts) with the worker pair in this process, for docs/CAPACITY.md:
+// - the worker: CPU-seconds (this process and the launcher's git/kubectl/helm, bench/harness.ts
+//   cpuSeconds) and resident memory (VmRSS of both, sampled every 100 ms) during the run;
+// - the server: history events, payload bytes, history size and state transitions of the root
+//   workflow and every child (bench/capacity-history.ts), the Temporal Cloud billable actions in those
+//   histories, and the server's own `action` and `state_transition_count` metrics (bench/capacity-metrics.ts);
+// - the database: statements, commits and rows written (pg_stat_statements), idle rate taken off.
+// The model answers at once (4 turns a run), so the figures are Temporal's and ours, not a model's; one
+// more agent run waits 5 s per model call, to measure what waiting on a model costs (heartbeats).
+import { readFileSync } from 'node:fs';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { runningLauncherPid } from '../runtime/launcher';
+import { FEATURE_WORKFLOW } from '../workflows/messages';
+import type { FeatureReport } from '../core/feature';
+import { runHistory, type RunHistory } from './capacity-history';
+import { counterDelta, serverCounters, type ServerCounters } from './capacity-metrics';
+import { fanoutFeature } from './fanout';
+import { cpuSeconds, log, median, round } from './harness';
+import { SETTLE_MS, idleRate, implementRun, minus, productionLab, settle, type Stats } from './persistence';
+
+const NAMESPACE = 'default';
+export const FEATURE_SCOPES = 8;
+
+export interface RunCost {
+  ms: number;
+  worker: { cpuS: number; peakRssMb: number; startRssMb: number };
+  history: RunHistory;
+  server: ServerCounters;
+  database: Stats;
+}
+
+const rssMb = (pid: number | 'self') => {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+};
+/** This process (client and worker pair) and the launcher that runs git, kubectl and helm. */
+const workerRssMb = () => { const l = runningLauncherPid(); return rssMb('self') + (l ? rssMb(l) : 0); };
+
+async function feature(client: Client, taskQueue: string, id: string): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const input = await fanoutFeature(id, Array.from({ length: FEATURE_SCOPES }, (_, s) => `cap-${id}-s${s}`));
+  const handle = await client.workflow.start(FEATURE_WORKFLOW, { taskQueue, workflowId: `capacity-${id}`, args: [input] });
+  const report = await handle.result() as FeatureReport;
+  if (report.status !== 'succeeded') throw new Error(`the ${FEATURE_SCOPES}-scope feature ${report.status}: ${report.summary}`);
+  return handle;
+}
+
+/** A model call of the slow agent run: its heartbeats and CPU over the fast one's are what waiting on a model costs. */
+export const SLOW_MODEL_MS = 5_000;
+
+export async function measureCapacity(reps: number) {
+  let modelMs = 0;
+  const { prod, client, taskQueue, workers, close } = await productionLab(() => modelMs);
+  const counters = () => serverCounters(prod.metricsUrl, NAMESPACE);
+  try {
+    return await workers.runUntil(async () => {
+      const idleMs = 20_000;
+      const idle = await idleRate(async () => ({ ...(await prod.databaseStats()), persistenceRequests: (await counters()).persistenceRequests }), idleMs);
+      log(`idle server: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s`);
+      const measure = async (run: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunCost> => {
+        await settle();
+        const [db0, m0] = [await prod.databaseStats(), await counters()];
+        const startRssMb = workerRssMb();
+        let peakRssMb = startRssMb;
+        const sampler = setInterval(() => { peakRssMb = Math.max(peakRssMb, workerRssMb()); }, 100);
+        const cpu0 = cpuSeconds();
+        const started = performance.now();
+        const handle = await run().finally(() => clearInterval(sampler));
+        const ms = performance.now() - started;
+        const cpuS = cpuSeconds() - cpu0;
+        await settle();
+        const db = minus(await prod.databaseStats(), db0);
+        const server = counterDelta(await counters(), m0);
+        // What the idle server would have done over the same window, run and settling, is not the run's.
+        const off = (v: number, perMs: number) => Math.max(0, Math.round(v - perMs * (ms + SETTLE_MS)));
+        server.persistenceRequests = off(server.persistenceRequests, idle.perMs.persistenceRequests);
+        const database = { commits: off(db.commits, idle.perMs.commits), rowsWritten: off(db.rowsWritten, idle.perMs.rowsWritten), statements: off(db.statements, idle.perMs.statements) };
+        const history = await runHistory(client, handle.workflowId, handle.firstExecutionRunId);
+        return { ms: Math.round(ms), worker: { cpuS: round(cpuS, 2), peakRssMb: Math.round(peakRssMb), startRssMb: Math.round(startRssMb) }, history, server, database };
+      };
+      const kinds = {
+        'implement (scaffold)': () => implementRun(client, taskQueue, 'scaffold'),
+        'implement (agent, 4 turns)': () => implementRun(client, taskQueue, 'anthropic'),
+        [`implement (agent, 4 turns of ${SLOW_MODEL_MS / 1000} s)`]: async () => {
+          modelMs = SLOW_MODEL_MS;
+          try { return await implementRun(client, taskQueue, 'anthropic'); } finally { modelMs = 0; }
+        },
+        [`feature (${FEATURE_SCOPES} scopes, agent)`]: (i: number) => feature(client, taskQueue, `${i}-${Date.now()}`),
+      } as Record<string, (i: number) => Promise<WorkflowHandleWithFirstExecutionRunId>>;
+      const rows: Record<string, RunCost[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
+      // The server deletes finished history tasks in batches, minutes later, and such a batch lands in
+      // whichever run is measured then: the measured rounds as a whole, idle rate off, carry them all.
+      let whole = { db: await prod.databaseStats(), m: await counters(), t: performance.now() };
+      for (let i = 0; i <= reps; i++) {
+        if (i === 1) whole = { db: await prod.databaseStats(), m: await counters(), t: performance.now() };
+        for (const [name, run] of Object.entries(kinds)) {
+          const cost = await measure(() => run(i));
+          // The first round warms the server's caches and the worker's bundle: left out.
+          if (i > 0) rows[name]?.push(cost);
+          log(`round ${i} ${name}: ${cost.ms} ms, ${cost.worker.cpuS} CPU-s, ${cost.history.workflows} workflows, ${cost.history.events} events, ${cost.history.stateTransitions} transitions, ${cost.history.billableTotal} billable / ${cost.server.actionsTotal} metered actions, ${cost.database.statements} statements, ${cost.database.rowsWritten} rows`);
+        }
+      }
+      await settle();
+      const wholeMs = performance.now() - whole.t;
+      const wholeDb = minus(await prod.databaseStats(), whole.db);
+      const perRound = (v: number, perMs: number) => Math.round((v - perMs * wholeMs) / reps);
+      const rounds = {
+        seconds: Math.round(wholeMs / 1000), statements: perRound(wholeDb.statements, idle.perMs.statements), commits: perRound(wholeDb.commits, idle.perMs.commits),
+        rowsWritten: perRound(wholeDb.rowsWritten, idle.perMs.rowsWritten), persistenceRequests: perRound((await counters()).persistenceRequests - whole.m.persistenceRequests, idle.perMs.persistenceRequests),
+      };
+      log(`per measured round (one of each run), idle rate off: ${JSON.stringify(rounds)}`);
+      return { reps, idle: { ...idle.total, seconds: idleMs / 1000 }, perRound: rounds, runs: rows, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, medians(v)])) };
+    });
+  } finally {
+    await close();
+  }
+}
+
+/** The median of every numeric figure; the breakdowns (by event type, action type) of the median-length run. */
+function medians(xs: RunCost[]) {
+  const m = (f: (x: RunCost) => number) => median(xs.map(f));
+  const typical = [...xs].sort((a, b) => a.history.events - b.history.events)[Math.floor(xs.length / 2)];
+  return {
+    ms: m((x) => x.ms), cpuS: m((x) => x.worker.cpuS), peakRssMb: m((x) => x.worker.peakRssMb), startRssMb: m((x) => x.worker.startRssMb),
+    workflows: m((x) => x.history.workflows), events: m((x) => x.history.events), payloadBytes: m((x) => x.history.payloadBytes),
+    historyBytes: m((x) => x.history.historyBytes), stateTransitions: m((x) => x.history.stateTransitions),
+    mutableStateWrites: m((x) => x.server.mutableStateWrites), billableActions: m((x) => x.history.billableTotal), meteredActions: m((x) => x.server.actionsTotal),
+    persistenceRequests: m((x) => x.server.persistenceRequests),
+    statements: m((x) => x.database.statements), commits: m((x) => x.database.commits), rowsWritten: m((x) => x.database.rowsWritten),
+    billableByKind: typical?.history.billable, meteredByType: typical?.server.actions, eventsByType: typical?.history.eventsByType,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await measureCapacity(Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3));
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
+  else {
+    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsWritten'] as const;
+    process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
+    for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
+    for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
+    process.stdout.write(`per measured round (one run of each kind, settling included): ${JSON.stringify(r.perRound)}\n`);
+    process.stdout.write(`idle server: ${JSON.stringify(r.idle)} (taken off each run by its length)\n`);
+  }
+  process.exit(0);
+}
