@@ -19,6 +19,8 @@ const { EventType } = proto.temporal.api.enums.v1;
 export interface RunHistory {
   workflows: number;
   events: number;
+  /** Activities scheduled, by activity type. */
+  activities: Record<string, number>;
   /** Events by type (EVENT_TYPE_ prefix cut), all workflows together. */
   eventsByType: Record<string, number>;
   /** Bytes of payload data (inputs, results, memo, search attributes, headers) in the events. */
@@ -70,7 +72,7 @@ export function billableActions(events: HistoryEvent[], isChild: boolean): Recor
 
 /** Walks the root workflow and every child it started, depth first. */
 export async function runHistory(client: Client, workflowId: string, runId?: string): Promise<RunHistory> {
-  const total: RunHistory = { workflows: 0, events: 0, eventsByType: {}, payloadBytes: 0, historyBytes: 0, stateTransitions: 0, billable: {}, billableTotal: 0 };
+  const total: RunHistory = { workflows: 0, events: 0, activities: {}, eventsByType: {}, payloadBytes: 0, historyBytes: 0, stateTransitions: 0, billable: {}, billableTotal: 0 };
   const visit = async (id: string, run: string | undefined, isChild: boolean): Promise<void> => {
     const handle = client.workflow.getHandle(id, run);
     const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
@@ -81,6 +83,7 @@ export async function runHistory(client: Client, workflowId: string, runId?: str
     total.payloadBytes += payloadBytes(events);
     total.historyBytes += Number(info?.historySizeBytes ?? 0);
     total.stateTransitions += Number(info?.stateTransitionCount ?? 0);
+    for (const e of events) if (e.activityTaskScheduledEventAttributes) add(total.activities, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
     for (const e of events) add(total.eventsByType, (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
     for (const [k, n] of Object.entries(billableActions(events, isChild))) add(total.billable, k, n);
     for (const e of events) {

@@ -2,13 +2,15 @@
 // cost, on the Temporal server platform teams deploy (1.29.1 on PostgreSQL 15, SQL visibility, mTLS:
 // test/helpers/production-temporal.ts) with the worker pair in this process, for docs/CAPACITY.md:
 // - the worker: CPU-seconds (this process and the launcher's git/kubectl/helm, bench/harness.ts
-//   cpuSeconds) and resident memory (VmRSS of both, sampled every 100 ms) during the run;
+//   cpuSeconds; the idle worker's rate taken off) and resident memory (VmRSS of both, sampled every
+//   250 ms) during the run;
 // - the server: history events, payload bytes, history size and state transitions of the root
 //   workflow and every child (bench/capacity-history.ts), the Temporal Cloud billable actions in those
 //   histories, and the server's own `action` and `state_transition_count` metrics (bench/capacity-metrics.ts);
 // - the database: statements, commits and rows written (pg_stat_statements), idle rate taken off.
-// The model answers at once (4 turns a run), so the figures are Temporal's and ours, not a model's; one
-// more agent run waits 5 s per model call, to measure what waiting on a model costs (heartbeats).
+// The scripted model answers at once (4 turns a run), so the figures are Temporal's and ours, not a
+// model's; one agent run takes 20 turns (what a turn costs) and one waits 5 s per model call (what
+// waiting on a model costs: heartbeats).
 import { readFileSync } from 'node:fs';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { runningLauncherPid } from '../runtime/launcher';
@@ -51,27 +53,37 @@ async function feature(client: Client, taskQueue: string, id: string): Promise<W
 
 /** A model call of the slow agent run: its heartbeats and CPU over the fast one's are what waiting on a model costs. */
 export const SLOW_MODEL_MS = 5_000;
+/** Reading turns before the 4 scripted ones: a 20-turn conversation, the length the model assumes. */
+export const READING_TURNS = 16;
+
+/** Samples the worker's resident memory every 250 ms while on; its peak since the last `reset`. */
+function rssSampler() {
+  let peak = 0;
+  const timer = setInterval(() => { peak = Math.max(peak, workerRssMb()); }, 250);
+  return { reset: () => { peak = workerRssMb(); return peak; }, peak: () => peak, stop: () => clearInterval(timer) };
+}
 
 export async function measureCapacity(reps: number) {
-  let modelMs = 0;
-  const { prod, client, taskQueue, workers, close } = await productionLab(() => modelMs);
+  const model = { ms: 0, reading: 0 };
+  const { prod, client, taskQueue, workers, close } = await productionLab({ latencyMs: () => model.ms, readingTurns: () => model.reading });
   const counters = () => serverCounters(prod.metricsUrl, NAMESPACE);
+  const rss = rssSampler();
   try {
     return await workers.runUntil(async () => {
       const idleMs = 20_000;
-      const idle = await idleRate(async () => ({ ...(await prod.databaseStats()), persistenceRequests: (await counters()).persistenceRequests }), idleMs);
-      log(`idle server: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s`);
+      // The idle worker (pollers, the RSS sampler) burns CPU too: its rate is taken off each run's.
+      const idle = await idleRate(async () => ({ ...(await prod.databaseStats()), persistenceRequests: (await counters()).persistenceRequests, cpuS: cpuSeconds() }), idleMs);
+      log(`idle server and worker: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s`);
       const measure = async (run: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunCost> => {
         await settle();
         const [db0, m0] = [await prod.databaseStats(), await counters()];
-        const startRssMb = workerRssMb();
-        let peakRssMb = startRssMb;
-        const sampler = setInterval(() => { peakRssMb = Math.max(peakRssMb, workerRssMb()); }, 100);
+        const startRssMb = rss.reset();
         const cpu0 = cpuSeconds();
         const started = performance.now();
-        const handle = await run().finally(() => clearInterval(sampler));
+        const handle = await run();
         const ms = performance.now() - started;
-        const cpuS = cpuSeconds() - cpu0;
+        const cpuS = Math.max(0, cpuSeconds() - cpu0 - idle.perMs.cpuS * ms);
+        const peakRssMb = Math.max(rss.peak(), workerRssMb());
         await settle();
         const db = minus(await prod.databaseStats(), db0);
         const server = counterDelta(await counters(), m0);
@@ -85,9 +97,13 @@ export async function measureCapacity(reps: number) {
       const kinds = {
         'implement (scaffold)': () => implementRun(client, taskQueue, 'scaffold'),
         'implement (agent, 4 turns)': () => implementRun(client, taskQueue, 'anthropic'),
+        [`implement (agent, ${4 + READING_TURNS} turns)`]: async () => {
+          model.reading = READING_TURNS;
+          try { return await implementRun(client, taskQueue, 'anthropic'); } finally { model.reading = 0; }
+        },
         [`implement (agent, 4 turns of ${SLOW_MODEL_MS / 1000} s)`]: async () => {
-          modelMs = SLOW_MODEL_MS;
-          try { return await implementRun(client, taskQueue, 'anthropic'); } finally { modelMs = 0; }
+          model.ms = SLOW_MODEL_MS;
+          try { return await implementRun(client, taskQueue, 'anthropic'); } finally { model.ms = 0; }
         },
         [`feature (${FEATURE_SCOPES} scopes, agent)`]: (i: number) => feature(client, taskQueue, `${i}-${Date.now()}`),
       } as Record<string, (i: number) => Promise<WorkflowHandleWithFirstExecutionRunId>>;
@@ -116,6 +132,7 @@ export async function measureCapacity(reps: number) {
       return { reps, idle: { ...idle.total, seconds: idleMs / 1000 }, perRound: rounds, runs: rows, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, medians(v)])) };
     });
   } finally {
+    rss.stop();
     await close();
   }
 }
@@ -131,7 +148,7 @@ function medians(xs: RunCost[]) {
     mutableStateWrites: m((x) => x.server.mutableStateWrites), billableActions: m((x) => x.history.billableTotal), meteredActions: m((x) => x.server.actionsTotal),
     persistenceRequests: m((x) => x.server.persistenceRequests),
     statements: m((x) => x.database.statements), commits: m((x) => x.database.commits), rowsWritten: m((x) => x.database.rowsWritten),
-    billableByKind: typical?.history.billable, meteredByType: typical?.server.actions, eventsByType: typical?.history.eventsByType,
+    activities: typical?.history.activities, billableByKind: typical?.history.billable, meteredByType: typical?.server.actions, eventsByType: typical?.history.eventsByType,
   };
 }
 
@@ -142,7 +159,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsWritten'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
-    for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
+    for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: activities ${JSON.stringify(v.activities)}; billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
     process.stdout.write(`per measured round (one run of each kind, settling included): ${JSON.stringify(r.perRound)}\n`);
     process.stdout.write(`idle server: ${JSON.stringify(r.idle)} (taken off each run by its length)\n`);
   }

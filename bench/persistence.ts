@@ -45,11 +45,14 @@ async function measure(prod: ProductionTemporal, what: () => Promise<unknown>, i
   return { commits: off('commits'), rowsWritten: off('rowsWritten'), statements: off('statements'), ms: Math.round(ms) };
 }
 
-/** The production server, a model answering after `modelLatencyMs()`, and a worker pair on a task queue of their own. */
-export async function productionLab(modelLatencyMs: () => number = () => 0) {
+/** How the lab's model answers: after `latencyMs()`, with `readingTurns()` turns of reading first (bench/llm.ts). */
+export interface LabModel { latencyMs(): number; readingTurns(): number }
+
+/** The production server, a scripted model (instant by default), and a worker pair on a task queue of their own. */
+export async function productionLab(model: LabModel = { latencyMs: () => 0, readingTurns: () => 0 }) {
   installRuntime('WARN');
   const prod = await startProductionTemporal();
-  const llm = await startFakeAnthropic({ record: false, respond: (body) => ({ ...replyTo(body), delayMs: modelLatencyMs() }) });
+  const llm = await startFakeAnthropic({ record: false, respond: (body) => ({ ...replyTo(body, model.readingTurns()), delayMs: model.latencyMs() }) });
   const client: Client = await prod.client();
   const taskQueue = `persistence-${randomUUID()}`;
   const workers = await createWorkers({
