@@ -7,7 +7,8 @@
 // - the server: history events, payload bytes, history size and state transitions of the root
 //   workflow and every child (bench/capacity-history.ts), the Temporal Cloud billable actions in those
 //   histories, and the server's own `action` and `state_transition_count` metrics (bench/capacity-metrics.ts);
-// - the database: statements, commits and rows written (pg_stat_statements), idle rate taken off.
+// - the database: statements, commits and rows written (pg_stat_statements), idle rate taken off; the
+//   deleted rows apart, as the server deletes finished tasks in batches that land in a later run.
 // The scripted model answers at once (4 turns a run), so the figures are Temporal's and ours, not a
 // model's; one agent run takes 20 turns (what a turn costs) and one waits 5 s per model call (what
 // waiting on a model costs: heartbeats).
@@ -18,12 +19,12 @@ import { FEATURE_WORKFLOW } from '../workflows/messages';
 import type { FeatureReport } from '../core/feature';
 import { runHistory, type RunHistory } from './capacity-history';
 import { counterDelta, serverCounters, type ServerCounters } from './capacity-metrics';
+import { FEATURE_SCOPES, KINDS, READING_TURNS, SLOW_MODEL_MS, capacityModel } from './capacity-model';
 import { fanoutFeature } from './fanout';
 import { cpuSeconds, log, median, round } from './harness';
 import { SETTLE_MS, idleRate, implementRun, minus, productionLab, settle, type Stats } from './persistence';
 
 const NAMESPACE = 'default';
-export const FEATURE_SCOPES = 8;
 
 export interface RunCost {
   ms: number;
@@ -50,11 +51,6 @@ async function feature(client: Client, taskQueue: string, id: string): Promise<W
   if (report.status !== 'succeeded') throw new Error(`the ${FEATURE_SCOPES}-scope feature ${report.status}: ${report.summary}`);
   return handle;
 }
-
-/** A model call of the slow agent run: its heartbeats and CPU over the fast one's are what waiting on a model costs. */
-export const SLOW_MODEL_MS = 5_000;
-/** Reading turns before the 4 scripted ones: a 20-turn conversation, the length the model assumes. */
-export const READING_TURNS = 16;
 
 /** Samples the worker's resident memory every 250 ms while on; its peak since the last `reset`. */
 function rssSampler() {
@@ -90,22 +86,23 @@ export async function measureCapacity(reps: number) {
         // What the idle server would have done over the same window, run and settling, is not the run's.
         const off = (v: number, perMs: number) => Math.max(0, Math.round(v - perMs * (ms + SETTLE_MS)));
         server.persistenceRequests = off(server.persistenceRequests, idle.perMs.persistenceRequests);
-        const database = { commits: off(db.commits, idle.perMs.commits), rowsWritten: off(db.rowsWritten, idle.perMs.rowsWritten), statements: off(db.statements, idle.perMs.statements) };
+        const database = { commits: off(db.commits, idle.perMs.commits), rowsWritten: off(db.rowsWritten, idle.perMs.rowsWritten), rowsDeleted: off(db.rowsDeleted, idle.perMs.rowsDeleted), statements: off(db.statements, idle.perMs.statements) };
         const history = await runHistory(client, handle.workflowId, handle.firstExecutionRunId);
         return { ms: Math.round(ms), worker: { cpuS: round(cpuS, 2), peakRssMb: Math.round(peakRssMb), startRssMb: Math.round(startRssMb) }, history, server, database };
       };
       const kinds = {
-        'implement (scaffold)': () => implementRun(client, taskQueue, 'scaffold'),
-        'implement (agent, 4 turns)': () => implementRun(client, taskQueue, 'anthropic'),
-        [`implement (agent, ${4 + READING_TURNS} turns)`]: async () => {
+        [KINDS.scaffold]: () => implementRun(client, taskQueue, 'scaffold'),
+        [KINDS.agent]: () => implementRun(client, taskQueue, 'anthropic'),
+        // A 20-turn conversation (what a turn costs) and one waiting 5 s per model call (what waiting costs).
+        [KINDS.agentLong]: async () => {
           model.reading = READING_TURNS;
           try { return await implementRun(client, taskQueue, 'anthropic'); } finally { model.reading = 0; }
         },
-        [`implement (agent, 4 turns of ${SLOW_MODEL_MS / 1000} s)`]: async () => {
+        [KINDS.agentSlow]: async () => {
           model.ms = SLOW_MODEL_MS;
           try { return await implementRun(client, taskQueue, 'anthropic'); } finally { model.ms = 0; }
         },
-        [`feature (${FEATURE_SCOPES} scopes, agent)`]: (i: number) => feature(client, taskQueue, `${i}-${Date.now()}`),
+        [KINDS.feature]: (i: number) => feature(client, taskQueue, `${i}-${Date.now()}`),
       } as Record<string, (i: number) => Promise<WorkflowHandleWithFirstExecutionRunId>>;
       const rows: Record<string, RunCost[]> = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
       // The server deletes finished history tasks in batches, minutes later, and such a batch lands in
@@ -126,7 +123,7 @@ export async function measureCapacity(reps: number) {
       const perRound = (v: number, perMs: number) => Math.round((v - perMs * wholeMs) / reps);
       const rounds = {
         seconds: Math.round(wholeMs / 1000), statements: perRound(wholeDb.statements, idle.perMs.statements), commits: perRound(wholeDb.commits, idle.perMs.commits),
-        rowsWritten: perRound(wholeDb.rowsWritten, idle.perMs.rowsWritten), persistenceRequests: perRound((await counters()).persistenceRequests - whole.m.persistenceRequests, idle.perMs.persistenceRequests),
+        rowsWritten: perRound(wholeDb.rowsWritten, idle.perMs.rowsWritten), rowsDeleted: perRound(wholeDb.rowsDeleted, idle.perMs.rowsDeleted), persistenceRequests: perRound((await counters()).persistenceRequests - whole.m.persistenceRequests, idle.perMs.persistenceRequests),
       };
       log(`per measured round (one of each run), idle rate off: ${JSON.stringify(rounds)}`);
       return { reps, idle: { ...idle.total, seconds: idleMs / 1000 }, perRound: rounds, runs: rows, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, medians(v)])) };
@@ -147,7 +144,7 @@ function medians(xs: RunCost[]) {
     historyBytes: m((x) => x.history.historyBytes), stateTransitions: m((x) => x.history.stateTransitions),
     mutableStateWrites: m((x) => x.server.mutableStateWrites), billableActions: m((x) => x.history.billableTotal), meteredActions: m((x) => x.server.actionsTotal),
     persistenceRequests: m((x) => x.server.persistenceRequests),
-    statements: m((x) => x.database.statements), commits: m((x) => x.database.commits), rowsWritten: m((x) => x.database.rowsWritten),
+    statements: m((x) => x.database.statements), commits: m((x) => x.database.commits), rowsWritten: m((x) => x.database.rowsWritten), rowsDeleted: m((x) => x.database.rowsDeleted),
     activities: typical?.history.activities, billableByKind: typical?.history.billable, meteredByType: typical?.server.actions, eventsByType: typical?.history.eventsByType,
   };
 }
@@ -156,12 +153,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureCapacity(Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3));
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
   else {
-    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsWritten'] as const;
+    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsWritten', 'rowsDeleted'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: activities ${JSON.stringify(v.activities)}; billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
     process.stdout.write(`per measured round (one run of each kind, settling included): ${JSON.stringify(r.perRound)}\n`);
     process.stdout.write(`idle server: ${JSON.stringify(r.idle)} (taken off each run by its length)\n`);
+    process.stdout.write(`the model (bench/capacity-model.ts): ${JSON.stringify(capacityModel(r.medians, r.perRound), null, 1)}\n`);
   }
   process.exit(0);
 }

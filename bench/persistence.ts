@@ -24,7 +24,7 @@ import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
 import { replyTo } from './llm';
 
 export type Stats = Awaited<ReturnType<ProductionTemporal['databaseStats']>>;
-export const minus = (a: Stats, b: Stats): Stats => ({ commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten, statements: a.statements - b.statements });
+export const minus = (a: Stats, b: Stats): Stats => ({ commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten, rowsDeleted: a.rowsDeleted - b.rowsDeleted, statements: a.statements - b.statements });
 
 const spec = () => ServiceSpec.parse(parse(readFileSync(path.join(EXAMPLES, 'orders.spec.yaml'), 'utf8')));
 
@@ -42,7 +42,7 @@ async function measure(prod: ProductionTemporal, what: () => Promise<unknown>, i
   const d = minus(await prod.databaseStats(), before);
   // What the idle server would have written over the same window, run and settling, is not the run's.
   const off = (k: keyof Stats) => Math.max(0, Math.round(d[k] - idlePerMs[k] * (ms + SETTLE_MS)));
-  return { commits: off('commits'), rowsWritten: off('rowsWritten'), statements: off('statements'), ms: Math.round(ms) };
+  return { commits: off('commits'), rowsWritten: off('rowsWritten'), rowsDeleted: off('rowsDeleted'), statements: off('statements'), ms: Math.round(ms) };
 }
 
 /** How the lab's model answers: after `latencyMs()`, with `readingTurns()` turns of reading first (bench/llm.ts). */
@@ -108,7 +108,7 @@ export async function measurePersistence(reps: number) {
         if (i > 0) for (const [name, s] of round) rows[name]?.push(s);
         log(`round ${i}: ${round.map(([n, s]) => `${n} ${s.commits} commits / ${s.rowsWritten} rows / ${s.statements} statements in ${s.ms} ms`).join('; ')}`);
       }
-      const med = (xs: (Stats & { ms: number })[]) => ({ commits: median(xs.map((x) => x.commits)), rowsWritten: median(xs.map((x) => x.rowsWritten)), statements: median(xs.map((x) => x.statements)), ms: median(xs.map((x) => x.ms)) });
+      const med = (xs: (Stats & { ms: number })[]) => ({ commits: median(xs.map((x) => x.commits)), rowsDeleted: median(xs.map((x) => x.rowsDeleted)), rowsWritten: median(xs.map((x) => x.rowsWritten)), statements: median(xs.map((x) => x.statements)), ms: median(xs.map((x) => x.ms)) });
       return { reps, idle: { ...idle, seconds: idleMs / 1000 }, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, med(v)])) };
     });
   } finally {

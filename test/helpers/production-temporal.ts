@@ -35,8 +35,8 @@ export interface ProductionTemporal {
   startServer(): Promise<void>;
   /** The server's Prometheus endpoint (every service's metrics: `action`, `state_transition_count`, …). */
   metricsUrl: string;
-  /** Statements run, transactions committed and rows written in Temporal's two databases (pg_stat_statements). */
-  databaseStats(): Promise<{ commits: number; rowsWritten: number; statements: number }>;
+  /** Statements run, transactions committed and rows written (inserted, updated or deleted; the deleted also apart) in Temporal's two databases (pg_stat_statements). */
+  databaseStats(): Promise<{ commits: number; rowsWritten: number; rowsDeleted: number; statements: number }>;
   stop(): Promise<void>;
 }
 
@@ -190,14 +190,15 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
       // pg_stat_statements counts each statement as it ends (pg_stat_database publishes a busy
       // backend's counters up to a minute late): round trips, committed transactions, rows written.
       const q = `select coalesce(sum(calls), 0), coalesce(sum(calls) filter (where query ~* '^\\s*commit'), 0),
-        coalesce(sum(rows) filter (where query ~* '^\\s*(insert|update|delete)'), 0)
+        coalesce(sum(rows) filter (where query ~* '^\\s*(insert|update|delete)'), 0), coalesce(sum(rows) filter (where query ~* '^\\s*delete'), 0)
         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`;
-      const out = { commits: 0, rowsWritten: 0, statements: 0 };
+      const out = { commits: 0, rowsWritten: 0, rowsDeleted: 0, statements: 0 };
       for (const db of ['temporal', 'temporal_visibility']) {
-        const [calls = '0', commits = '0', rows = '0'] = (await psql(db, q)).stdout.split('|');
+        const [calls = '0', commits = '0', rows = '0', deleted = '0'] = (await psql(db, q)).stdout.split('|');
         out.statements += Number(calls);
         out.commits += Number(commits);
         out.rowsWritten += Number(rows);
+        out.rowsDeleted += Number(deleted);
       }
       return out;
     },

@@ -1,0 +1,116 @@
+// docs/CAPACITY.md's model, as arithmetic anyone can rerun on a bench:capacity result:
+// `node --import tsx bench/capacity-model.ts result.json` (or it prints after `npm run bench:capacity`).
+// Measured inputs come from the result; every other input is in ASSUMPTIONS with where it comes from.
+import { readFileSync } from 'node:fs';
+
+/** The feature's scopes; the long agent run's reading turns before the scripted 4; the slow run's model call. */
+export const FEATURE_SCOPES = 8;
+export const READING_TURNS = 16;
+export const SLOW_MODEL_MS = 5_000;
+const SCRIPTED_TURNS = 4;
+const SLOW_WAIT_S = (SCRIPTED_TURNS * SLOW_MODEL_MS) / 1000;
+
+/** The runs bench/capacity.ts measures, by the names its result uses. */
+export const KINDS = {
+  scaffold: 'implement (scaffold)',
+  agent: `implement (agent, ${SCRIPTED_TURNS} turns)`,
+  agentLong: `implement (agent, ${SCRIPTED_TURNS + READING_TURNS} turns)`,
+  agentSlow: `implement (agent, ${SCRIPTED_TURNS} turns of ${SLOW_MODEL_MS / 1000} s)`,
+  feature: `feature (${FEATURE_SCOPES} scopes, agent)`,
+} as const;
+
+export interface Figures {
+  ms: number; cpuS: number; events: number; payloadBytes: number; historyBytes: number; stateTransitions: number;
+  billableActions: number; meteredActions: number; statements: number; commits: number; rowsWritten: number; rowsDeleted: number;
+  meteredByType?: Record<string, number>;
+}
+/** The measured rounds as a whole (bench/capacity.ts perRound): where the server's batched deletes show. */
+export interface Round { rowsWritten: number; rowsDeleted: number }
+
+export const ASSUMPTIONS = {
+  featuresPerHour: 1000,
+  scopes: FEATURE_SCOPES,
+  /** A real model's conversation: 20 turns of 10 s of model time each (ours, not measured here). */
+  turns: 20,
+  modelSecondsPerTurn: 10,
+  /** Peak over average: Temporal's production checklist sees sustained spikes of 5–10× as common. */
+  peakFactor: 5,
+  /** Runs one worker holds: 100 (docs/CAPACITY.md "One worker": 513 MB RSS at 100 runs, `npm run bench` run M). */
+  runsPerWorker: 100,
+  /** One mutable-state write on a networked PostgreSQL with synchronous commit (ours, not measured: ours runs fsync=off on loopback). */
+  shardWriteMs: 5,
+  /** Temporal Cloud list price per million actions, by monthly volume (https://docs.temporal.io/cloud/pricing). */
+  priceTiers: [[5e6, 50], [5e6, 45], [10e6, 40], [30e6, 35], [50e6, 30], [100e6, 25]] as [number, number][],
+  hoursPerMonth: 730,
+};
+
+const ceil = Math.ceil;
+const r0 = (x: number) => Math.round(x);
+
+/** Monthly Action bill at list price; volume past the last tier (200M) is priced at the last tier's rate. */
+export function actionBill(actionsPerMonth: number, tiers = ASSUMPTIONS.priceTiers): number {
+  let left = actionsPerMonth;
+  let usd = 0;
+  for (const [size, price] of tiers) { const n = Math.min(left, size); usd += (n / 1e6) * price; left -= n; }
+  return usd + (left / 1e6) * (tiers.at(-1)?.[1] ?? 0);
+}
+
+export function capacityModel(m: Record<string, Figures>, round: Round, a = ASSUMPTIONS) {
+  const get = (k: string): Figures => { const f = m[k]; if (!f) throw new Error(`the bench result has no '${k}' row`); return f; };
+  const [agent, long, slow, feature] = [get(KINDS.agent), get(KINDS.agentLong), get(KINDS.agentSlow), get(KINDS.feature)];
+  const hb = (f: Figures) => f.meteredByType?.RecordActivityTaskHeartbeat ?? 0;
+  // Per extra turn (the 20-turn run over the 4-turn one) and per second of waiting on a model (the slow run over the fast one).
+  const perTurn = (k: keyof Figures) => ((long[k] as number) - (agent[k] as number)) / READING_TURNS;
+  const perWaitS = (k: keyof Figures) => ((slow[k] as number) - (agent[k] as number)) / SLOW_WAIT_S;
+  const heartbeatsPerWaitS = (hb(slow) - hb(agent)) / SLOW_WAIT_S;
+  const extraTurns = a.scopes * (a.turns - SCRIPTED_TURNS);
+  const waitS = a.scopes * a.turns * a.modelSecondsPerTurn;
+  const scale = (k: keyof Figures) => (feature[k] as number) + extraTurns * perTurn(k) + waitS * perWaitS(k);
+  // Rows a run inserts or updates show at once; the rows the server deletes (finished tasks) land in
+  // batches minutes later, in whichever run is measured then: they are added in the ratio of the rounds as a whole.
+  const prompt = scale('rowsWritten') - scale('rowsDeleted');
+  const deletedPerPrompt = round.rowsDeleted / Math.max(1, round.rowsWritten - round.rowsDeleted);
+  const perFeature = {
+    cpuS: scale('cpuS'), events: scale('events'), stateTransitions: scale('stateTransitions'), historyBytes: scale('historyBytes'),
+    statements: scale('statements'), commits: scale('commits'), rowsInsertedOrUpdated: prompt, rowsDeletedLater: prompt * deletedPerPrompt,
+    billableInHistory: feature.billableActions + extraTurns * perTurn('billableActions'),
+    heartbeats: hb(feature) + extraTurns * (hb(long) - hb(agent)) / READING_TURNS + waitS * heartbeatsPerWaitS,
+    meteredActions: scale('meteredActions'),
+  };
+  // A feature's wall time: its scopes run at once, so one scope's model time plus what the bench measured around it.
+  const wallS = a.turns * a.modelSecondsPerTurn + feature.ms / 1000 + (long.ms - agent.ms) / 1000;
+  const perS = a.featuresPerHour / 3600;
+  const inFlightRuns = perS * wallS * a.scopes;
+  const hour = (x: number) => x * a.featuresPerHour;
+  const actionsPerMonth = hour(perFeature.meteredActions) * a.hoursPerMonth;
+  const shardBusy = perS * perFeature.stateTransitions * a.peakFactor * a.shardWriteMs / 1000;
+  return {
+    derived: { perTurn: { events: perTurn('events'), stateTransitions: perTurn('stateTransitions'), billable: perTurn('billableActions'), statements: perTurn('statements'), cpuS: perTurn('cpuS') },
+      perWaitSecond: { heartbeats: heartbeatsPerWaitS, stateTransitions: perWaitS('stateTransitions'), statements: perWaitS('statements'), commits: perWaitS('commits'), cpuS: perWaitS('cpuS') } },
+    perFeature, wallS,
+    selfHosted: {
+      inFlightRuns: r0(inFlightRuns), workersAverage: ceil(inFlightRuns / a.runsPerWorker), workersPeak: ceil(inFlightRuns * a.peakFactor / a.runsPerWorker),
+      workerCores: perS * perFeature.cpuS, workerCoresPeak: perS * perFeature.cpuS * a.peakFactor,
+      stateTransitionsPerS: perS * perFeature.stateTransitions, statementsPerS: perS * perFeature.statements,
+      commitsPerS: perS * perFeature.commits, commitsPerSPeak: perS * perFeature.commits * a.peakFactor,
+      rowsPerS: perS * (perFeature.rowsInsertedOrUpdated + perFeature.rowsDeletedLater),
+      /** Shards kept busy at peak if each writes serially at shardWriteMs (a shard's writes do not overlap). */
+      shardsBusyAtPeak: shardBusy,
+      historyGbPerDay: hour(perFeature.historyBytes) * 24 / 1e9,
+    },
+    cloud: {
+      actionsPerHour: hour(perFeature.meteredActions), actionsPerSecond: perS * perFeature.meteredActions, actionsPerSecondPeak: perS * perFeature.meteredActions * a.peakFactor,
+      heartbeatShare: perFeature.heartbeats / perFeature.meteredActions,
+      actionsPerMonth, usdPerMonth: actionBill(actionsPerMonth), usdPerFeature: actionBill(actionsPerMonth) / (hour(1) * a.hoursPerMonth),
+      withoutHeartbeats: { actionsPerMonth: actionsPerMonth * (1 - perFeature.heartbeats / perFeature.meteredActions), usdPerMonth: actionBill(actionsPerMonth * (1 - perFeature.heartbeats / perFeature.meteredActions)) },
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: node --import tsx bench/capacity-model.ts <bench:capacity --json result>');
+  const result = JSON.parse(readFileSync(file, 'utf8')) as { medians?: Record<string, Figures>; perRound?: Round };
+  if (!result.medians || !result.perRound) throw new Error(`${file} is not a bench:capacity --json result (no medians or perRound)`);
+  process.stdout.write(`${JSON.stringify(capacityModel(result.medians, result.perRound), null, 1)}\n`);
+}
