@@ -21,11 +21,11 @@ export const KINDS = {
 
 export interface Figures {
   ms: number; cpuS: number; events: number; payloadBytes: number; historyBytes: number; stateTransitions: number;
-  billableActions: number; meteredActions: number; statements: number; commits: number; rowsWritten: number; rowsDeleted: number;
+  billableActions: number; meteredActions: number; statements: number; commits: number; rowsInsertedOrUpdated: number;
   meteredByType?: Record<string, number>;
 }
-/** The measured rounds as a whole (bench/capacity.ts perRound): where the server's batched deletes show. */
-export interface Round { rowsWritten: number; rowsDeleted: number }
+/** The measured rounds as a whole (where the server's batched deletes show) and the idle window of a bench:capacity result. */
+export interface Whole { perRound: { rowsWritten: number; rowsDeleted: number }; idle: { cpuS: number; seconds: number } }
 
 export const ASSUMPTIONS = {
   featuresPerHour: 1000,
@@ -55,7 +55,7 @@ export function actionBill(actionsPerMonth: number, tiers = ASSUMPTIONS.priceTie
   return usd + (left / 1e6) * (tiers.at(-1)?.[1] ?? 0);
 }
 
-export function capacityModel(m: Record<string, Figures>, round: Round, a = ASSUMPTIONS) {
+export function capacityModel(m: Record<string, Figures>, whole: Whole, a = ASSUMPTIONS) {
   const get = (k: string): Figures => { const f = m[k]; if (!f) throw new Error(`the bench result has no '${k}' row`); return f; };
   const [agent, long, slow, feature] = [get(KINDS.agent), get(KINDS.agentLong), get(KINDS.agentSlow), get(KINDS.feature)];
   const hb = (f: Figures) => f.meteredByType?.RecordActivityTaskHeartbeat ?? 0;
@@ -68,10 +68,14 @@ export function capacityModel(m: Record<string, Figures>, round: Round, a = ASSU
   const scale = (k: keyof Figures) => (feature[k] as number) + extraTurns * perTurn(k) + waitS * perWaitS(k);
   // Rows a run inserts or updates show at once; the rows the server deletes (finished tasks) land in
   // batches minutes later, in whichever run is measured then: they are added in the ratio of the rounds as a whole.
-  const prompt = scale('rowsWritten') - scale('rowsDeleted');
-  const deletedPerPrompt = round.rowsDeleted / Math.max(1, round.rowsWritten - round.rowsDeleted);
+  const { perRound, idle } = whole;
+  const prompt = scale('rowsInsertedOrUpdated');
+  const deletedPerPrompt = perRound.rowsDeleted / Math.max(1, perRound.rowsWritten - perRound.rowsDeleted);
+  // Waiting on a model costs a worker no CPU we could tell from its idle rate (pollers: a cost per worker, added below).
+  const cpuS = feature.cpuS + extraTurns * perTurn('cpuS');
+  const idleCores = idle.cpuS / idle.seconds;
   const perFeature = {
-    cpuS: scale('cpuS'), events: scale('events'), stateTransitions: scale('stateTransitions'), historyBytes: scale('historyBytes'),
+    cpuS, events: scale('events'), stateTransitions: scale('stateTransitions'), historyBytes: scale('historyBytes'),
     statements: scale('statements'), commits: scale('commits'), rowsInsertedOrUpdated: prompt, rowsDeletedLater: prompt * deletedPerPrompt,
     billableInHistory: feature.billableActions + extraTurns * perTurn('billableActions'),
     heartbeats: hb(feature) + extraTurns * (hb(long) - hb(agent)) / READING_TURNS + waitS * heartbeatsPerWaitS,
@@ -86,11 +90,13 @@ export function capacityModel(m: Record<string, Figures>, round: Round, a = ASSU
   const shardBusy = perS * perFeature.stateTransitions * a.peakFactor * a.shardWriteMs / 1000;
   return {
     derived: { perTurn: { events: perTurn('events'), stateTransitions: perTurn('stateTransitions'), billable: perTurn('billableActions'), statements: perTurn('statements'), cpuS: perTurn('cpuS') },
-      perWaitSecond: { heartbeats: heartbeatsPerWaitS, stateTransitions: perWaitS('stateTransitions'), statements: perWaitS('statements'), commits: perWaitS('commits'), cpuS: perWaitS('cpuS') } },
+      perWaitSecond: { heartbeats: heartbeatsPerWaitS, stateTransitions: perWaitS('stateTransitions'), statements: perWaitS('statements'), commits: perWaitS('commits'), rows: perWaitS('rowsInsertedOrUpdated'), cpuS: perWaitS('cpuS') },
+      idleWorkerCores: idleCores },
     perFeature, wallS,
     selfHosted: {
       inFlightRuns: r0(inFlightRuns), workersAverage: ceil(inFlightRuns / a.runsPerWorker), workersPeak: ceil(inFlightRuns * a.peakFactor / a.runsPerWorker),
-      workerCores: perS * perFeature.cpuS, workerCoresPeak: perS * perFeature.cpuS * a.peakFactor,
+      workerCores: perS * cpuS + idleCores * ceil(inFlightRuns / a.runsPerWorker),
+      workerCoresPeak: perS * cpuS * a.peakFactor + idleCores * ceil(inFlightRuns * a.peakFactor / a.runsPerWorker),
       stateTransitionsPerS: perS * perFeature.stateTransitions, statementsPerS: perS * perFeature.statements,
       commitsPerS: perS * perFeature.commits, commitsPerSPeak: perS * perFeature.commits * a.peakFactor,
       rowsPerS: perS * (perFeature.rowsInsertedOrUpdated + perFeature.rowsDeletedLater),
@@ -110,7 +116,7 @@ export function capacityModel(m: Record<string, Figures>, round: Round, a = ASSU
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: node --import tsx bench/capacity-model.ts <bench:capacity --json result>');
-  const result = JSON.parse(readFileSync(file, 'utf8')) as { medians?: Record<string, Figures>; perRound?: Round };
-  if (!result.medians || !result.perRound) throw new Error(`${file} is not a bench:capacity --json result (no medians or perRound)`);
-  process.stdout.write(`${JSON.stringify(capacityModel(result.medians, result.perRound), null, 1)}\n`);
+  const result = JSON.parse(readFileSync(file, 'utf8')) as Partial<Whole> & { medians?: Record<string, Figures> };
+  if (!result.medians || !result.perRound || !result.idle) throw new Error(`${file} is not a bench:capacity --json result (no medians, perRound or idle)`);
+  process.stdout.write(`${JSON.stringify(capacityModel(result.medians, { perRound: result.perRound, idle: result.idle }), null, 1)}\n`);
 }

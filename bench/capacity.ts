@@ -2,8 +2,8 @@
 // cost, on the Temporal server platform teams deploy (1.29.1 on PostgreSQL 15, SQL visibility, mTLS:
 // test/helpers/production-temporal.ts) with the worker pair in this process, for docs/CAPACITY.md:
 // - the worker: CPU-seconds (this process and the launcher's git/kubectl/helm, bench/harness.ts
-//   cpuSeconds; the idle worker's rate taken off) and resident memory (VmRSS of both, sampled every
-//   250 ms) during the run;
+//   cpuSeconds, the idle worker's included: too noisy to take off) and resident memory (VmRSS of
+//   both, sampled every 250 ms) during the run; the idle worker's CPU rate apart;
 // - the server: history events, payload bytes, history size and state transitions of the root
 //   workflow and every child (bench/capacity-history.ts), the Temporal Cloud billable actions in those
 //   histories, and the server's own `action` and `state_transition_count` metrics (bench/capacity-metrics.ts);
@@ -67,7 +67,7 @@ export async function measureCapacity(reps: number) {
   try {
     return await workers.runUntil(async () => {
       const idleMs = 20_000;
-      // The idle worker (pollers, the RSS sampler) burns CPU too: its rate is taken off each run's.
+      // The idle worker (pollers, the RSS sampler) burns CPU too: a cost per worker, not per run.
       const idle = await idleRate(async () => ({ ...(await prod.databaseStats()), persistenceRequests: (await counters()).persistenceRequests, cpuS: cpuSeconds() }), idleMs);
       log(`idle server and worker: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s`);
       const measure = async (run: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunCost> => {
@@ -78,7 +78,7 @@ export async function measureCapacity(reps: number) {
         const started = performance.now();
         const handle = await run();
         const ms = performance.now() - started;
-        const cpuS = Math.max(0, cpuSeconds() - cpu0 - idle.perMs.cpuS * ms);
+        const cpuS = cpuSeconds() - cpu0;
         const peakRssMb = Math.max(rss.peak(), workerRssMb());
         await settle();
         const db = minus(await prod.databaseStats(), db0);
@@ -145,6 +145,7 @@ function medians(xs: RunCost[]) {
     mutableStateWrites: m((x) => x.server.mutableStateWrites), billableActions: m((x) => x.history.billableTotal), meteredActions: m((x) => x.server.actionsTotal),
     persistenceRequests: m((x) => x.server.persistenceRequests),
     statements: m((x) => x.database.statements), commits: m((x) => x.database.commits), rowsWritten: m((x) => x.database.rowsWritten), rowsDeleted: m((x) => x.database.rowsDeleted),
+    rowsInsertedOrUpdated: m((x) => x.database.rowsWritten - x.database.rowsDeleted),
     activities: typical?.history.activities, billableByKind: typical?.history.billable, meteredByType: typical?.server.actions, eventsByType: typical?.history.eventsByType,
   };
 }
@@ -153,13 +154,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureCapacity(Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3));
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
   else {
-    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsWritten', 'rowsDeleted'] as const;
+    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: activities ${JSON.stringify(v.activities)}; billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
     process.stdout.write(`per measured round (one run of each kind, settling included): ${JSON.stringify(r.perRound)}\n`);
     process.stdout.write(`idle server: ${JSON.stringify(r.idle)} (taken off each run by its length)\n`);
-    process.stdout.write(`the model (bench/capacity-model.ts): ${JSON.stringify(capacityModel(r.medians, r.perRound), null, 1)}\n`);
+    process.stdout.write(`the model (bench/capacity-model.ts): ${JSON.stringify(capacityModel(r.medians, r), null, 1)}\n`);
   }
   process.exit(0);
 }
