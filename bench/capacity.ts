@@ -154,7 +154,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureCapacity(Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3));
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
   else {
-    const cols = ['ms', 'cpuS', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
+    const cols = ['ms', 'cpuS', 'startRssMb', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: activities ${JSON.stringify(v.activities)}; billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);
