@@ -151,7 +151,9 @@ function medians(xs: RunCost[]) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await measureCapacity(Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3));
+  const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3);
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number of at least 1 (the measured rounds after the warm-up), not '${reps}'`);
+  const r = await measureCapacity(reps);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
   else {
     const cols = ['ms', 'cpuS', 'startRssMb', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
