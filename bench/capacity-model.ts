@@ -20,7 +20,7 @@ export const KINDS = {
 } as const;
 
 export interface Figures {
-  ms: number; cpuS: number; events: number; payloadBytes: number; historyBytes: number; stateTransitions: number;
+  ms: number; cpuS: number; temporalCpuS: number; postgresCpuS: number; events: number; payloadBytes: number; historyBytes: number; stateTransitions: number;
   billableActions: number; meteredActions: number; statements: number; commits: number; rowsInsertedOrUpdated: number;
   meteredByType?: Record<string, number>;
 }
@@ -75,7 +75,7 @@ export function capacityModel(m: Record<string, Figures>, whole: Whole, a = ASSU
   const cpuS = feature.cpuS + extraTurns * perTurn('cpuS');
   const idleCores = idle.cpuS / idle.seconds;
   const perFeature = {
-    cpuS, events: scale('events'), stateTransitions: scale('stateTransitions'), historyBytes: scale('historyBytes'),
+    cpuS, temporalCpuS: scale('temporalCpuS'), postgresCpuS: scale('postgresCpuS'), events: scale('events'), stateTransitions: scale('stateTransitions'), historyBytes: scale('historyBytes'),
     statements: scale('statements'), commits: scale('commits'), rowsInsertedOrUpdated: prompt, rowsDeletedLater: prompt * deletedPerPrompt,
     billableInHistory: feature.billableActions + extraTurns * perTurn('billableActions'),
     heartbeats: hb(feature) + extraTurns * (hb(long) - hb(agent)) / READING_TURNS + waitS * heartbeatsPerWaitS,
@@ -89,14 +89,17 @@ export function capacityModel(m: Record<string, Figures>, whole: Whole, a = ASSU
   const actionsPerMonth = hour(perFeature.meteredActions) * a.hoursPerMonth;
   const shardBusy = perS * perFeature.stateTransitions * a.peakFactor * a.shardWriteMs / 1000;
   return {
-    derived: { perTurn: { events: perTurn('events'), stateTransitions: perTurn('stateTransitions'), billable: perTurn('billableActions'), statements: perTurn('statements'), cpuS: perTurn('cpuS') },
-      perWaitSecond: { heartbeats: heartbeatsPerWaitS, stateTransitions: perWaitS('stateTransitions'), statements: perWaitS('statements'), commits: perWaitS('commits'), rows: perWaitS('rowsInsertedOrUpdated'), cpuS: perWaitS('cpuS') },
+    derived: { perTurn: { temporalCpuS: perTurn('temporalCpuS'), postgresCpuS: perTurn('postgresCpuS'), events: perTurn('events'), stateTransitions: perTurn('stateTransitions'), billable: perTurn('billableActions'), statements: perTurn('statements'), cpuS: perTurn('cpuS') },
+      perWaitSecond: { temporalCpuS: perWaitS('temporalCpuS'), postgresCpuS: perWaitS('postgresCpuS'), heartbeats: heartbeatsPerWaitS, stateTransitions: perWaitS('stateTransitions'), statements: perWaitS('statements'), commits: perWaitS('commits'), rows: perWaitS('rowsInsertedOrUpdated'), cpuS: perWaitS('cpuS') },
       idleWorkerCores: idleCores },
     perFeature, wallS,
     selfHosted: {
       inFlightRuns: r0(inFlightRuns), workersAverage: ceil(inFlightRuns / a.runsPerWorker), workersPeak: ceil(inFlightRuns * a.peakFactor / a.runsPerWorker),
       workerCores: perS * cpuS + idleCores * ceil(inFlightRuns / a.runsPerWorker),
       workerCoresPeak: perS * cpuS * a.peakFactor + idleCores * ceil(inFlightRuns * a.peakFactor / a.runsPerWorker),
+      /** The Temporal server (all four services in one process here) and PostgreSQL, from their CPU here. */
+      temporalCores: perS * perFeature.temporalCpuS, temporalCoresPeak: perS * perFeature.temporalCpuS * a.peakFactor,
+      postgresCores: perS * perFeature.postgresCpuS, postgresCoresPeak: perS * perFeature.postgresCpuS * a.peakFactor,
       stateTransitionsPerS: perS * perFeature.stateTransitions, statementsPerS: perS * perFeature.statements,
       commitsPerS: perS * perFeature.commits, commitsPerSPeak: perS * perFeature.commits * a.peakFactor,
       rowsPerS: perS * (perFeature.rowsInsertedOrUpdated + perFeature.rowsDeletedLater),

@@ -7,6 +7,7 @@
 // - the server: history events, payload bytes, history size and state transitions of the root
 //   workflow and every child (bench/capacity-history.ts), the Temporal Cloud billable actions in those
 //   histories, and the server's own `action` and `state_transition_count` metrics (bench/capacity-metrics.ts);
+// - the server's and PostgreSQL's CPU-seconds (/proc of their process trees), idle rate off;
 // - the database: statements, commits and rows written (pg_stat_statements), idle rate taken off; the
 //   deleted rows apart, as the server deletes finished tasks in batches that land in a later run.
 // The scripted model answers at once (4 turns a run), so the figures are Temporal's and ours, not a
@@ -21,7 +22,8 @@ import { runHistory, type RunHistory } from './capacity-history';
 import { counterDelta, serverCounters, type ServerCounters } from './capacity-metrics';
 import { FEATURE_SCOPES, KINDS, READING_TURNS, SLOW_MODEL_MS, capacityModel } from './capacity-model';
 import { fanoutFeature } from './fanout';
-import { cpuSeconds, log, median, round } from './harness';
+import { cpuSeconds, log, median, processCpuSeconds, round } from './harness';
+import { processTree } from './process-tree';
 import { SETTLE_MS, idleRate, implementRun, minus, productionLab, settle, type Stats } from './persistence';
 
 const NAMESPACE = 'default';
@@ -29,6 +31,8 @@ const NAMESPACE = 'default';
 export interface RunCost {
   ms: number;
   worker: { cpuS: number; peakRssMb: number; startRssMb: number };
+  /** CPU-s of the Temporal server process and of PostgreSQL (postmaster and backends), idle rate off. */
+  serverCpu: { temporalS: number; postgresS: number };
   history: RunHistory;
   server: ServerCounters;
   database: Stats;
@@ -59,21 +63,27 @@ function rssSampler() {
   return { reset: () => { peak = workerRssMb(); return peak; }, peak: () => peak, stop: () => clearInterval(timer) };
 }
 
+const treeCpuS = (root: number | undefined) => (root ? [...processTree(root)].reduce((n, pid) => n + processCpuSeconds(pid), 0) : 0);
+
 export async function measureCapacity(reps: number) {
   const model = { ms: 0, reading: 0 };
   const { prod, client, taskQueue, workers, close } = await productionLab({ latencyMs: () => model.ms, readingTurns: () => model.reading });
   const counters = () => serverCounters(prod.metricsUrl, NAMESPACE);
+  // Read between the bench's own queries (psql, a metrics scrape), which cost the server and PostgreSQL CPU too.
+  const serverCpu = () => { const p = prod.pids(); return { temporalS: treeCpuS(p.server), postgresS: treeCpuS(p.postgres) }; };
   const rss = rssSampler();
   try {
     return await workers.runUntil(async () => {
       const idleMs = 20_000;
       // The idle worker (pollers, the RSS sampler) burns CPU too: a cost per worker, not per run.
       const idle = await idleRate(async () => ({ ...(await prod.databaseStats()), persistenceRequests: (await counters()).persistenceRequests, cpuS: cpuSeconds() }), idleMs);
-      log(`idle server and worker: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s`);
+      const idleCpu = await idleRate(async () => serverCpu(), idleMs / 2);
+      log(`idle server and worker: ${JSON.stringify(idle.total)} in ${idleMs / 1000} s; server CPU ${JSON.stringify(idleCpu.total)} in ${idleMs / 2000} s`);
       const measure = async (run: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunCost> => {
         await settle();
         const [db0, m0] = [await prod.databaseStats(), await counters()];
         const startRssMb = rss.reset();
+        const server0 = serverCpu();
         const cpu0 = cpuSeconds();
         const started = performance.now();
         const handle = await run();
@@ -81,14 +91,19 @@ export async function measureCapacity(reps: number) {
         const cpuS = cpuSeconds() - cpu0;
         const peakRssMb = Math.max(rss.peak(), workerRssMb());
         await settle();
+        const server1 = serverCpu();
         const db = minus(await prod.databaseStats(), db0);
         const server = counterDelta(await counters(), m0);
         // What the idle server would have done over the same window, run and settling, is not the run's.
         const off = (v: number, perMs: number) => Math.max(0, Math.round(v - perMs * (ms + SETTLE_MS)));
         server.persistenceRequests = off(server.persistenceRequests, idle.perMs.persistenceRequests);
         const database = { commits: off(db.commits, idle.perMs.commits), rowsWritten: off(db.rowsWritten, idle.perMs.rowsWritten), rowsDeleted: off(db.rowsDeleted, idle.perMs.rowsDeleted), statements: off(db.statements, idle.perMs.statements) };
+        const cpuOff = (k: 'temporalS' | 'postgresS') => round(Math.max(0, server1[k] - server0[k] - idleCpu.perMs[k] * (ms + SETTLE_MS)), 2);
         const history = await runHistory(client, handle.workflowId, handle.firstExecutionRunId);
-        return { ms: Math.round(ms), worker: { cpuS: round(cpuS, 2), peakRssMb: Math.round(peakRssMb), startRssMb: Math.round(startRssMb) }, history, server, database };
+        return {
+          ms: Math.round(ms), worker: { cpuS: round(cpuS, 2), peakRssMb: Math.round(peakRssMb), startRssMb: Math.round(startRssMb) },
+          serverCpu: { temporalS: cpuOff('temporalS'), postgresS: cpuOff('postgresS') }, history, server, database,
+        };
       };
       const kinds = {
         [KINDS.scaffold]: () => implementRun(client, taskQueue, 'scaffold'),
@@ -114,7 +129,7 @@ export async function measureCapacity(reps: number) {
           const cost = await measure(() => run(i));
           // The first round warms the server's caches and the worker's bundle: left out.
           if (i > 0) rows[name]?.push(cost);
-          log(`round ${i} ${name}: ${cost.ms} ms, ${cost.worker.cpuS} CPU-s, ${cost.history.workflows} workflows, ${cost.history.events} events, ${cost.history.stateTransitions} transitions, ${cost.history.billableTotal} billable / ${cost.server.actionsTotal} metered actions, ${cost.database.statements} statements, ${cost.database.rowsWritten} rows`);
+          log(`round ${i} ${name}: ${cost.ms} ms, ${cost.worker.cpuS} CPU-s (server ${cost.serverCpu.temporalS}, PostgreSQL ${cost.serverCpu.postgresS}), ${cost.history.workflows} workflows, ${cost.history.events} events, ${cost.history.stateTransitions} transitions, ${cost.history.billableTotal} billable / ${cost.server.actionsTotal} metered actions, ${cost.database.statements} statements, ${cost.database.rowsWritten} rows`);
         }
       }
       await settle();
@@ -126,7 +141,7 @@ export async function measureCapacity(reps: number) {
         rowsWritten: perRound(wholeDb.rowsWritten, idle.perMs.rowsWritten), rowsDeleted: perRound(wholeDb.rowsDeleted, idle.perMs.rowsDeleted), persistenceRequests: perRound((await counters()).persistenceRequests - whole.m.persistenceRequests, idle.perMs.persistenceRequests),
       };
       log(`per measured round (one of each run), idle rate off: ${JSON.stringify(rounds)}`);
-      return { reps, idle: { ...idle.total, seconds: idleMs / 1000 }, perRound: rounds, runs: rows, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, medians(v)])) };
+      return { reps, idle: { ...idle.total, seconds: idleMs / 1000 }, idleServerCpu: { ...idleCpu.total, seconds: idleMs / 2000 }, perRound: rounds, runs: rows, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, medians(v)])) };
     });
   } finally {
     rss.stop();
@@ -139,7 +154,7 @@ function medians(xs: RunCost[]) {
   const m = (f: (x: RunCost) => number) => median(xs.map(f));
   const typical = [...xs].sort((a, b) => a.history.events - b.history.events)[Math.floor(xs.length / 2)];
   return {
-    ms: m((x) => x.ms), cpuS: m((x) => x.worker.cpuS), peakRssMb: m((x) => x.worker.peakRssMb), startRssMb: m((x) => x.worker.startRssMb),
+    ms: m((x) => x.ms), cpuS: m((x) => x.worker.cpuS), temporalCpuS: m((x) => x.serverCpu.temporalS), postgresCpuS: m((x) => x.serverCpu.postgresS), peakRssMb: m((x) => x.worker.peakRssMb), startRssMb: m((x) => x.worker.startRssMb),
     workflows: m((x) => x.history.workflows), events: m((x) => x.history.events), payloadBytes: m((x) => x.history.payloadBytes),
     historyBytes: m((x) => x.history.historyBytes), stateTransitions: m((x) => x.history.stateTransitions),
     mutableStateWrites: m((x) => x.server.mutableStateWrites), billableActions: m((x) => x.history.billableTotal), meteredActions: m((x) => x.server.actionsTotal),
@@ -156,7 +171,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureCapacity(reps);
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
   else {
-    const cols = ['ms', 'cpuS', 'startRssMb', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
+    const cols = ['ms', 'cpuS', 'temporalCpuS', 'postgresCpuS', 'startRssMb', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`| ${k} | ${cols.map((c) => v[c]).join(' | ')} |\n`);
     for (const [k, v] of Object.entries(r.medians)) process.stdout.write(`${k}: activities ${JSON.stringify(v.activities)}; billable ${JSON.stringify(v.billableByKind)}; metered ${JSON.stringify(v.meteredByType)}; events ${JSON.stringify(v.eventsByType)}\n`);

@@ -3,7 +3,7 @@
 // behind mTLS with certificates made here, the schema set up with temporal-sql-tool, and the
 // namespace and our search attributes registered with the Temporal CLI. Everything a test reaches
 // goes through the standard TEMPORAL_* variables (`env`), as users configure it.
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,8 @@ export interface ProductionTemporal {
   tls: Awaited<ReturnType<typeof certificates>>;
   client(): Promise<Client>;
   nativeConnection(): Promise<NativeConnection>;
+  /** The pids of the Temporal server process and of PostgreSQL's postmaster (for /proc readings). */
+  pids(): { server?: number; postgres?: number };
   /** SIGKILL the server process (PostgreSQL keeps running). */
   killServer(): Promise<void>;
   startServer(): Promise<void>;
@@ -97,7 +99,7 @@ function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'histor
 }
 
 /** PostgreSQL 15 on loopback, a cluster of its own, trusting local connections of user `temporal`. */
-export async function startPostgres(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startPostgres(dir: string): Promise<{ port: number; pid(): number | undefined; stop(): Promise<void> }> {
   if (!existsSync(path.join(PG_BIN, 'postgres'))) throw new Error(`no PostgreSQL 15 in ${PG_BIN}: run scripts/setup.sh`);
   const pgDir = path.join(dir, 'pg');
   chmodSync(dir, 0o755); // the postgres user walks into it
@@ -107,7 +109,9 @@ export async function startPostgres(dir: string): Promise<{ port: number; stop()
   await pg('initdb', ['-D', path.join(pgDir, 'data'), '-U', 'temporal', '--auth=trust', '--no-sync']);
   await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-l', path.join(pgDir, 'log'), '-w', 'start',
     '-o', `-p ${port} -k ${pgDir} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c fsync=off`]);
-  return { port, stop: async () => { await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined); } };
+  // postmaster.pid's first line is the server's pid: its backends are its children.
+  const pid = () => { try { return Number(readFileSync(path.join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined; } catch { return undefined; } };
+  return { port, pid, stop: async () => { await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined); } };
 }
 
 /** The server's tools from the cache scripts/setup.sh fills. */
@@ -181,6 +185,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
       opened.push(c);
       return c;
     },
+    pids: () => ({ server: proc?.pid, postgres: postgres.pid() }),
     async killServer() {
       proc?.kill('SIGKILL');
       await proc;
