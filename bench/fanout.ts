@@ -32,7 +32,7 @@ export interface FanoutFigures {
 }
 
 /** A feature adding `services` to a fresh copy of examples/; a stuck run gives up within minutes. */
-async function feature(id: string, services: string[]): Promise<FeatureInput> {
+export async function fanoutFeature(id: string, services: string[]): Promise<FeatureInput> {
   const root = await gitCopy(EXAMPLES);
   return {
     feature: `Add ${services.length} service(s) (${id})`,
@@ -66,9 +66,9 @@ export async function measureFanout(lab: Lab, opts: { scopes: number; latencyMs:
     await workers.runUntil(async () => {
       for (let i = 0; i <= opts.reps; i++) {
         const label = i === 0 ? 'warm-up' : `rep ${i}/${opts.reps}`;
-        const single = await feature(`${i}-solo`, [`fan-${i}-solo`]);
+        const single = await fanoutFeature(`${i}-solo`, [`fan-${i}-solo`]);
         const one = await timed(() => run(single, `${i}-solo`));
-        const many = await feature(`${i}-all`, Array.from({ length: opts.scopes }, (_, s) => `fan-${i}-s${s}`));
+        const many = await fanoutFeature(`${i}-all`, Array.from({ length: opts.scopes }, (_, s) => `fan-${i}-s${s}`));
         const all = await timed(() => run(many, `${i}-all`));
         const split = featureTiming(await all.value.fetchHistory());
         log(`fanout ${label}: one scope ${Math.round(one.ms)} ms (${one.cpuS.toFixed(2)} CPU-s), ${opts.scopes} scopes ${Math.round(all.ms)} ms (${all.cpuS.toFixed(2)} CPU-s; worktrees ${split.beforeChildrenMs} ms, children ${split.childrenMs} ms, after ${split.afterChildrenMs} ms: ${JSON.stringify(split.afterByActivity)})`);

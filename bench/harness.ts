@@ -117,7 +117,7 @@ export function cpuSeconds(): number {
 }
 
 /** A process's CPU seconds with those of its finished children (0 when it is gone). */
-function processCpuSeconds(pid: number | 'self'): number {
+export function processCpuSeconds(pid: number | 'self'): number {
   const fields = procStat(pid);
   if (!fields) return 0;
   // utime, stime, cutime, cstime are fields 14–17 of proc(5). Ticks of 1/100 s.

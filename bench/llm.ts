@@ -37,12 +37,17 @@ export function agentTurn(service: string, step: number): ScriptedReply {
   return { kind: 'turn', calls: turns[Math.min(step, turns.length - 1)] ?? [] };
 }
 
-/** The service of the task and the step of the conversation (the model's own replies so far). */
-export function replyTo(body: MessagesRequestBody | undefined): ScriptedReply {
+/**
+ * The service of the task and the step of the conversation (the model's own replies so far). With
+ * `readingTurns`, the agent first spends that many turns reading one file each, as a real model
+ * exploring a repository does, so that a run of AGENT_TURNS + readingTurns turns can be measured.
+ */
+export function replyTo(body: MessagesRequestBody | undefined, readingTurns = 0): ScriptedReply {
   const system = Array.isArray(body?.system) ? body.system.map((b) => b.text).join('\n') : String(body?.system ?? '');
   const service = /"service": "([a-z0-9-]+)"/.exec(system.slice(system.indexOf('# The task')))?.[1] ?? 'unnamed';
   const step = (body?.messages ?? []).filter((m) => m.role === 'assistant').length;
-  return agentTurn(service, step);
+  if (step < readingTurns) return { kind: 'turn', calls: [call('Read', { file_path: step % 2 ? 'apps/base/catalog/service.yaml' : 'apps/base/catalog/deployment.yaml' })] };
+  return agentTurn(service, step - readingTurns);
 }
 
 /** A Messages API on 127.0.0.1 that answers every request after `latencyMs`. */

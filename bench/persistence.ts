@@ -20,16 +20,17 @@ import { createWorkers } from '../worker/worker';
 import { startProductionTemporal, type ProductionTemporal } from '../test/helpers/production-temporal';
 import { EXAMPLES, gitCopy, specFile } from '../test/helpers/repo';
 import { log, median } from './harness';
-import { startFixedLatencyLlm } from './llm';
+import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
+import { replyTo } from './llm';
 
-type Stats = Awaited<ReturnType<ProductionTemporal['databaseStats']>>;
-const minus = (a: Stats, b: Stats): Stats => ({ commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten, statements: a.statements - b.statements });
+export type Stats = Awaited<ReturnType<ProductionTemporal['databaseStats']>>;
+export const minus = (a: Stats, b: Stats): Stats => ({ commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten, rowsDeleted: a.rowsDeleted - b.rowsDeleted, statements: a.statements - b.statements });
 
 const spec = () => ServiceSpec.parse(parse(readFileSync(path.join(EXAMPLES, 'orders.spec.yaml'), 'utf8')));
 
 /** The server's last writes of a run (a workflow's close, visibility) land just after its result. */
-const SETTLE_MS = 1000;
-const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+export const SETTLE_MS = 1000;
+export const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 async function measure(prod: ProductionTemporal, what: () => Promise<unknown>, idlePerMs: Stats): Promise<Stats & { ms: number }> {
   await settle();
@@ -41,13 +42,17 @@ async function measure(prod: ProductionTemporal, what: () => Promise<unknown>, i
   const d = minus(await prod.databaseStats(), before);
   // What the idle server would have written over the same window, run and settling, is not the run's.
   const off = (k: keyof Stats) => Math.max(0, Math.round(d[k] - idlePerMs[k] * (ms + SETTLE_MS)));
-  return { commits: off('commits'), rowsWritten: off('rowsWritten'), statements: off('statements'), ms: Math.round(ms) };
+  return { commits: off('commits'), rowsWritten: off('rowsWritten'), rowsDeleted: off('rowsDeleted'), statements: off('statements'), ms: Math.round(ms) };
 }
 
-export async function measurePersistence(reps: number) {
+/** How the lab's model answers: after `latencyMs()`, with `readingTurns()` turns of reading first (bench/llm.ts). */
+export interface LabModel { latencyMs(): number; readingTurns(): number }
+
+/** The production server, a scripted model (instant by default), and a worker pair on a task queue of their own. */
+export async function productionLab(model: LabModel = { latencyMs: () => 0, readingTurns: () => 0 }) {
   installRuntime('WARN');
   const prod = await startProductionTemporal();
-  const llm = await startFixedLatencyLlm(0);
+  const llm = await startFakeAnthropic({ record: false, respond: (body) => ({ ...replyTo(body, model.readingTurns()), delayMs: model.latencyMs() }) });
   const client: Client = await prod.client();
   const taskQueue = `persistence-${randomUUID()}`;
   const workers = await createWorkers({
@@ -55,20 +60,37 @@ export async function measurePersistence(reps: number) {
     deps: { stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-persistence-')), ...workerImplementers(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: llm.url })) },
     workerOptions: { shutdownGraceTime: '1s' },
   });
+  const close = async () => { await llm.close(); await prod.stop(); };
+  return { prod, client, taskQueue, workers, close };
+}
+
+/** What the idle server writes per ms (membership heartbeats, queue leases), over `idleMs`. */
+export async function idleRate<T extends Record<string, number>>(read: () => Promise<T>, idleMs: number): Promise<{ total: T; perMs: T }> {
+  await settle();
+  const before = await read();
+  await new Promise((r) => setTimeout(r, idleMs));
+  const after = await read();
+  const total = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])) as T;
+  return { total, perMs: Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v / idleMs])) as T };
+}
+
+/** One `implement` run adding the orders service to a fresh copy of examples/. */
+export async function implementRun(client: Client, taskQueue: string, implementer: 'scaffold' | 'anthropic') {
+  const repo = await gitCopy(EXAMPLES);
+  const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot: path.join(repo, 'infra'), spec: spec(), implementer });
+  const handle = await client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `persistence-${randomUUID()}`, args: [input] });
+  await handle.result();
+  return handle;
+}
+
+export async function measurePersistence(reps: number) {
+  const { prod, client, taskQueue, workers, close } = await productionLab();
   try {
     return await workers.runUntil(async () => {
       const idleMs = 20_000;
-      await settle();
-      const idleBefore = await prod.databaseStats();
-      await new Promise((r) => setTimeout(r, idleMs));
-      const idle = minus(await prod.databaseStats(), idleBefore);
-      const idlePerMs: Stats = { commits: idle.commits / idleMs, rowsWritten: idle.rowsWritten / idleMs, statements: idle.statements / idleMs };
+      const { total: idle, perMs: idlePerMs } = await idleRate(() => prod.databaseStats(), idleMs);
       log(`idle server: ${idle.commits} commits, ${idle.rowsWritten} rows, ${idle.statements} statements in ${idleMs / 1000} s`);
-      const implement = async (implementer: 'scaffold' | 'anthropic') => {
-        const repo = await gitCopy(EXAMPLES);
-        const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot: path.join(repo, 'infra'), spec: spec(), implementer });
-        await client.workflow.execute(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `persistence-${randomUUID()}`, args: [input] });
-      };
+      const implement = (implementer: 'scaffold' | 'anthropic') => implementRun(client, taskQueue, implementer);
       const feature = async () => {
         const repo = await gitCopy(EXAMPLES);
         const scopes = ['orders', 'payments'].map((s, i) => ({ scope: `${s} service`, spec: { service: s, image: `ghcr.io/acme/${s}:1.0.0`, port: 8080 + i } }));
@@ -86,12 +108,11 @@ export async function measurePersistence(reps: number) {
         if (i > 0) for (const [name, s] of round) rows[name]?.push(s);
         log(`round ${i}: ${round.map(([n, s]) => `${n} ${s.commits} commits / ${s.rowsWritten} rows / ${s.statements} statements in ${s.ms} ms`).join('; ')}`);
       }
-      const med = (xs: (Stats & { ms: number })[]) => ({ commits: median(xs.map((x) => x.commits)), rowsWritten: median(xs.map((x) => x.rowsWritten)), statements: median(xs.map((x) => x.statements)), ms: median(xs.map((x) => x.ms)) });
+      const med = (xs: (Stats & { ms: number })[]) => ({ commits: median(xs.map((x) => x.commits)), rowsDeleted: median(xs.map((x) => x.rowsDeleted)), rowsWritten: median(xs.map((x) => x.rowsWritten)), statements: median(xs.map((x) => x.statements)), ms: median(xs.map((x) => x.ms)) });
       return { reps, idle: { ...idle, seconds: idleMs / 1000 }, medians: Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, med(v)])) };
     });
   } finally {
-    await llm.close();
-    await prod.stop();
+    await close();
   }
 }
 

@@ -17,16 +17,21 @@ function parents(): Map<number, number> {
   return out;
 }
 
-/** Resident memory (bytes) of a process and all its descendants. */
-function treeRss(root: number): number {
+/** A process and all its descendants. */
+export function processTree(root: number): Set<number> {
   const pp = parents();
-  const tree = new Set([root]);
+  const out = new Set([root]);
   for (let grew = true; grew;) {
     grew = false;
-    for (const [pid, ppid] of pp) if (!tree.has(pid) && tree.has(ppid)) { tree.add(pid); grew = true; }
+    for (const [pid, ppid] of pp) if (!out.has(pid) && out.has(ppid)) { out.add(pid); grew = true; }
   }
+  return out;
+}
+
+/** Resident memory (bytes) of a process and all its descendants. */
+function treeRss(root: number): number {
   let total = 0;
-  for (const pid of tree) {
+  for (const pid of processTree(root)) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       total += Number(m?.[1] ?? 0) * 1024;

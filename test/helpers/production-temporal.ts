@@ -3,7 +3,7 @@
 // behind mTLS with certificates made here, the schema set up with temporal-sql-tool, and the
 // namespace and our search attributes registered with the Temporal CLI. Everything a test reaches
 // goes through the standard TEMPORAL_* variables (`env`), as users configure it.
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,11 +30,15 @@ export interface ProductionTemporal {
   tls: Awaited<ReturnType<typeof certificates>>;
   client(): Promise<Client>;
   nativeConnection(): Promise<NativeConnection>;
+  /** The pids of the Temporal server process and of PostgreSQL's postmaster (for /proc readings). */
+  pids(): { server?: number; postgres?: number };
   /** SIGKILL the server process (PostgreSQL keeps running). */
   killServer(): Promise<void>;
   startServer(): Promise<void>;
-  /** Statements run, transactions committed and rows written in Temporal's two databases (pg_stat_statements). */
-  databaseStats(): Promise<{ commits: number; rowsWritten: number; statements: number }>;
+  /** The server's Prometheus endpoint (every service's metrics: `action`, `state_transition_count`, …). */
+  metricsUrl: string;
+  /** Statements run, transactions committed and rows written (inserted, updated or deleted; the deleted also apart) in Temporal's two databases (pg_stat_statements). */
+  databaseStats(): Promise<{ commits: number; rowsWritten: number; rowsDeleted: number; statements: number }>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +71,7 @@ async function certificates(dir: string): Promise<Record<'ca' | 'serverCert' | '
 }
 
 /** The server's configuration: PostgreSQL for both stores, mTLS on the frontend, every port ours. */
-function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'history' | 'matching' | 'worker', number>; members: Record<'frontend' | 'history' | 'matching' | 'worker', number>; tls: Awaited<ReturnType<typeof certificates>>; dynamic: string }) {
+function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'history' | 'matching' | 'worker' | 'metrics', number>; members: Record<'frontend' | 'history' | 'matching' | 'worker', number>; tls: Awaited<ReturnType<typeof certificates>>; dynamic: string }) {
   const store = (db: string, conns: number) => ({ sql: { pluginName: 'postgres12', databaseName: db, connectAddr: `127.0.0.1:${o.pgPort}`, connectProtocol: 'tcp', user: 'temporal', password: '', maxConns: conns, maxIdleConns: conns, maxConnLifetime: '1h' } });
   const client = { serverName: 'localhost', rootCaFiles: [o.tls.ca] };
   const rpc = (s: keyof typeof o.members) => ({ rpc: { grpcPort: o.ports[s], membershipPort: o.members[s], bindOnLocalHost: true, ...(s === 'frontend' ? { httpPort: o.ports.http } : {}) } });
@@ -76,6 +80,8 @@ function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'histor
     persistence: { defaultStore: 'default', visibilityStore: 'visibility', numHistoryShards: 4, datastores: { default: store('temporal', 20), visibility: store('temporal_visibility', 10) } },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      // Histograms rather than summaries, as production scrapes them (bench/capacity.ts reads them).
+      metrics: { prometheus: { listenAddress: `127.0.0.1:${o.ports.metrics}`, timerType: 'histogram' } },
       tls: {
         frontend: { server: { certFile: o.tls.serverCert, keyFile: o.tls.serverKey, requireClientAuth: true, clientCaFiles: [o.tls.ca] }, client },
         // The server's own system worker reaches the frontend through mTLS too.
@@ -93,7 +99,7 @@ function config(o: { pgPort: number; ports: Record<'frontend' | 'http' | 'histor
 }
 
 /** PostgreSQL 15 on loopback, a cluster of its own, trusting local connections of user `temporal`. */
-export async function startPostgres(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startPostgres(dir: string): Promise<{ port: number; pid(): number | undefined; stop(): Promise<void> }> {
   if (!existsSync(path.join(PG_BIN, 'postgres'))) throw new Error(`no PostgreSQL 15 in ${PG_BIN}: run scripts/setup.sh`);
   const pgDir = path.join(dir, 'pg');
   chmodSync(dir, 0o755); // the postgres user walks into it
@@ -103,7 +109,9 @@ export async function startPostgres(dir: string): Promise<{ port: number; stop()
   await pg('initdb', ['-D', path.join(pgDir, 'data'), '-U', 'temporal', '--auth=trust', '--no-sync']);
   await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-l', path.join(pgDir, 'log'), '-w', 'start',
     '-o', `-p ${port} -k ${pgDir} -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements -c fsync=off`]);
-  return { port, stop: async () => { await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined); } };
+  // postmaster.pid's first line is the server's pid: its backends are its children.
+  const pid = () => { try { return Number(readFileSync(path.join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined; } catch { return undefined; } };
+  return { port, pid, stop: async () => { await pg('pg_ctl', ['-D', path.join(pgDir, 'data'), '-m', 'immediate', 'stop']).catch(() => undefined); } };
 }
 
 /** The server's tools from the cache scripts/setup.sh fills. */
@@ -129,7 +137,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   for (const db of ['temporal', 'temporal_visibility']) await psql(db, 'create extension if not exists pg_stat_statements');
 
   const tls = await certificates(mkdtempSync(path.join(dir, 'tls-')));
-  const ports = { frontend: await freePort(), http: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
+  const ports = { frontend: await freePort(), http: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), metrics: await freePort() };
   const members = { frontend: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
   const configDir = path.join(dir, 'config');
   mkdirSync(configDir);
@@ -166,7 +174,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
   const connectOptions = () => loadClientConnectConfig({ disableFile: true, overrideEnvVars: env }).connectionOptions;
   const opened: { close(): Promise<void> }[] = [];
   return {
-    address, env, tls,
+    address, env, tls, metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
     async client() {
       const connection = await Connection.connect(connectOptions() as Parameters<typeof Connection.connect>[0]);
       opened.push(connection);
@@ -177,6 +185,7 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
       opened.push(c);
       return c;
     },
+    pids: () => ({ server: proc?.pid, postgres: postgres.pid() }),
     async killServer() {
       proc?.kill('SIGKILL');
       await proc;
@@ -186,14 +195,15 @@ export async function startProductionTemporal(): Promise<ProductionTemporal> {
       // pg_stat_statements counts each statement as it ends (pg_stat_database publishes a busy
       // backend's counters up to a minute late): round trips, committed transactions, rows written.
       const q = `select coalesce(sum(calls), 0), coalesce(sum(calls) filter (where query ~* '^\\s*commit'), 0),
-        coalesce(sum(rows) filter (where query ~* '^\\s*(insert|update|delete)'), 0)
+        coalesce(sum(rows) filter (where query ~* '^\\s*(insert|update|delete)'), 0), coalesce(sum(rows) filter (where query ~* '^\\s*delete'), 0)
         from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`;
-      const out = { commits: 0, rowsWritten: 0, statements: 0 };
+      const out = { commits: 0, rowsWritten: 0, rowsDeleted: 0, statements: 0 };
       for (const db of ['temporal', 'temporal_visibility']) {
-        const [calls = '0', commits = '0', rows = '0'] = (await psql(db, q)).stdout.split('|');
+        const [calls = '0', commits = '0', rows = '0', deleted = '0'] = (await psql(db, q)).stdout.split('|');
         out.statements += Number(calls);
         out.commits += Number(commits);
         out.rowsWritten += Number(rows);
+        out.rowsDeleted += Number(deleted);
       }
       return out;
     },
