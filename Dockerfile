@@ -62,11 +62,16 @@ COPY package.json package-lock.json ./
 COPY --from=build /app/dist ./dist
 # The root file system may be read-only (Kubernetes, compose): state and caches go to volumes or /tmp.
 RUN mkdir -p /var/lib/infra-implementor && chown 1000:1000 /var/lib/infra-implementor
-# The V8 heap budget, as Temporal advises for a worker in a container (its own heap is ~60 MB live;
-# the old-space cap makes V8 collect before it grows, where the default limit on a big host lets
-# garbage pile up): the throughput benchmark runs the worker with these settings.
+# Memory settings the process can only get from its environment (the throughput benchmark runs the
+# worker with these same variables, read from this file; bench/RESULTS.md has the side-by-side runs):
+# - V8 heap budget per isolate (the main thread's heap is ~60 MB live, the workflow thread's ~25 MB
+#   plus ~0.6 MB per cached run): a 256 MB old space makes V8 collect before garbage piles up, and
+#   semi-spaces of 2 MB (default up to 16 MB, times three per isolate) keep the young generation small;
+# - MALLOC_ARENA_MAX=2: glibc gives each thread that allocates (the Temporal core's Rust runtime runs
+#   many) an arena of its own, up to 8 per core, and memory freed in one arena is not reused by another.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-old-space-size=384" \
+    NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=2" \
+    MALLOC_ARENA_MAX=2 \
     TEMPORAL_ADDRESS=localhost:7233 \
     TEMPORAL_NAMESPACE=default \
     TEMPORAL_TASK_QUEUE=infra-implementor \

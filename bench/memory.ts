@@ -5,7 +5,11 @@
 // turn is in flight (all runs cached, each parked in its first activity) the heap is measured after
 // a full GC. Per run = (heap with the runs − heap before) / runs. The activity side (one pending
 // HTTP request per run) is the same in every variant, so the differences are the sandbox's.
+// Debug mode runs the sandbox on this thread, so a variant with `nodeAsyncLocalStorage` runs on
+// Node's own AsyncLocalStorage class (the sandbox's before worker/async-context-frames.ts) and the
+// others on the frames the production workflow threads use (installed here for the measure).
 // `--rss` then runs the throughput bench (production build, 100 runs) once per bundle, alternating.
+import asyncHooks from 'node:async_hooks';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,20 +20,35 @@ import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
 import { replyTo } from './llm';
 import { benchDeps, log, median, round, startLab, workspace, type Lab } from './harness';
 import { measureThroughput } from './throughput';
+import { installAsyncContextFrames } from '../worker/async-context-frames';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const heapMb = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed / 2 ** 20; };
 
-export interface Variant { name: string; code: string }
+export interface Variant { name: string; code: string; nodeAsyncLocalStorage?: boolean }
 
-/** The bundles compared: today's production bundle and the same without any workflow interceptor (the floor). */
+/**
+ * The bundles compared: today's production bundle on Node's AsyncLocalStorage (as before the frames)
+ * and on the frames (production), and the bundle without any workflow interceptor (the floor).
+ */
 export async function variants(): Promise<Variant[]> {
   const logger = new DefaultLogger('WARN');
   const [production, bare] = await Promise.all([
     bundleWorkflowCode({ ...workflowBundleOptions(), logger }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger }),
   ]);
-  return [{ name: 'production', code: production.code }, { name: 'no interceptors', code: bare.code }];
+  return [
+    { name: 'production, Node AsyncLocalStorage', code: production.code, nodeAsyncLocalStorage: true },
+    { name: 'production', code: production.code },
+    { name: 'no interceptors', code: bare.code },
+  ];
+}
+
+const nodeAsyncLocalStorage = asyncHooks.AsyncLocalStorage;
+/** The class the next worker's sandbox subclasses (it is read when the worker sets its sandbox up). */
+function useAsyncLocalStorage(v: Variant): void {
+  asyncHooks.AsyncLocalStorage = nodeAsyncLocalStorage;
+  if (!v.nodeAsyncLocalStorage) installAsyncContextFrames(asyncHooks);
 }
 
 /** Heap per cached run (MB) of one bundle: `runs` runs parked in their first model turn. */
@@ -38,6 +57,7 @@ async function perRun(lab: Lab, v: Variant, runs: number): Promise<{ heapBeforeM
   const llm = await startFakeAnthropic({ record: false, respond: (body) => { inFlight++; return { ...replyTo(body), delayMs: 600_000 }; } });
   const taskQueue = `bench-memory-${randomUUID()}`;
   const deps = benchDeps(llm.url);
+  useAsyncLocalStorage(v);
   const worker = await createWorker({
     connection: lab.env.nativeConnection, namespace: lab.env.namespace ?? 'default', taskQueue, deps,
     workerOptions: { workflowBundle: { code: v.code }, debugMode: true, shutdownGraceTime: '1s', maxCachedWorkflows: runs + 10 },
@@ -93,7 +113,7 @@ async function main() {
     const heap = await measureMemory(lab, vs, { runs, reps: 2 });
     const throughput: Record<string, unknown>[] = [];
     if (rss) {
-      const prod = vs.filter((v) => v.name !== 'no interceptors');
+      const prod = vs.filter((v) => v.name === 'production');
       for (let r = 0; r < 2; r++) {
         for (const v of prod) {
           const t = await measureThroughput({ ...lab, bundle: { code: v.code } }, { runs: 100, latencyMs: 500 });

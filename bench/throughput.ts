@@ -59,8 +59,8 @@ function status(pid: number): Record<StatusField, number> {
 }
 
 /**
- * The Node settings of the image's runtime stage (NODE_ENV, NODE_OPTIONS with the heap budget), read
- * from the Dockerfile: the benchmark's worker runs as the image runs it.
+ * The process settings of the image's runtime stage (NODE_ENV, NODE_OPTIONS with the heap budget,
+ * MALLOC_ARENA_MAX for glibc), read from the Dockerfile: the benchmark's worker runs as the image runs it.
  */
 export function imageNodeEnv(dockerfile = path.join(PROJECT_ROOT, 'Dockerfile')): Record<string, string> {
   const df = DockerfileParser.parse(readFileSync(dockerfile, 'utf8'));
@@ -69,7 +69,7 @@ export function imageNodeEnv(dockerfile = path.join(PROJECT_ROOT, 'Dockerfile'))
   for (const e of df.getENVs().filter((x) => x.getRange().start.line > runtimeFrom)) {
     for (const p of e.getProperties()) {
       const name = p.getName();
-      if (name.startsWith('NODE_')) env[name] = (p.getValue() ?? '').replace(/^"(.*)"$/, '$1');
+      if (name.startsWith('NODE_') || name.startsWith('MALLOC_')) env[name] = (p.getValue() ?? '').replace(/^"(.*)"$/, '$1');
     }
   }
   return env;
@@ -111,7 +111,8 @@ async function waitReady(port: number, exited: { code?: number | string }, stder
   throw new Error(`the worker was not ready within 120 s: ${stderrTail()}`);
 }
 
-export async function measureThroughput(lab: Lab, opts: { runs: number; latencyMs: number }): Promise<ThroughputFigures> {
+/** `opts.env`: variables set on the worker over the image's, to compare a setting side by side; `npm run bench` sets none. */
+export async function measureThroughput(lab: Lab, opts: { runs: number; latencyMs: number; env?: Record<string, string> }): Promise<ThroughputFigures> {
   const llm = await startFixedLatencyLlm(opts.latencyMs);
   const taskQueue = `bench-throughput-${randomUUID()}`;
   // The same build the image ships; the workflow code is the lab's bundle, made by the same call.
@@ -134,6 +135,7 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
       ANTHROPIC_BASE_URL: llm.url,
       INFRA_IMPLEMENTOR_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'ii-bench-state-')),
       INFRA_IMPLEMENTOR_HEALTH_PORT: String(healthPort),
+      ...opts.env,
     },
     stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false, reject: false,
   });

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DockerfileParser } from 'dockerfile-ast';
 import { execa } from 'execa';
-import { CLI_FILE } from '../scripts/build';
+import { CLI_FILE, productionBundle } from '../scripts/build';
 import { installRuntime } from '../worker/runtime';
 import { startDevServer } from '../worker/temporal-server';
 import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_FILE } from '../worker/worker';
@@ -41,7 +41,26 @@ describe('production build', () => {
     assert.ok(app.files.includes(CLI_FILE) && app.files.includes(`${CLI_FILE}.map`));
     assert.equal(app.workflowBundle, path.join(app.dist, WORKFLOW_BUNDLE_FILE));
     assert.match(readFileSync(app.workflowBundle, 'utf8'), /__TEMPORAL__/, 'a Temporal workflow bundle');
+    // Latin-1 only, so that V8 holds it at one byte a character, and an inline source map with the
+    // positions but not the sources' text (scripts/build.ts: productionBundle).
+    const bundle = readFileSync(app.workflowBundle, 'utf8');
+    assert.doesNotMatch(bundle, /[^\u0000-\u00ff]/);
+    const map = JSON.parse(Buffer.from(bundle.slice(bundle.lastIndexOf('base64,') + 7), 'base64').toString('utf8')) as Record<string, unknown>;
+    assert.ok(typeof map.mappings === 'string' && (map.sources as string[]).some((s) => s.endsWith('workflows/implementor.ts')), 'positions in our sources');
+    assert.equal(map.sourcesContent, undefined);
     assert.match(readFileSync(app.cli, 'utf8'), new RegExp(`//# sourceMappingURL=${CLI_FILE.replace('.', '\\.')}\\.map\\s*$`));
+  });
+
+  it('escapes what is beyond Latin-1 in the workflow bundle without changing what the code says', () => {
+    const map = { version: 3, sources: ['a.ts'], sourcesContent: ['const a = "→";'], names: [], mappings: 'AAAA' };
+    const code = `return [\`a → b — c… \${1}\`, "é⇄😀", /→+/.test("→→"), /* ⇄ */ '\\u2192'];\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}`;
+    const escaped = productionBundle(code);
+    assert.doesNotMatch(escaped, /[^\u0000-\u00ff]/);
+    assert.match(escaped, /é/, 'Latin-1 stays as it is');
+    assert.deepEqual(new Function(escaped)(), new Function(code)());
+    const { sourcesContent: _text, ...positions } = map;
+    assert.deepEqual(JSON.parse(Buffer.from(escaped.slice(escaped.lastIndexOf('base64,') + 7), 'base64').toString('utf8')), positions);
+    assert.throws(() => productionBundle('return 1;'), /the workflow bundle has no inline source map/);
   });
 
   it('bundles our code only: every import is a Node built-in, a chunk of the build or a production dependency', () => {

@@ -100,7 +100,7 @@ for (const [overlay, expected] of [
       assert.match(String((env.get('GIT_SSH_COMMAND') as { value?: string } | undefined)?.value), /-i \/etc\/infra-implementor\/git\/ssh-privatekey/);
     });
 
-    it("the image's V8 heap budget fits the pod's memory limit, and nothing overrides it", async () => {
+    it("the image's V8 heap budget and glibc arenas fit the pod's memory limit, and nothing overrides them", async () => {
       const container = one(await build(overlay), 'Deployment').spec?.template.spec.containers[0];
       const heapMb = Number(/--max-old-space-size=(\d+)/.exec(imageNodeEnv().NODE_OPTIONS ?? '')?.[1]);
       assert.ok(heapMb > 0, 'the image sets --max-old-space-size in NODE_OPTIONS');
@@ -108,6 +108,9 @@ for (const [overlay, expected] of [
       const limitMb = Number(/^(\d+)(Mi|Gi)$/.exec(limit)?.[1]) * (limit.endsWith('Gi') ? 1024 : 1);
       assert.ok(heapMb <= limitMb / 2, `heap ${heapMb} MB leaves room in the ${limit} limit for the workflow thread, the SDK core and kubectl`);
       assert.ok(!(container.env ?? []).some((e: { name: string }) => e.name === 'NODE_OPTIONS'), 'the manifests keep the image\'s NODE_OPTIONS');
+      // glibc's arenas: set by the image, read by the benchmark's worker too, not overridden here.
+      assert.equal(imageNodeEnv().MALLOC_ARENA_MAX, '2');
+      assert.ok(!(container.env ?? []).some((e: { name: string }) => e.name === 'MALLOC_ARENA_MAX'), 'the manifests keep the image\'s MALLOC_ARENA_MAX');
     });
 
     it('the NetworkPolicy selects the worker pods and allows no ingress but Prometheus on the metrics port', async () => {

@@ -34,6 +34,8 @@ const Env = z.object({
   INFRA_IMPLEMENTOR_HOST_QUEUE: z.string().regex(/^\S+$/, 'must be a task queue name without spaces, e.g. infra-implementor@worker-0').optional(),
   // Where git, kubectl, helm and sops start: a small helper process (the default), or the worker itself.
   INFRA_IMPLEMENTOR_LAUNCHER: z.enum(['process', 'inline'], { message: 'must be process (the default) or inline' }).optional(),
+  // Runs kept in the workflow cache (worker/workflow-cache.ts); beyond it, the least recent is evicted and replayed when it next has work.
+  INFRA_IMPLEMENTOR_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'must be a whole number of runs, 2 or more' }).int('must be a whole number of runs, 2 or more').min(2, 'must be a whole number of runs, 2 or more').optional(),
   INFRA_IMPLEMENTOR_CODEC_KEYS: z
     .string()
     .superRefine((v, ctx) => {

@@ -4,7 +4,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
 import { startTelemetry } from './telemetry/start';
 import { startDevServer, type DevServerOptions } from './temporal-server';
-import { activityDeps, createWorkers, defaultStateDir } from './worker';
+import { activityDeps, createWorkers, defaultStateDir, workerOptionsFromConfig } from './worker';
 import { sweepStaleWorkspaces } from './sweep';
 import { Connection } from '@temporalio/client';
 import { workerImplementers } from './implementers';
@@ -19,8 +19,12 @@ export async function runWorker(config: Config): Promise<void> {
     namespace: connectConfig.namespace ?? config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: activityDeps(config, workerImplementers(config)),
+    workerOptions: workerOptionsFromConfig(config),
   });
-  Runtime.instance().logger.info('worker polling', { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, hostTaskQueue: worker.hostTaskQueue });
+  Runtime.instance().logger.info('worker polling', {
+    address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, hostTaskQueue: worker.hostTaskQueue,
+    maxCachedWorkflows: worker.shared.options.maxCachedWorkflows,
+  });
   await sweepAtStart(connectConfig, connectConfig.namespace ?? config.TEMPORAL_NAMESPACE, defaultStateDir(config));
   // Probes see the worse of the two workers' states (worker/health.ts).
   const healthPort = healthPortFromEnv();

@@ -11,6 +11,8 @@ import type { Config } from './config';
 import { livenessInterceptor, PRODUCTION_WORKER_OPTIONS } from './liveness';
 import { dataConverterFromEnv } from '../core/payload-codec';
 import { activityTelemetry, telemetrySinks } from './telemetry/interceptors';
+import { inWorkflowThreads } from './async-context-frames';
+import { defaultMaxCachedWorkflows } from './workflow-cache';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.resolve(here, '../workflows/index.ts');
@@ -66,6 +68,11 @@ export function activityDeps(config: Config, overrides: Partial<ActivityDeps> = 
   };
 }
 
+/** Worker options the environment sets (worker/config.ts), for runWorker. */
+export function workerOptionsFromConfig(config: Pick<Config, 'INFRA_IMPLEMENTOR_MAX_CACHED_WORKFLOWS'>): Partial<WorkerOptions> {
+  return config.INFRA_IMPLEMENTOR_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: config.INFRA_IMPLEMENTOR_MAX_CACHED_WORKFLOWS } : {};
+}
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -76,7 +83,8 @@ export interface CreateWorkerOptions {
 }
 
 /**
- * What every worker runs with: the production options (worker/liveness.ts) under the caller's, the
+ * What every worker runs with: the production options (worker/liveness.ts) and the workflow cache
+ * (worker/workflow-cache.ts) under the caller's, the
  * liveness beat and the telemetry interceptors before the caller's activity interceptors, telemetry
  * sinks, and the workflow interceptors when the worker bundles sources (a prebuilt bundle already
  * holds them).
@@ -85,6 +93,7 @@ export function workerDefaults(options: Partial<WorkerOptions>, bundlesSources =
   const { interceptors = {}, sinks = {}, ...rest } = options;
   return {
     ...PRODUCTION_WORKER_OPTIONS,
+    maxCachedWorkflows: defaultMaxCachedWorkflows(),
     ...rest,
     interceptors: {
       ...interceptors,
@@ -98,6 +107,8 @@ export function workerDefaults(options: Partial<WorkerOptions>, bundlesSources =
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   // The caller's workflow code (tests, benchmarks) when given, else defaultWorkflowCode().
   const code = opts.workerOptions?.workflowBundle || opts.workerOptions?.workflowsPath ? {} : defaultWorkflowCode();
+  // Before the SDK starts its workflow threads: their AsyncLocalStorage keeps a frame per context.
+  inWorkflowThreads();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
