@@ -43,6 +43,8 @@ export interface WorkerProcessOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** The worker's shutdownGraceTime on SIGTERM (default: the production options'). */
   shutdownGraceTime?: string;
+  /** `sigterm`: a held activity goes on once the worker is SIGTERMed (a step shorter than the grace time). */
+  holdUntil?: 'sigterm';
 }
 
 export interface WorkerProcess {
@@ -75,6 +77,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       CRASH_ANTHROPIC_BASE_URL: opts.anthropicBaseUrl ?? '',
       CRASH_LOG_LEVEL: opts.logLevel ?? '',
       CRASH_SHUTDOWN_GRACE_TIME: opts.shutdownGraceTime ?? '',
+      CRASH_HOLD_UNTIL: opts.holdUntil ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
