@@ -2,7 +2,8 @@
 // dir, it takes up the activity the predecessor died in: the attempt is failed as `WorkerRestarted`
 // and retried, never waiting for the heartbeat timeout; an activity of a process that is still
 // alive is left alone. Told to stop, it lets the activity it runs end, and the run's next workflow
-// task does not wait on the stopping worker's sticky queue.
+// task does not wait on the stopping worker's sticky queue; an activity the stop cancels is retried
+// as `WorkerStopped`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
-import { handOver, WORKER_RESTARTED } from '../worker/restart';
+import { handOver, WORKER_RESTARTED, WORKER_STOPPED } from '../worker/restart';
 import { scenarioInput } from './helpers/crash-run';
 import { EXAMPLES, gitCopy } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
@@ -84,6 +85,29 @@ describe('a restarted worker takes over what its predecessor was running', () =>
       const timedOut = history.filter((e) => e.workflowTaskTimedOutEventAttributes);
       assert.deepEqual(timedOut, [], 'no workflow task timed out on the stopped worker\'s sticky queue');
       assert.ok(!history.some((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt !== 1), 'no activity ran twice');
+    } finally {
+      await worker.kill();
+    }
+  });
+
+  it('on SIGTERM past the grace time, the cancelled activity fails as WorkerStopped and is retried', async () => {
+    const repo = await gitCopy(EXAMPLES);
+    const events: string[] = [];
+    const common = {
+      address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
+      stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
+    };
+    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:loadContext', shutdownGraceTime: '0s' });
+    try {
+      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
+        taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
+      });
+      await worker.waitFor('hold start:loadContext');
+      await worker.kill('SIGTERM');
+      worker = await startWorkerProcess(common);
+      await handle.result();
+      const retried = (await handle.fetchHistory()).events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
+      assert.equal(retried?.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type, WORKER_STOPPED);
     } finally {
       await worker.kill();
     }

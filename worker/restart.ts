@@ -14,7 +14,9 @@
 // Told to stop (SIGTERM): an activity that ends while its worker is stopping resets its run's sticky
 // queue before its result is reported. Otherwise the run's next workflow task would go to the
 // stopping worker's sticky queue, which no longer polls, and wait there for
-// stickyQueueScheduleToStartTimeout before another worker may take it.
+// stickyQueueScheduleToStartTimeout before another worker may take it. An activity the stop cancels
+// (after shutdownGraceTime) fails as `WorkerStopped` with no retry delay, so another worker retries
+// it now; genuine failures keep the retry policy's initialInterval.
 //
 // Cost: a file written and removed per activity; at start-up, three requests per activity left
 // behind; at a stop, one request per activity that ends during it.
@@ -23,6 +25,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Runtime, type ActivityInterceptorsFactory, type NativeConnection, type Worker } from '@temporalio/worker';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { z } from 'zod';
 
@@ -35,6 +38,7 @@ const Record = z.object({
 type InFlight = z.infer<typeof Record>;
 
 export const WORKER_RESTARTED = 'WorkerRestarted';
+export const WORKER_STOPPED = 'WorkerStopped';
 const dirOf = (stateDir: string) => path.join(stateDir, 'in-flight');
 const fileOf = (stateDir: string, r: Pick<InFlight, 'workflowId' | 'runId' | 'activityId'>) =>
   path.join(dirOf(stateDir), `${createHash('sha256').update(`${r.workflowId}\n${r.runId}\n${r.activityId}`).digest('hex').slice(0, 32)}.json`);
@@ -80,6 +84,12 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
           const written = await fs.mkdir(dirOf(stateDir), { recursive: true }).then(() => fs.writeFile(file, JSON.stringify(record))).then(() => true, () => false);
           try {
             return await next(input);
+          } catch (err) {
+            // Cancelled by this worker's stop (not by the run): retried at once elsewhere, not after initialInterval.
+            if (stopping() && err instanceof CancelledFailure && !ctx.cancellationDetails?.cancelRequested) {
+              throw ApplicationFailure.create({ message: `the worker stopped before ${activityType} ended`, type: WORKER_STOPPED, nextRetryDelay: 1, cause: err });
+            }
+            throw err;
           } finally {
             if (stopping()) await resetSticky(workflowExecution as { workflowId: string; runId: string });
             if (written) await fs.rm(file, { force: true });
