@@ -1,6 +1,7 @@
 // `npm run bench:crash [-- --kills=6] [--variants=sigkill,sigkill-no-takeover,sigkill-3s-no-takeover,sigterm,sigterm-cancel,sigterm-outlives-grace] [--timeline] [--json]`: what a dead worker costs a run.
 // A worker process on the production options (test/helpers/worker-main.ts,
-// the crash tests' worker) runs the scaffold scenario; it is stopped while it runs one of the run's
+// the crash tests' worker, built by scripts/build.ts with the image's NODE_* settings, as production
+// starts its worker) runs the scaffold scenario; it is stopped while it runs one of the run's
 // activities (held there, beating as a live worker does, for HOLD_MS), then a successor starts at
 // once with the same state dir, as a restarted pod does. Per kill: the run's extra time over the
 // median undisturbed run (less the hold), and from the signal to the activity's retry starting on the
@@ -32,7 +33,9 @@ import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { LIVENESS_TIMEOUT } from '../workflows/liveness';
 import { scenarioInput } from '../test/helpers/crash-run';
 import { freePort } from '../test/helpers/net';
-import { EXAMPLES, gitCopy } from '../test/helpers/repo';
+import { EXAMPLES, PROJECT_ROOT, gitCopy } from '../test/helpers/repo';
+import { buildApp } from '../test/helpers/build';
+import { imageNodeEnv } from './throughput';
 import { startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process';
 import { log, median, round } from './harness';
 
@@ -40,7 +43,7 @@ import { log, median, round } from './harness';
 const HOLD_MS = 3_000;
 const EventType = proto.temporal.api.enums.v1.EventType;
 
-interface Variant { name: string; signal: 'SIGKILL' | 'SIGTERM'; bundle: string; shutdownGraceTime?: string; noTakeOver?: boolean; holdUntil?: 'sigterm' }
+interface Variant { name: string; signal: 'SIGKILL' | 'SIGTERM'; bundle: string; main: string; shutdownGraceTime?: string; noTakeOver?: boolean; holdUntil?: 'sigterm' }
 export interface KillFigure { point: string; runExtraMs: number; exitedMs: number; successorReadyMs: number; retryMs: number | null; heartbeatsPerS: number }
 
 async function heartbeatRequests(metricsUrl: string): Promise<number> {
@@ -52,15 +55,21 @@ async function heartbeatRequests(metricsUrl: string): Promise<number> {
   return n;
 }
 
-/** The production bundle, and the same with another heartbeat timeout (the constant of workflows/liveness.ts). */
-async function bundles(): Promise<{ production: string; short: string }> {
+/**
+ * The production bundle, and the same with another heartbeat timeout (the constant of
+ * workflows/liveness.ts); and the worker process built as production builds its worker
+ * (scripts/build.ts), so that a successor starts from JavaScript as a restarted pod does, not
+ * through tsx (which took 3.6–6 s to load the worker's modules at load 11).
+ */
+async function bundles(): Promise<{ production: string; short: string; main: string }> {
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') });
+  const app = await buildApp({ workflowCode: code, extraEntryPoints: { 'worker-main': path.join(PROJECT_ROOT, 'test/helpers/worker-main.ts') } });
   const constant = `LIVENESS_TIMEOUT = '${LIVENESS_TIMEOUT}'`;
   if (code.split(constant).length !== 2) throw new Error(`the bundle does not define ${constant} exactly once`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-crash-bench-'));
   writeFileSync(path.join(dir, 'production.js'), code);
   writeFileSync(path.join(dir, 'short.js'), code.replace(constant, "LIVENESS_TIMEOUT = '3s'"));
-  return { production: path.join(dir, 'production.js'), short: path.join(dir, 'short.js') };
+  return { production: path.join(dir, 'production.js'), short: path.join(dir, 'short.js'), main: path.join(app.dist, 'worker-main.mjs') };
 }
 
 interface Summary {
@@ -101,7 +110,7 @@ async function runOnce(env: TestWorkflowEnvironment, metricsUrl: string, v: Vari
   const events: string[] = [];
   const common = {
     address: env.connection.options.address as string, taskQueue: `crash-bench-${randomUUID()}`,
-    stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle: v.bundle, watchRoot: path.join(repo, 'infra'), events,
+    stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle: v.bundle, main: v.main, env: imageNodeEnv(), watchRoot: path.join(repo, 'infra'), events,
     ...(v.shutdownGraceTime ? { shutdownGraceTime: v.shutdownGraceTime } : {}),
   };
   let worker: WorkerProcess = await startWorkerProcess({ ...common, ...(killAt ? { holdAt: `start:${killAt}` } : {}), ...(v.holdUntil ? { holdUntil: v.holdUntil } : {}) });
@@ -154,12 +163,12 @@ export async function measureCrash(opts: { kills: number; variants: string[] }) 
   try {
     const b = await bundles();
     const all: Variant[] = [
-      { name: 'sigkill', signal: 'SIGKILL', bundle: b.production },
-      { name: 'sigkill-no-takeover', signal: 'SIGKILL', bundle: b.production, noTakeOver: true },
-      { name: 'sigkill-3s-no-takeover', signal: 'SIGKILL', bundle: b.short, noTakeOver: true },
-      { name: 'sigterm', signal: 'SIGTERM', bundle: b.production, holdUntil: 'sigterm' },
-      { name: 'sigterm-cancel', signal: 'SIGTERM', bundle: b.production, shutdownGraceTime: '0s' },
-      { name: 'sigterm-outlives-grace', signal: 'SIGTERM', bundle: b.production },
+      { name: 'sigkill', signal: 'SIGKILL', bundle: b.production, main: b.main },
+      { name: 'sigkill-no-takeover', signal: 'SIGKILL', bundle: b.production, main: b.main, noTakeOver: true },
+      { name: 'sigkill-3s-no-takeover', signal: 'SIGKILL', bundle: b.short, main: b.main, noTakeOver: true },
+      { name: 'sigterm', signal: 'SIGTERM', bundle: b.production, main: b.main, holdUntil: 'sigterm' },
+      { name: 'sigterm-cancel', signal: 'SIGTERM', bundle: b.production, main: b.main, shutdownGraceTime: '0s' },
+      { name: 'sigterm-outlives-grace', signal: 'SIGTERM', bundle: b.production, main: b.main },
     ];
     const variants = all.filter((v) => opts.variants.includes(v.name));
     const reference: number[] = [];

@@ -24,6 +24,8 @@ export async function bundleCrashWorkflows(): Promise<string> {
 }
 
 export interface WorkerProcessOptions {
+  /** worker-main.ts built to JavaScript (bench/crash.ts, as production starts from its build); default: the source through tsx. */
+  main?: string;
   address: string;
   namespace?: string;
   taskQueue: string;
@@ -63,7 +65,7 @@ process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 /** Start a worker process and resolve once it polls. */
 export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
   const events = opts.events ?? [];
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+  const child = spawn(process.execPath, opts.main ? [opts.main] : ['--import', 'tsx', WORKER_MAIN], {
     env: {
       ...process.env,
       ...opts.env,
