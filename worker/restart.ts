@@ -32,10 +32,10 @@ import { z } from 'zod';
 /** This process's life: a container's restarted PID 1 has its predecessor's pid, never its life. */
 const LIFE = randomUUID();
 
-const Record = z.object({
+const InFlightRecord = z.object({
   host: z.string(), pid: z.number().int(), life: z.string(), workflowId: z.string(), runId: z.string(), activityId: z.string(), activityType: z.string(), attempt: z.number().int(),
 });
-type InFlight = z.infer<typeof Record>;
+type InFlight = z.infer<typeof InFlightRecord>;
 
 export const WORKER_RESTARTED = 'WorkerRestarted';
 export const WORKER_STOPPED = 'WorkerStopped';
@@ -118,7 +118,7 @@ async function takeOver(connection: NativeConnection, namespace: string, stateDi
   const running = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
   for (const name of await fs.readdir(dir)) {
     const file = path.join(dir, name);
-    const parsed = Record.safeParse(JSON.parse(await fs.readFile(file, 'utf8').catch(() => 'null')));
+    const parsed = InFlightRecord.safeParse(JSON.parse(await fs.readFile(file, 'utf8').catch(() => 'null')));
     if (!parsed.success) {
       await fs.rm(file, { force: true });
       continue;
