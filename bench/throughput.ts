@@ -34,6 +34,8 @@ export interface ThroughputFigures {
   failed: number;
   wallMs: number;
   completionsPerMinute: number;
+  /** The worker's event-loop delay while the runs went (its health endpoint's /debug/event-loop): the margin under the heartbeat timeout. */
+  eventLoop: { maxMs: number; p99Ms: number; meanMs: number };
   /** Resident memory of the idle worker once it is ready (bundle loaded, nothing running). */
   startRssMb: number;
   /** Highest worker VmRSS + launcher RssAnon seen while polling, and the worker's VmHWM + the launcher's highest RssAnon (start-up included). */
@@ -164,6 +166,8 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
     launcherPid = launcherOf(pid);
     const startKb = status(pid).VmRSS + statusOrNone(launcherPid).RssAnon;
     poller = setInterval(sample, 100);
+    const eventLoop = (reset = '') => fetch(`http://127.0.0.1:${healthPort}/debug/event-loop${reset}`).then((r) => r.json() as Promise<ThroughputFigures['eventLoop']>);
+    await eventLoop('?reset');
 
     const started = performance.now();
     const handles = await Promise.all(spaces.map((ws, i) => lab.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
@@ -176,6 +180,7 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
       return report;
     }));
     const wallMs = performance.now() - started;
+    const loop = await eventLoop();
     clearInterval(poller);
     sample();
     if (launcherPid === undefined) throw new Error('the worker ran its commands without its launcher process');
@@ -189,7 +194,7 @@ export async function measureThroughput(lab: Lab, opts: { runs: number; latencyM
     }
     return {
       runs: opts.runs, latencyMs: opts.latencyMs, completed: reports.length, succeeded, failed: failures,
-      wallMs: Math.round(wallMs), completionsPerMinute: round(reports.length / (wallMs / 60_000), 1),
+      wallMs: Math.round(wallMs), completionsPerMinute: round(reports.length / (wallMs / 60_000), 1), eventLoop: loop,
       startRssMb: round(startKb / MB, 1), peakRssMb: round(peak.VmRSS / MB, 1), hwmRssMb: round(hwmKb / MB, 1),
       launcher: { atPeakMb: round(peak.launcher.VmRSS / MB, 1), atPeakAnonMb: round(peak.launcher.RssAnon / MB, 1), peakSumOfRssMb: round(sumOfRss / MB, 1) },
       atPeak: { rssMb: round(peak.VmRSS / MB, 1), anonMb: round(peak.RssAnon / MB, 1), fileMb: round(peak.RssFile / MB, 1) },

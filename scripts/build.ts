@@ -26,6 +26,8 @@ export interface BuildOptions {
    * (the benchmark holds one); bundled here when absent.
    */
   workflowCode?: string;
+  /** More entry points built the same way beside the CLI (bench/crash.ts: the crash tests' worker). */
+  extraEntryPoints?: Record<string, string>;
 }
 
 export interface BuildResult {
@@ -71,6 +73,7 @@ export async function build(outDir: string, opts: BuildOptions = {}): Promise<Bu
       entryPoints: {
         'infra-implementor': path.join(PROJECT_ROOT, 'scripts/cli-entry.ts'),
         'launcher-process': path.join(PROJECT_ROOT, 'runtime/launcher-process.ts'),
+        ...opts.extraEntryPoints,
       },
       outdir: out,
       outExtension: { '.js': '.mjs' },

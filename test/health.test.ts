@@ -33,6 +33,24 @@ describe('worker health endpoint', () => {
     }
   });
 
+  it('reports how long the event loop stalled, a blocking stretch included, until reset', async () => {
+    const server = await startHealthServer({ getState: () => 'RUNNING' }, { port: 0, host: '127.0.0.1' });
+    try {
+      const read = async (q = '') => (await fetch(`http://127.0.0.1:${server.port}/debug/event-loop${q}`)).json() as Promise<{ maxMs: number; p99Ms: number; meanMs: number }>;
+      await read('?reset');
+      await new Promise((r) => setTimeout(r, 50)); // the histogram drops its first sample after a reset
+      const until = performance.now() + 300;
+      while (performance.now() < until) { /* a stall of the worker's event loop */ }
+      await new Promise((r) => setTimeout(r, 50));
+      const stalled = await read('?reset');
+      assert.ok(stalled.maxMs >= 250 && stalled.p99Ms <= stalled.maxMs, JSON.stringify(stalled));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok((await read()).maxMs < stalled.maxMs, 'the stall is gone after the reset');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('other paths are 404', async () => {
     assert.equal((await probe('RUNNING', '/')).status, 404);
   });

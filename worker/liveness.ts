@@ -1,9 +1,11 @@
 // What makes a crashed worker cost seconds, not minutes. Every activity is proxied with a heartbeat
 // timeout of a few seconds (workflows/), and this worker heartbeats every activity it runs while it
 // runs, so a heartbeat goes missing only when the worker is gone: the server then retries the
-// activity at once on a live worker. Long activities also heartbeat their own progress (validation
-// targets, LLM stream chunks); this beat only says "alive". The worker options below are the ones
-// production runs with, and the crash tests use them unchanged.
+// activity on a live worker (after the retry policy's initialInterval). A worker restarted with the
+// dead one's state dir does not wait for that: it fails the dead worker's attempts for an immediate
+// retry as it starts (worker/restart.ts). Long activities also heartbeat their own progress
+// (validation targets, LLM stream chunks); this beat only says "alive". The worker options below
+// are the ones production runs with, and the crash tests use them unchanged.
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
 
 /** Beat at least this often, and at least three times within the activity's heartbeat timeout. */
@@ -27,12 +29,14 @@ export const livenessInterceptor: ActivityInterceptorsFactory = (ctx) => {
 
 /**
  * Worker options of production (and of every test that measures what users pay):
- * - a dead worker's sticky queue is given up after 2 s (default 10 s), so the run's next workflow
- *   task reaches a live worker promptly; a busy live worker that misses it replays from history;
+ * - a workflow task left on a sticky queue nobody polls is given up after 2 s (default 10 s), so
+ *   the run's next workflow task reaches a live worker promptly; a busy live worker that misses it
+ *   replays from history. (A stopping worker resets the sticky queue of each run whose activity ends
+ *   during the stop, and a restarted one of each run it takes over, so neither waits for this.)
  * - heartbeats reach the server at least every second, well inside the heartbeat timeouts;
  * - on SIGTERM/SIGINT running activities get `shutdownGraceTime` to finish (the Deployment's
  *   terminationGracePeriodSeconds, 60 s, leaves room for it); then they are cancelled, and the server
- *   retries them at once on another worker.
+ *   retries them on another worker after the retry policy's initialInterval.
  */
 export const PRODUCTION_WORKER_OPTIONS = {
   stickyQueueScheduleToStartTimeout: '2s',

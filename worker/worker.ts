@@ -9,6 +9,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, defaultImplementers, type ActivityDeps } from '../activities';
 import type { Config } from './config';
 import { livenessInterceptor, PRODUCTION_WORKER_OPTIONS } from './liveness';
+import { handOver } from './restart';
 import { dataConverterFromEnv } from '../core/payload-codec';
 import { activityTelemetry, telemetrySinks } from './telemetry/interceptors';
 import { inWorkflowThreads } from './async-context-frames';
@@ -147,9 +148,14 @@ export interface WorkerSet {
 export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSet> {
   const hostTaskQueue = opts.deps.hostTaskQueue ?? hostTaskQueueFor(opts.taskQueue, opts.deps.stateDir);
   const deps: ActivityDeps = { ...opts.deps, hostTaskQueue };
-  const shared = await createWorker({ ...opts, deps });
+  // What a predecessor with this state dir left running is retried now, before either worker polls;
+  // what these workers run is written down for their own successor (worker/restart.ts).
+  const hand = handOver(opts.connection, opts.namespace, deps.stateDir);
+  await hand.takeOver();
+  const interceptors = { ...opts.workerOptions?.interceptors, activity: [hand.interceptor, ...(opts.workerOptions?.interceptors?.activity ?? [])] };
+  const shared = await createWorker({ ...opts, deps, workerOptions: { ...opts.workerOptions, interceptors } });
   // The twin runs activities only: workflow code passed in workerOptions stays with the shared worker.
-  const { workflowBundle: _bundle, workflowsPath: _path, ...activityOptions } = opts.workerOptions ?? {};
+  const { workflowBundle: _bundle, workflowsPath: _path, ...activityOptions } = { ...opts.workerOptions, interceptors };
   const host = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -158,6 +164,7 @@ export async function createWorkers(opts: CreateWorkerOptions): Promise<WorkerSe
     ...withCodec(),
     ...workerDefaults(activityOptions, false),
   });
+  hand.watch([shared, host]);
   return {
     shared,
     host,

@@ -1,8 +1,10 @@
 // The implementor's activities, one block per kind of work, so a reader sees each policy next to
 // what it governs. Every block has a heartbeat timeout of seconds: the worker beats for every
 // activity it runs (worker/liveness.ts), so a beat goes missing only when the worker is gone, and
-// the activity is retried at once on a live one; start-to-close timeouts bound a step that hangs on
-// a live worker. `taskQueue` is the queue of the worker holding the run's workspace; with
+// the activity is retried on a live one after the block's initialInterval. A worker restarted with
+// the dead one's state dir, or one stopping past its grace time, fails the attempt with no retry
+// delay instead (worker/restart.ts), so initialInterval spaces the retries of genuine failures and
+// of workers lost for good. Start-to-close timeouts bound a step that hangs on a live worker. `taskQueue` is the queue of the worker holding the run's workspace; with
 // `hostTimeout`, a step that no worker takes from that queue in time means the worker is lost for
 // good (run-workspace.ts rebuilds the workspace elsewhere).
 import { proxyActivities } from '@temporalio/workflow';

@@ -39,6 +39,8 @@ const Env = z.object({
   CRASH_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
   /** Another shutdownGraceTime than production's (bench/crash.ts: a worker that gives up its activities at once on SIGTERM). */
   CRASH_SHUTDOWN_GRACE_TIME: z.string().min(1).optional(),
+  /** `sigterm`: an activity held as it starts goes on (and ends) once the worker is told to stop, as a short step does. */
+  CRASH_HOLD_UNTIL: z.enum(['sigterm']).optional(),
 });
 const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)));
 
@@ -46,10 +48,14 @@ const env = Env.parse(Object.fromEntries(Object.entries(process.env).filter(([, 
 const emit = (line: string) => writeSync(1, `@@ ${line}\n`);
 /** The activity running now (write holds assume one run per worker, one activity at a time: not a feature run). */
 let current = '';
-/** Stop at `point` until killed; an activity held as it starts gives up when cancelled (a SIGTERMed worker cancels what runs), as real activities do. */
+/**
+ * Stop at `point` until killed; an activity held as it starts gives up when cancelled (a SIGTERMed
+ * worker cancels what runs), as real activities do, or goes on when the worker is told to stop (CRASH_HOLD_UNTIL).
+ */
 const holdForever = (point: string, cancelled: Promise<never> = new Promise<never>(() => undefined)) => {
   emit(`hold ${point}`);
-  return cancelled;
+  if (env.CRASH_HOLD_UNTIL !== 'sigterm') return cancelled;
+  return Promise.race([cancelled, new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()))]);
 };
 
 // Every replacement or removal of a file under the watched root, with the content's hash. The
@@ -154,3 +160,5 @@ process.stdin.resume();
 emit('ready');
 await worker.run();
 await connection.close();
+// Stopped (SIGTERM, or the parent gone): let go of stdin too, or the open pipe keeps the process alive.
+process.stdin.destroy();

@@ -24,6 +24,8 @@ export async function bundleCrashWorkflows(): Promise<string> {
 }
 
 export interface WorkerProcessOptions {
+  /** worker-main.ts built to JavaScript (bench/crash.ts, as production starts from its build); default: the source through tsx. */
+  main?: string;
   address: string;
   namespace?: string;
   taskQueue: string;
@@ -43,6 +45,8 @@ export interface WorkerProcessOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** The worker's shutdownGraceTime on SIGTERM (default: the production options'). */
   shutdownGraceTime?: string;
+  /** `sigterm`: a held activity goes on once the worker is SIGTERMed (a step shorter than the grace time). */
+  holdUntil?: 'sigterm';
 }
 
 export interface WorkerProcess {
@@ -61,7 +65,7 @@ process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 /** Start a worker process and resolve once it polls. */
 export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
   const events = opts.events ?? [];
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+  const child = spawn(process.execPath, opts.main ? [opts.main] : ['--import', 'tsx', WORKER_MAIN], {
     env: {
       ...process.env,
       ...opts.env,
@@ -75,6 +79,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
       CRASH_ANTHROPIC_BASE_URL: opts.anthropicBaseUrl ?? '',
       CRASH_LOG_LEVEL: opts.logLevel ?? '',
       CRASH_SHUTDOWN_GRACE_TIME: opts.shutdownGraceTime ?? '',
+      CRASH_HOLD_UNTIL: opts.holdUntil ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
