@@ -72,8 +72,8 @@ describe('an agent\'s run survives SIGKILLed workers', () => {
     const reference = await run([]);
     assert.equal(reference.report.status, 'succeeded', reference.report.summary);
     assert.equal(reference.requests, 9);
-    // Activity ids of the reference's order: 3, 5, 7, … are turns; 4, 6, 8, … their tool batches (see the recorded history).
-    const kills = ['end:agentTurn#7', 'start:agentTools#10', 'write:agentTools#14:apps/production/replicas.yaml', 'end:agentTools#16'];
+    // Activity ids of the reference's order: 1 opens the workspace and loads the context, then 2, 4, 6, … are turns and 3, 5, 7, … their tool batches (see the recorded history).
+    const kills = ['end:agentTurn#6', 'start:agentTools#9', 'write:agentTools#13:apps/production/replicas.yaml', 'end:agentTools#15'];
     const crashed = await run(kills);
     const trace = `\nkills: ${kills.join(', ')}\nevents:\n${crashed.events.join('\n')}`;
     assert.equal(crashed.requests, reference.requests, `no paid turn was asked again${trace}`);
@@ -94,8 +94,8 @@ describe('an agent\'s run survives SIGKILLed workers', () => {
     fake.enqueue(...explorationScript());
     const taskQueue = `agent-lost-${randomUUID()}`;
     const common = { address: server.env.connection.options.address as string, taskQueue, bundle, anthropicBaseUrl: fake.url };
-    // Activity 1 opens the workspace, 2 loads the context, then turns and tool batches alternate.
-    const holder = await startWorkerProcess({ ...common, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-holder-')), holdAt: 'start:agentTools#6' });
+    // Activity 1 opens the workspace and loads the context, then turns and tool batches alternate.
+    const holder = await startWorkerProcess({ ...common, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-holder-')), holdAt: 'start:agentTools#5' });
     let other: WorkerProcess | undefined;
     try {
       const input = ImplementorInput.parse({
@@ -103,7 +103,7 @@ describe('an agent\'s run survives SIGKILLed workers', () => {
         repo: { url: remote.url, branch: 'infra/agent-lost' }, options: { hostTimeout: '5s' },
       });
       const handle: WorkflowHandle<Implementor> = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `agent-lost-${randomUUID()}`, args: [input] });
-      await holder.waitFor('hold start:agentTools#6', 120_000);
+      await holder.waitFor('hold start:agentTools#5', 120_000);
       await holder.kill();
       other = await startWorkerProcess({ ...common, stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-other-')) });
       const report = await handle.result();

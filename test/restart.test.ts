@@ -31,13 +31,13 @@ describe('a restarted worker takes over what its predecessor was running', () =>
     const events: string[] = [];
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ii-state-'));
     const common = { address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`, stateDir, bundle, events };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:loadContext' });
+    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase' });
     try {
       const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
       });
-      await worker.waitFor('hold start:loadContext');
-      const held = events.findLast((e) => e.startsWith('start loadContext#'))?.split(' ')[1] as string;
+      await worker.waitFor('hold start:proposePhase');
+      const held = events.findLast((e) => e.startsWith('start proposePhase#'))?.split(' ')[1] as string;
       const activityId = held.split('#')[1] as string;
       const records = path.join(stateDir, 'in-flight');
       assert.equal(readdirSync(records).length, 1, 'the running activity is written down in the state dir');
@@ -48,7 +48,7 @@ describe('a restarted worker takes over what its predecessor was running', () =>
 
       await worker.kill();
       const taken = await handOver(server.env.nativeConnection, ns, stateDir).takeOver();
-      assert.deepEqual(taken, [{ workflowId: handle.workflowId, activityId, activityType: 'loadContext', attempt: 1 }]);
+      assert.deepEqual(taken, [{ workflowId: handle.workflowId, activityId, activityType: 'proposePhase', attempt: 1 }]);
       assert.equal(readdirSync(records).length, 0, 'the record goes once taken over');
 
       worker = await startWorkerProcess(common);
@@ -71,14 +71,14 @@ describe('a restarted worker takes over what its predecessor was running', () =>
       address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
       stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
     };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:loadContext', holdUntil: 'sigterm' });
+    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase', holdUntil: 'sigterm' });
     try {
       const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
       });
-      await worker.waitFor('hold start:loadContext');
+      await worker.waitFor('hold start:proposePhase');
       await worker.kill('SIGTERM');
-      assert.ok(events.some((e) => e.startsWith('end loadContext#')), 'the activity ended on the stopping worker');
+      assert.ok(events.some((e) => e.startsWith('end proposePhase#')), 'the activity ended on the stopping worker');
       worker = await startWorkerProcess(common);
       await handle.result();
       const history = (await handle.fetchHistory()).events ?? [];
@@ -97,12 +97,12 @@ describe('a restarted worker takes over what its predecessor was running', () =>
       address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
       stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
     };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:loadContext', shutdownGraceTime: '0s' });
+    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase', shutdownGraceTime: '0s' });
     try {
       const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
       });
-      await worker.waitFor('hold start:loadContext');
+      await worker.waitFor('hold start:proposePhase');
       await worker.kill('SIGTERM');
       worker = await startWorkerProcess(common);
       await handle.result();
