@@ -35,7 +35,7 @@ export const ASSUMPTIONS = {
   modelSecondsPerTurn: 10,
   /** Peak over average: Temporal's production checklist sees sustained spikes of 5–10× as common. */
   peakFactor: 5,
-  /** Runs one worker holds: 100 (docs/CAPACITY.md "One worker": 513 MB RSS at 100 runs, `npm run bench` run M). */
+  /** Runs one worker holds: 100 (docs/CAPACITY.md "One worker": 346 MB RSS at 100 runs, `npm run bench` run N). */
   runsPerWorker: 100,
   /** One mutable-state write on a networked PostgreSQL with synchronous commit (ours, not measured: ours runs fsync=off on loopback). */
   shardWriteMs: 5,
