@@ -15,7 +15,7 @@ import { handOver, WORKER_RESTARTED, WORKER_STOPPED } from '../worker/restart';
 import { scenarioInput } from './helpers/crash-run';
 import { EXAMPLES, gitCopy } from './helpers/repo';
 import { startTestServer, type TestServer } from './helpers/temporal';
-import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { bundleCrashWorkflows, startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './helpers/worker-process';
 
 describe('a restarted worker takes over what its predecessor was running', () => {
   let server: TestServer;
@@ -26,17 +26,36 @@ describe('a restarted worker takes over what its predecessor was running', () =>
   });
   after(async () => { await server?.stop(); });
 
-  it('leaves a live worker\'s activity alone, fails a dead one\'s for a retry, and the run completes', async () => {
+  /**
+   * A scaffold run on a worker of its own state dir, held as its first proposePhase starts (a step on
+   * the host queue every scaffold run takes). The caller kills the worker it then holds.
+   */
+  async function heldRun(hold: Partial<WorkerProcessOptions> = {}) {
     const repo = await gitCopy(EXAMPLES);
     const events: string[] = [];
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'ii-state-'));
-    const common = { address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`, stateDir, bundle, events };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase' });
+    const common = {
+      address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
+      stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
+    };
+    const worker = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase', ...hold });
     try {
       const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
         taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
       });
       await worker.waitFor('hold start:proposePhase');
+      return { common, events, worker, handle };
+    } catch (err) {
+      await worker.kill();
+      throw err;
+    }
+  }
+
+  it('leaves a live worker\'s activity alone, fails a dead one\'s for a retry, and the run completes', async () => {
+    const run = await heldRun();
+    const { common, events, handle } = run;
+    const { stateDir } = common;
+    let worker: WorkerProcess = run.worker;
+    try {
       const held = events.findLast((e) => e.startsWith('start proposePhase#'))?.split(' ')[1] as string;
       const activityId = held.split('#')[1] as string;
       const records = path.join(stateDir, 'in-flight');
@@ -65,18 +84,10 @@ describe('a restarted worker takes over what its predecessor was running', () =>
   });
 
   it('on SIGTERM, lets the running activity end and sends the run\'s next workflow task to the normal queue', async () => {
-    const repo = await gitCopy(EXAMPLES);
-    const events: string[] = [];
-    const common = {
-      address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
-      stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
-    };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase', holdUntil: 'sigterm' });
+    const run = await heldRun({ holdUntil: 'sigterm' });
+    const { common, events, handle } = run;
+    let worker: WorkerProcess = run.worker;
     try {
-      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
-        taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
-      });
-      await worker.waitFor('hold start:proposePhase');
       await worker.kill('SIGTERM');
       assert.ok(events.some((e) => e.startsWith('end proposePhase#')), 'the activity ended on the stopping worker');
       worker = await startWorkerProcess(common);
@@ -91,18 +102,10 @@ describe('a restarted worker takes over what its predecessor was running', () =>
   });
 
   it('on SIGTERM past the grace time, the cancelled activity fails as WorkerStopped and is retried', async () => {
-    const repo = await gitCopy(EXAMPLES);
-    const events: string[] = [];
-    const common = {
-      address: server.env.connection.options.address as string, taskQueue: `restart-${randomUUID()}`,
-      stateDir: mkdtempSync(path.join(os.tmpdir(), 'ii-state-')), bundle, events,
-    };
-    let worker: WorkerProcess = await startWorkerProcess({ ...common, holdAt: 'start:proposePhase', shutdownGraceTime: '0s' });
+    const run = await heldRun({ shutdownGraceTime: '0s' });
+    const { common, handle } = run;
+    let worker: WorkerProcess = run.worker;
     try {
-      const handle = await server.env.client.workflow.start(IMPLEMENTOR_WORKFLOW, {
-        taskQueue: common.taskQueue, workflowId: `restart-${randomUUID()}`, args: [scenarioInput('scaffold', path.join(repo, 'infra'))],
-      });
-      await worker.waitFor('hold start:proposePhase');
       await worker.kill('SIGTERM');
       worker = await startWorkerProcess(common);
       await handle.result();
