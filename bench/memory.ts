@@ -12,6 +12,7 @@
 import asyncHooks from 'node:async_hooks';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
@@ -22,24 +23,31 @@ import { benchDeps, log, median, round, startLab, workspace, type Lab } from './
 import { measureThroughput } from './throughput';
 import { installAsyncContextFrames } from '../worker/async-context-frames';
 
+const OTEL = 'Temporal\'s OpenTelemetry interceptors';
+const OTEL_INTERCEPTORS_PATH = fileURLToPath(new URL('./otel-workflow-interceptors.ts', import.meta.url));
+
 const gc = (globalThis as { gc?: () => void }).gc;
 const heapMb = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed / 2 ** 20; };
 
 export interface Variant { name: string; code: string; nodeAsyncLocalStorage?: boolean }
 
 /**
- * The bundles compared: today's production bundle on Node's AsyncLocalStorage (as before the frames)
- * and on the frames (production), and the bundle without any workflow interceptor (the floor).
+ * The bundles compared: the production bundle on Node's AsyncLocalStorage (as before the frames)
+ * and on the frames (production), the bundle with Temporal's OpenTelemetry workflow interceptors
+ * instead of the sandbox's own spans (as before workflows/tracing.ts), and the bundle without any
+ * workflow interceptor (the floor).
  */
 export async function variants(): Promise<Variant[]> {
   const logger = new DefaultLogger('WARN');
-  const [production, bare] = await Promise.all([
+  const [production, otel, bare] = await Promise.all([
     bundleWorkflowCode({ ...workflowBundleOptions(), logger }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [OTEL_INTERCEPTORS_PATH], logger }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger }),
   ]);
   return [
     { name: 'production, Node AsyncLocalStorage', code: production.code, nodeAsyncLocalStorage: true },
     { name: 'production', code: production.code },
+    { name: OTEL, code: otel.code },
     { name: 'no interceptors', code: bare.code },
   ];
 }
@@ -113,7 +121,7 @@ async function main() {
     const heap = await measureMemory(lab, vs, { runs, reps: 2 });
     const throughput: Record<string, unknown>[] = [];
     if (rss) {
-      const prod = vs.filter((v) => v.name === 'production');
+      const prod = vs.filter((v) => v.name === 'production' || v.name === OTEL);
       for (let r = 0; r < 2; r++) {
         for (const v of prod) {
           const t = await measureThroughput({ ...lab, bundle: { code: v.code } }, { runs: 100, latencyMs: 500 });

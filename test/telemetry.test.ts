@@ -10,11 +10,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { ImplementorClient } from '../client/client';
 import { featureInput } from '../client/inputs';
 import { clientInterceptors } from '../client/telemetry';
 import { childWorkflowId, type FeatureReport } from '../core/feature';
-import { ImplementorInput, type ImplementorReport } from '../core/schemas';
+import { ImplementorInput, ServiceSpec, type ImplementorReport } from '../core/schemas';
 import { METRIC } from '../core/telemetry';
 import { configureInstrumentation } from '../runtime/telemetry';
 import { loadConfig } from '../worker/config';
@@ -22,6 +23,7 @@ import { workerImplementers } from '../worker/implementers';
 import { installRuntime } from '../worker/runtime';
 import { startTracing, type Tracing } from '../worker/telemetry/tracing';
 import { answerUpdate, IMPLEMENTOR_WORKFLOW, statusQuery } from '../workflows/messages';
+import { TRACE_HEADER } from '../workflows/tracing';
 import { startFakeAnthropic, type FakeAnthropic, type ScriptedCall, type ScriptedReply } from './helpers/fake-anthropic';
 import { scriptedImplementer, write } from './helpers/implementers';
 import { freePort } from './helpers/net';
@@ -243,6 +245,29 @@ describe('observability of a two-scope feature', () => {
         ? `${n}: count +${count(n)}, sum +${after1.histogram(n).sum - before0.histogram(n).sum}`
         : `${n}: +${moved(after1.types.get(n) === 'counter' ? `${n}_total` : n)}`)).join('\n')}\n`);
     }
+  });
+
+  it('a run keeps the sampling decision of the trace it was started in: unsampled, none of its spans leaves; sampled, they hang under the caller', async () => {
+    const { workers, taskQueue } = await server.workers();
+    const spec = ServiceSpec.parse({ service: 'orders', image: 'ghcr.io/acme/orders:1.0.0', port: 8080 });
+    const caller = { traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', spanId: '0123456789abcdef' };
+    // A caller whose trace context is given, as a process traced with a sampler that said yes or no would send it.
+    const startIn = async (flags: '00' | '01') => {
+      const headers = { [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent: `00-${caller.traceId.slice(0, 30)}${flags}-${caller.spanId}-${flags}` }) };
+      const c = new Client({ connection: server.env.connection, namespace: 'default', interceptors: { workflow: [{ start: (input, next) => next({ ...input, headers: { ...input.headers, ...headers } }) }] } });
+      const input = ImplementorInput.parse({ featureDescription: 'Add orders', scope: 'orders service', infraRoot: path.join(await gitCopy(EXAMPLES), 'infra'), spec });
+      const handle = await c.workflow.start(IMPLEMENTOR_WORKFLOW, { taskQueue, workflowId: `telemetry-sampled-${flags}-${Date.now()}`, args: [input] });
+      return ((await handle.result()) as ImplementorReport).workflowId;
+    };
+    const [unsampled, sampled] = await workers.runUntil(async () => [await startIn('00'), await startIn('01')]);
+    await tracing.forceFlush();
+    const ofRun = (id: string) => receiver.spans.filter((s) => s.attributes.workflowId === id || s.attributes.temporalWorkflowId === id);
+    assert.deepEqual(ofRun(unsampled).map((s) => s.name), [], 'the unsampled run exported spans');
+    assert.deepEqual(receiver.spans.filter((s) => s.traceId === `${caller.traceId.slice(0, 30)}00`).map((s) => s.name), []);
+    const run = byName(ofRun(sampled), 'RunWorkflow:infrastructureImplementor')[0];
+    assert.equal(run?.parentSpanId, caller.spanId, 'the sampled run hangs under its caller');
+    assert.equal(run?.traceId, `${caller.traceId.slice(0, 30)}01`);
+    assert.ok(byName(ofRun(sampled), 'RunActivity:openWorkspace').length > 0, 'the sampled run\'s activities are traced');
   });
 
   it('a run that waits for a human counts an escalation and the time waited, and its trace holds the wait', async () => {

@@ -3,27 +3,32 @@
 // waiting for a human become metrics. Workflow code calls enterPhase() where it sets its phase;
 // workflows/interceptors.ts does the rest. Deterministic: workflow time only, and the SDK drops
 // log lines, metrics and span exports while a run is being replayed.
-import * as otel from '@opentelemetry/api';
 import { log, metricMeter, workflowInfo } from '@temporalio/workflow';
 import { ATTR, METRIC, TRACER_NAME, type RunContext } from '../core/telemetry';
+import { Span, type TraceContext } from './tracing';
 
 interface Phase {
   name: string;
   /** Workflow time it was entered, ms since the epoch. */
   since: number;
-  span?: otel.Span;
+  span?: Span;
 }
 
 // The SDK instantiates workflow modules once per run, so this is the state of one run.
 let current: Phase | undefined;
+let runSpan: Span | undefined;
 
 const workflowTime = () => new Date().getTime(); // replay-safe inside the sandbox
 
 /** The phase a run is in (undefined before its first setPhase). */
 export const currentPhase = (): string | undefined => current?.name;
 
-/** The span of the current phase, under which activities and children are started. */
-export const currentPhaseSpan = (): otel.Span | undefined => current?.span;
+/** The span of the whole run (RunWorkflow), under which its phases nest. */
+export const setRunSpan = (span: Span | undefined): void => { runSpan = span; };
+export const currentRunSpan = (): Span | undefined => runSpan;
+
+/** Where activities and children are started from: the current phase's span, else the run's. */
+export const currentSpanContext = (): TraceContext | undefined => (current?.span ?? runSpan)?.context;
 
 /** The run's ids for log lines and activity headers; nothing here is free text but the scope. */
 export function runContext(): RunContext {
@@ -43,7 +48,7 @@ export function enterPhase(phase: string): void {
   current = { name: phase, since: now };
   if (phase === 'awaiting-human') metricMeter.createCounter(METRIC.escalations, undefined, 'times a run stopped to ask a human').add(1);
   if (phase !== 'done') {
-    current.span = otel.trace.getTracer(TRACER_NAME).startSpan(`phase ${phase}`, { attributes: { [ATTR.phase]: phase }, startTime: now });
+    current.span = new Span(`phase ${phase}`, runSpan?.context, now, TRACER_NAME).setAttributes({ [ATTR.phase]: phase });
   }
   log.info(`phase ${phase}`);
 }
