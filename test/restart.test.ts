@@ -3,11 +3,12 @@
 // and retried, never waiting for the heartbeat timeout; an activity of a process that is still
 // alive is left alone. Told to stop, it lets the activity it runs end, and the run's next workflow
 // task does not wait on the stopping worker's sticky queue; an activity the stop cancels is retried
-// as `WorkerStopped`.
+// as `WorkerStopped`. With nothing to take over, the worker that takes the retry after the heartbeat
+// timeout keeps the run's next workflow task off the dead worker's sticky queue.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
@@ -78,6 +79,26 @@ describe('a restarted worker takes over what its predecessor was running', () =>
       const lastFailure = started?.activityTaskStartedEventAttributes?.lastFailure;
       assert.equal(lastFailure?.applicationFailureInfo?.type, WORKER_RESTARTED, `the retry follows the take-over, not a heartbeat timeout: ${lastFailure?.message}`);
       assert.ok(existsSync(records) && readdirSync(records).length === 0, 'no record is left once the run is done');
+    } finally {
+      await worker.kill();
+    }
+  });
+
+  it('with nothing to take over (a successor elsewhere), the retry after the heartbeat timeout resets the run\'s sticky queue: the next workflow task does not wait on the dead worker', async () => {
+    const run = await heldRun();
+    const { common, handle } = run;
+    let worker: WorkerProcess = run.worker;
+    try {
+      await worker.kill();
+      // What a worker with an empty state dir on the same queues sees: no record of the dead one.
+      rmSync(path.join(common.stateDir, 'in-flight'), { recursive: true, force: true });
+      worker = await startWorkerProcess(common);
+      await handle.result();
+      const history = (await handle.fetchHistory()).events ?? [];
+      const retried = history.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
+      assert.ok(retried?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo, 'the retry follows the heartbeat timeout');
+      const timedOut = history.filter((e) => e.workflowTaskTimedOutEventAttributes);
+      assert.deepEqual(timedOut.map((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType), [], 'no workflow task timed out on the dead worker\'s sticky queue');
     } finally {
       await worker.kill();
     }

@@ -9,7 +9,10 @@
 // - fails the attempt (a retryable `WorkerRestarted` failure with no retry delay), so the server
 //   retries it now, not after the heartbeat timeout and the retry policy's initialInterval.
 // A worker that comes back elsewhere (a new pod, another state dir) finds no record: there the
-// heartbeat timeout and the host timeout (workflows/run-workspace.ts) still do the work.
+// heartbeat timeout and the host timeout (workflows/run-workspace.ts) still do the work. But the
+// worker that takes the retry, when the attempt before it timed out while running, resets the
+// run's sticky queue before it runs the step: the run's next workflow task would otherwise go to
+// the lost worker's sticky queue and wait there for stickyQueueScheduleToStartTimeout.
 //
 // Told to stop (SIGTERM): an activity that ends while its worker is stopping resets its run's sticky
 // queue before its result is reported. Otherwise the run's next workflow task would go to the
@@ -19,7 +22,8 @@
 // it now; genuine failures keep the retry policy's initialInterval.
 //
 // Cost: a file written and removed per activity; at start-up, three requests per activity left
-// behind; at a stop, one request per activity that ends during it.
+// behind; at a stop, one request per activity that ends during it; one request per retried attempt
+// (two when the attempt before it timed out while running).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +35,9 @@ import { z } from 'zod';
 
 /** This process's life: a container's restarted PID 1 has its predecessor's pid, never its life. */
 const LIFE = randomUUID();
+const { TimeoutType } = proto.temporal.api.enums.v1;
+/** The identity the SDK gives this process's workers (and the server records on each attempt). */
+const IDENTITY = `${process.pid}@${os.hostname()}`;
 
 const InFlightRecord = z.object({
   host: z.string(), pid: z.number().int(), life: z.string(), workflowId: z.string(), runId: z.string(), activityId: z.string(), activityType: z.string(), attempt: z.number().int(),
@@ -71,6 +78,17 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
   const stopping = () => workers.some((w) => w.getState() !== 'RUNNING');
   const resetSticky = (execution: { workflowId: string; runId: string }) =>
     connection.workflowService.resetStickyTaskQueue({ namespace, execution }).then(() => undefined, () => undefined);
+  /**
+   * A retry whose previous attempt timed out while running (its worker stopped beating: lost, most
+   * likely): that worker's sticky queue is not to be waited on. (The server records this attempt's
+   * worker as the last one, so the lost one cannot be told apart from a live one that missed its
+   * beats; for a live one the reset costs one replay of the run.)
+   */
+  const afterLostWorker = async (execution: { workflowId: string; runId: string }, activityId: string) => {
+    const described = await connection.workflowService.describeWorkflowExecution({ namespace, execution }).catch(() => undefined);
+    const timeout = described?.pendingActivities?.find((a) => a.activityId === activityId)?.lastFailure?.timeoutFailureInfo?.timeoutType;
+    if (timeout === TimeoutType.TIMEOUT_TYPE_HEARTBEAT || timeout === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) await resetSticky(execution);
+  };
   return {
     watch: (w) => { workers = w; },
     interceptor: (ctx) => ({
@@ -82,6 +100,7 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
           const file = fileOf(stateDir, record);
           // A record that cannot be written costs only the prompt take-over: the heartbeat timeout still holds.
           const written = await fs.mkdir(dirOf(stateDir), { recursive: true }).then(() => fs.writeFile(file, JSON.stringify(record))).then(() => true, () => false);
+          if (attempt > 1) await afterLostWorker(record, activityId);
           try {
             return await next(input);
           } catch (err) {
@@ -133,7 +152,7 @@ async function takeOver(connection: NativeConnection, namespace: string, stateDi
     if (!pending || pending.state !== running || pending.attempt !== r.attempt) continue;
     await svc.resetStickyTaskQueue({ namespace, execution }).catch(() => undefined);
     const failed = await svc.respondActivityTaskFailedById({
-      namespace, ...execution, activityId: r.activityId, identity: `${process.pid}@${os.hostname()}`,
+      namespace, ...execution, activityId: r.activityId, identity: IDENTITY,
       failure: {
         message: `the worker running ${r.activityType} (attempt ${r.attempt}) died and restarted`, source: 'TypeScriptSDK',
         // Retried at once, not after the retry policy's interval: that interval is for genuine failures.
