@@ -89,6 +89,16 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
     const timeout = described?.pendingActivities?.find((a) => a.activityId === activityId)?.lastFailure?.timeoutFailureInfo?.timeoutType;
     if (timeout === TimeoutType.TIMEOUT_TYPE_HEARTBEAT || timeout === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) await resetSticky(execution);
   };
+  // The records' directory is made once, and again only if it went (a sweep, a volume remounted).
+  let dirMade: Promise<unknown> | undefined;
+  const writeRecord = async (file: string, record: InFlight) => {
+    await (dirMade ??= fs.mkdir(dirOf(stateDir), { recursive: true }).catch((e: unknown) => { dirMade = undefined; throw e; }));
+    await fs.writeFile(file, JSON.stringify(record)).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+      await fs.mkdir(dirOf(stateDir), { recursive: true });
+      await fs.writeFile(file, JSON.stringify(record));
+    });
+  };
   return {
     watch: (w) => { workers = w; },
     interceptor: (ctx) => ({
@@ -99,7 +109,7 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
           const record: InFlight = { host: os.hostname(), pid: process.pid, life: LIFE, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId, activityId, activityType, attempt };
           const file = fileOf(stateDir, record);
           // A record that cannot be written costs only the prompt take-over: the heartbeat timeout still holds.
-          const written = await fs.mkdir(dirOf(stateDir), { recursive: true }).then(() => fs.writeFile(file, JSON.stringify(record))).then(() => true, () => false);
+          const written = await writeRecord(file, record).then(() => true, () => false);
           if (attempt > 1) await afterLostWorker(record, activityId);
           try {
             return await next(input);
