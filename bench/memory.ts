@@ -1,6 +1,7 @@
 // `npm run bench:memory`: what one cached run costs the worker's heap, per workflow bundle, side by
-// side in one process. Each bundle runs in a worker of this process in debug mode (workflow code on
-// the main thread, so `process.memoryUsage()` sees the sandbox's heap), `runs` implementor runs are
+// side on one server. Each measure is a fresh process (a heap that ran another bundle before reads
+// tens of KB per run off, either way) whose worker runs the bundle in debug mode (workflow code on
+// the main thread, so `process.memoryUsage()` sees the sandbox's heap); `runs` implementor runs are
 // started against a model that never answers within the measure, and once every run's first model
 // turn is in flight (all runs cached, each parked in its first activity) the heap is measured after
 // a full GC. Per run = (heap with the runs − heap before) / runs. The activity side (one pending
@@ -14,7 +15,11 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { execa } from 'execa';
 import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { WORKFLOWS_PATH, createWorker, workflowBundleOptions } from '../worker/worker';
 import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
@@ -22,6 +27,7 @@ import { replyTo } from './llm';
 import { benchDeps, log, median, round, startLab, workspace, type Lab } from './harness';
 import { measureThroughput } from './throughput';
 import { installAsyncContextFrames } from '../worker/async-context-frames';
+import { installRuntime } from '../worker/runtime';
 
 const OTEL = 'Temporal\'s OpenTelemetry interceptors';
 const OTEL_INTERCEPTORS_PATH = fileURLToPath(new URL('./otel-workflow-interceptors.ts', import.meta.url));
@@ -60,7 +66,7 @@ function useAsyncLocalStorage(v: Variant): void {
 }
 
 /** Heap per cached run (MB) of one bundle: `runs` runs parked in their first model turn. */
-async function perRun(lab: Lab, v: Variant, runs: number): Promise<{ heapBeforeMb: number; heapWithRunsMb: number; perRunKb: number }> {
+async function perRun(lab: Lab, v: Variant, runs: number): Promise<PerRun> {
   let inFlight = 0;
   const llm = await startFakeAnthropic({ record: false, respond: (body) => { inFlight++; return { ...replyTo(body), delayMs: 600_000 }; } });
   const taskQueue = `bench-memory-${randomUUID()}`;
@@ -96,11 +102,27 @@ async function perRun(lab: Lab, v: Variant, runs: number): Promise<{ heapBeforeM
   }
 }
 
+interface PerRun { heapBeforeMb: number; heapWithRunsMb: number; perRunKb: number }
+
+/** One measure in a process of its own (this file with `--child`), on the lab's server. */
+async function perRunInChild(lab: Lab, v: Variant, file: string, runs: number): Promise<PerRun> {
+  const args = ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', `--address=${lab.address}`, `--bundle=${file}`, `--runs=${runs}`];
+  if (v.nodeAsyncLocalStorage) args.push('--node-async-local-storage');
+  const r = await execa(process.execPath, args, { stderr: 'inherit' });
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as PerRun;
+}
+
 export async function measureMemory(lab: Lab, vs: Variant[], opts: { runs: number; reps: number }) {
   const out: Record<string, { bundleKb: number; perRunKb: number[]; medianPerRunKb: number }> = {};
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-bench-memory-'));
+  const files = vs.map((v, i) => {
+    const file = path.join(dir, `bundle-${i}.js`);
+    writeFileSync(file, v.code);
+    return file;
+  });
   for (let r = 0; r < opts.reps; r++) {
-    for (const v of vs) {
-      const m = await perRun(lab, v, opts.runs);
+    for (const [i, v] of vs.entries()) {
+      const m = await perRunInChild(lab, v, files[i] as string, opts.runs);
       const o = (out[v.name] ??= { bundleKb: Math.round(v.code.length / 1024), perRunKb: [], medianPerRunKb: 0 });
       o.perRunKb.push(m.perRunKb);
       o.medianPerRunKb = median(o.perRunKb);
@@ -108,6 +130,21 @@ export async function measureMemory(lab: Lab, vs: Variant[], opts: { runs: numbe
     }
   }
   return out;
+}
+
+/** `--child`: one measure, printed as a JSON line. */
+async function child() {
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) as string;
+  installRuntime('WARN');
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: arg('address') });
+  try {
+    const code = readFileSync(arg('bundle'), 'utf8');
+    const lab: Lab = { env, address: arg('address'), bundle: { code } };
+    const v: Variant = { name: 'child', code, nodeAsyncLocalStorage: process.argv.includes('--node-async-local-storage') };
+    process.stdout.write(`${JSON.stringify(await perRun(lab, v, Number(arg('runs'))))}\n`);
+  } finally {
+    await env.teardown();
+  }
 }
 
 async function main() {
@@ -136,4 +173,4 @@ async function main() {
   }
 }
 
-if (process.argv[1]?.endsWith('memory.ts')) await main();
+if (process.argv[1]?.endsWith('memory.ts')) await (process.argv.includes('--child') ? child() : main());
