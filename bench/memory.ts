@@ -173,4 +173,8 @@ async function main() {
   }
 }
 
-if (process.argv[1]?.endsWith('memory.ts')) await (process.argv.includes('--child') ? child() : main());
+if (process.argv[1]?.endsWith('memory.ts')) {
+  await (process.argv.includes('--child') ? child() : main());
+  // Everything is closed and written; the Temporal runtime's native threads would keep the process up.
+  process.exit(0);
+}

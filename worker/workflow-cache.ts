@@ -9,10 +9,10 @@
 import v8 from 'node:v8';
 
 /**
- * Heap one cached run holds in the workflow thread: `npm run bench:memory` measured 0.4–0.6 MB with
- * Temporal's OpenTelemetry interceptors in the bundle, and 0.2–0.35 MB since the sandbox makes its
- * own spans (workflows/tracing.ts). Kept at the higher figure: the bench measures a run parked in its
- * first model turn, and a run's state grows over its life (journal, questions, usage).
+ * Heap one cached run holds in the workflow thread: `npm run bench:memory` measured 505 KB (each
+ * bundle in a fresh process, on `590e5f4`; 764 KB with Temporal's OpenTelemetry workflow
+ * interceptors, 457 KB with no interceptor). Rounded up: the bench measures a run parked in its first
+ * model turn, and a run's state grows over its life (journal, questions, usage).
  */
 export const HEAP_PER_CACHED_RUN_MB = 0.6;
 /** The workflow thread's heap with no run cached: the bundle (twice, code and source map), the SDK. */
