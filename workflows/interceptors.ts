@@ -10,7 +10,7 @@ import {
   ContinueAsNew, isCancellation, log, metricMeter, workflowInfo, type Next, type WorkflowExecuteInput,
   type WorkflowInboundCallsInterceptor, type WorkflowInterceptors, type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import { SdkFlags } from '@temporalio/workflow/lib/flags';
+import { SdkFlags, type SdkFlag } from '@temporalio/workflow/lib/flags';
 import { getActivator } from '@temporalio/workflow/lib/global-attributes';
 import { ATTR, METRIC, RUN_CONTEXT_HEADER, type RunContext } from '../core/telemetry';
 import { currentRunSpan, currentSpanContext, leavePhase, runContext, setRunSpan } from './telemetry';
@@ -39,7 +39,7 @@ const isContinueAsNew = (err: unknown) => err instanceof ContinueAsNew;
 // What Temporal's interceptors did depended on SDK flags recorded in each run's history (a signal
 // traced since 1.11.5, an update since flag 6, an extra turn before 1.13.2); asked the same way here,
 // a run recorded with them replays unchanged, and a new run records the flags as theirs did.
-const hasFlag = (flag: { id: number }) => getActivator().hasFlag(flag as Parameters<ReturnType<typeof getActivator>['hasFlag']>[0]);
+const hasFlag = (flag: SdkFlag) => getActivator().hasFlag(flag);
 /** Runs recorded before SDK 1.13.2 took one more microtask turn here (awaited only then: an await is a turn). */
 const extraTurn = () => !hasFlag(SdkFlags.OpenTelemetryInterceporsAvoidsExtraYields);
 const fromHeaders = (headers: Headers) => headers[TRACE_HEADER] !== undefined;
