@@ -135,6 +135,7 @@ export async function measureMemory(lab: Lab, vs: Variant[], opts: { runs: numbe
 /** `--child`: one measure, printed as a JSON line. */
 async function child() {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) as string;
+  if (!gc) throw new Error('a measure needs node --expose-gc');
   installRuntime('WARN');
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: arg('address') });
   try {
@@ -148,7 +149,6 @@ async function child() {
 }
 
 async function main() {
-  if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory)');
   const rss = process.argv.includes('--rss');
   const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 50);
   const loadBefore = os.loadavg().map((x) => +x.toFixed(2));

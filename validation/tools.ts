@@ -25,6 +25,15 @@ async function probe(file: string, args: string[]): Promise<string | undefined> 
   return r && r.exitCode === 0 ? String(r.stdout).trim().split('\n')[0] : undefined;
 }
 
+/** The first of `files` that answers `args`, and what it said. */
+async function firstAnswering(files: string[], args: string[]): Promise<{ file: string; version: string } | undefined> {
+  for (const file of files) {
+    const version = await probe(file, args);
+    if (version) return { file, version };
+  }
+  return undefined;
+}
+
 async function findTools(): Promise<Toolbox> {
   const box: Toolbox = {
     missing: {
@@ -36,21 +45,11 @@ async function findTools(): Promise<Toolbox> {
   const kubectlVersion = await probe('kubectl', ['version', '--client']);
   if (kubectlVersion) box.kubectl = { file: 'kubectl', prefix: [], version: kubectlVersion };
   const gobin = process.env.GOBIN ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), 'go'), 'bin');
-  for (const file of ['kustomize', path.join(gobin, 'kustomize')]) {
-    const v = await probe(file, ['version']);
-    if (v) {
-      box.kustomize = { file, prefix: ['build'], version: v };
-      break;
-    }
-  }
-  if (!box.kustomize && kubectlVersion) box.kustomize = { file: 'kubectl', prefix: ['kustomize'], version: kubectlVersion };
-  for (const file of ['helm', path.join(gobin, 'helm')]) {
-    const v = await probe(file, ['version', '--short']);
-    if (v) {
-      box.helm = { file, prefix: [], version: v };
-      break;
-    }
-  }
+  const kustomize = await firstAnswering(['kustomize', path.join(gobin, 'kustomize')], ['version']);
+  if (kustomize) box.kustomize = { ...kustomize, prefix: ['build'] };
+  else if (kubectlVersion) box.kustomize = { file: 'kubectl', prefix: ['kustomize'], version: kubectlVersion };
+  const helm = await firstAnswering(['helm', path.join(gobin, 'helm')], ['version', '--short']);
+  if (helm) box.helm = { ...helm, prefix: [] };
   return box;
 }
 

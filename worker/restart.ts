@@ -89,10 +89,8 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
     const timeout = described?.pendingActivities?.find((a) => a.activityId === activityId)?.lastFailure?.timeoutFailureInfo?.timeoutType;
     if (timeout === TimeoutType.TIMEOUT_TYPE_HEARTBEAT || timeout === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) await resetSticky(execution);
   };
-  // The records' directory is made once, and again only if it went (a sweep, a volume remounted).
-  let dirMade: Promise<unknown> | undefined;
+  // The records' directory is made when a write finds it missing (the first, or after a sweep), not before every write.
   const writeRecord = async (file: string, record: InFlight) => {
-    await (dirMade ??= fs.mkdir(dirOf(stateDir), { recursive: true }).catch((e: unknown) => { dirMade = undefined; throw e; }));
     await fs.writeFile(file, JSON.stringify(record)).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
       await fs.mkdir(dirOf(stateDir), { recursive: true });

@@ -4,9 +4,10 @@
 // the activity is retried on a live one after the block's initialInterval. A worker restarted with
 // the dead one's state dir, or one stopping past its grace time, fails the attempt with no retry
 // delay instead (worker/restart.ts), so initialInterval spaces the retries of genuine failures and
-// of workers lost for good. Start-to-close timeouts bound a step that hangs on a live worker. `taskQueue` is the queue of the worker holding the run's workspace; with
-// `hostTimeout`, a step that no worker takes from that queue in time means the worker is lost for
-// good (run-workspace.ts rebuilds the workspace elsewhere).
+// of workers lost for good. Start-to-close timeouts bound a step that hangs on a live worker.
+// `taskQueue` is the queue of the worker holding the run's workspace; with `hostTimeout`, a step
+// that no worker takes from that queue in time means the worker is lost for good (run-workspace.ts
+// rebuilds the workspace elsewhere).
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE } from '../core/failures';

@@ -6,8 +6,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log } from '@temporalio/workflow';
 import { Failure } from '../core/failures';
 import type { LoadedContext, OpenedWorkspace, WorkspaceSource } from '../activities';
-import type { LoadRequest } from '../activities/implement';
-import type { StoredContext } from '../activities/implement';
+import type { LoadRequest, StoredContext } from '../activities/implement';
 import type { StoredChangeSet } from '../runtime/blob-store';
 import type { ImplementorInput } from '../core/schemas';
 import { hostActivities, sharedActivities, type HostActivities } from './run-activities';
