@@ -22,7 +22,7 @@ import { runHistory, type RunHistory } from './capacity-history';
 import { counterDelta, serverCounters, type ServerCounters } from './capacity-metrics';
 import { FEATURE_SCOPES, KINDS, READING_TURNS, SLOW_MODEL_MS, capacityModel } from './capacity-model';
 import { fanoutFeature } from './fanout';
-import { cpuSeconds, log, median, processCpuSeconds, round } from './harness';
+import { cpuSeconds, inChild, inCleanChild, log, median, processCpuSeconds, round, writeResult } from './harness';
 import { processTree } from './process-tree';
 import { SETTLE_MS, idleRate, implementRun, minus, productionLab, settle, type Stats } from './persistence';
 
@@ -165,11 +165,12 @@ function medians(xs: RunCost[]) {
   };
 }
 
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--json') && !inChild()) process.exit(await inCleanChild());
 if (import.meta.url === `file://${process.argv[1]}`) {
   const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number of at least 1 (the measured rounds after the warm-up), not '${reps}'`);
   const r = await measureCapacity(reps);
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r, null, 1)}\n`);
+  if (process.argv.includes('--json')) writeResult(`${JSON.stringify(r, null, 1)}\n`);
   else {
     const cols = ['ms', 'cpuS', 'temporalCpuS', 'postgresCpuS', 'startRssMb', 'peakRssMb', 'workflows', 'events', 'payloadBytes', 'historyBytes', 'stateTransitions', 'mutableStateWrites', 'billableActions', 'meteredActions', 'persistenceRequests', 'statements', 'commits', 'rowsInsertedOrUpdated', 'rowsDeleted'] as const;
     process.stdout.write(`| run | ${cols.join(' | ')} |\n| --- |${cols.map(() => ' --- |').join('')}\n`);

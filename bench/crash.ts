@@ -1,4 +1,4 @@
-// `npm run bench:crash [-- --kills=6] [--variants=sigkill,sigkill-no-takeover,sigkill-3s-no-takeover,sigterm,sigterm-cancel,sigterm-outlives-grace] [--timeline] [--json]`: what a dead worker costs a run.
+// `npm run bench:crash [-- --kills=6] [--variants=sigkill,sigkill-no-takeover,sigkill-4s-no-takeover,sigkill-3s-no-takeover,sigterm,sigterm-cancel,sigterm-outlives-grace] [--timeline] [--json]`: what a dead worker costs a run.
 // A worker process on the production options (test/helpers/worker-main.ts,
 // the crash tests' worker, built by scripts/build.ts with the image's NODE_* settings, as production
 // starts its worker) runs the scaffold scenario; it is stopped while it runs one of the run's
@@ -11,7 +11,8 @@
 //   sigkill                 SIGKILL, production: options, bundle (heartbeat timeout LIVENESS_TIMEOUT,
 //                           5 s) and the successor's take-over of what its predecessor ran (worker/restart.ts)
 //   sigkill-no-takeover     the same, the predecessor's records removed before the successor starts:
-//                           the heartbeat timeout alone (production before the take-over)
+//                           the heartbeat timeout alone (a worker lost with its node)
+//   sigkill-4s-no-takeover  that, with the bundle's heartbeat timeout 4 s
 //   sigkill-3s-no-takeover  that, with the bundle's heartbeat timeout 3 s
 //   sigterm                 SIGTERM, production options; the held activity then ends, as a step shorter
 //                           than shutdownGraceTime (30 s) does: a rolling update's usual case
@@ -37,7 +38,7 @@ import { EXAMPLES, PROJECT_ROOT, gitCopy } from '../test/helpers/repo';
 import { buildApp } from '../test/helpers/build';
 import { imageNodeEnv } from './throughput';
 import { startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process';
-import { log, median, round } from './harness';
+import { inChild, inCleanChild, log, median, round, writeResult } from './harness';
 
 /** How long the worker runs the activity before it is stopped: long enough to beat a few times. */
 const HOLD_MS = 3_000;
@@ -56,20 +57,29 @@ async function heartbeatRequests(metricsUrl: string): Promise<number> {
 }
 
 /**
- * The production bundle, and the same with another heartbeat timeout (the constant of
- * workflows/liveness.ts); and the worker process built as production builds its worker
- * (scripts/build.ts), so that a successor starts from JavaScript as a restarted pod does, not
+ * The production bundle, and the same with other values of workflows/liveness.ts's constants (the
+ * heartbeat timeout); and the worker process built as production builds its
+ * worker (scripts/build.ts), so that a successor starts from JavaScript as a restarted pod does, not
  * through tsx (which took 3.6–6 s to load the worker's modules at load 11).
  */
-async function bundles(): Promise<{ production: string; short: string; main: string }> {
+async function bundles(): Promise<{ production: string; main: string; with: (constants: Record<string, string>) => string }> {
   const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') });
   const app = await buildApp({ workflowCode: code, extraEntryPoints: { 'worker-main': path.join(PROJECT_ROOT, 'test/helpers/worker-main.ts') } });
-  const constant = `LIVENESS_TIMEOUT = '${LIVENESS_TIMEOUT}'`;
-  if (code.split(constant).length !== 2) throw new Error(`the bundle does not define ${constant} exactly once`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ii-crash-bench-'));
   writeFileSync(path.join(dir, 'production.js'), code);
-  writeFileSync(path.join(dir, 'short.js'), code.replace(constant, "LIVENESS_TIMEOUT = '3s'"));
-  return { production: path.join(dir, 'production.js'), short: path.join(dir, 'short.js'), main: path.join(app.dist, 'worker-main.mjs') };
+  const production: Record<string, string> = { LIVENESS_TIMEOUT };
+  const withConstants = (constants: Record<string, string>) => {
+    let variant = code;
+    for (const [name, value] of Object.entries(constants)) {
+      const constant = `${name} = '${production[name]}'`;
+      if (variant.split(constant).length !== 2) throw new Error(`the bundle does not define ${constant} exactly once`);
+      variant = variant.replace(constant, `${name} = '${value}'`);
+    }
+    const file = path.join(dir, `${Object.entries(constants).map(([k, v]) => `${k}-${v}`).join('-')}.js`);
+    writeFileSync(file, variant);
+    return file;
+  };
+  return { production: path.join(dir, 'production.js'), main: path.join(app.dist, 'worker-main.mjs'), with: withConstants };
 }
 
 interface Summary {
@@ -165,7 +175,8 @@ export async function measureCrash(opts: { kills: number; variants: string[] }) 
     const all: Variant[] = [
       { name: 'sigkill', signal: 'SIGKILL', bundle: b.production, main: b.main },
       { name: 'sigkill-no-takeover', signal: 'SIGKILL', bundle: b.production, main: b.main, noTakeOver: true },
-      { name: 'sigkill-3s-no-takeover', signal: 'SIGKILL', bundle: b.short, main: b.main, noTakeOver: true },
+      { name: 'sigkill-4s-no-takeover', signal: 'SIGKILL', bundle: b.with({ LIVENESS_TIMEOUT: '4s' }), main: b.main, noTakeOver: true },
+      { name: 'sigkill-3s-no-takeover', signal: 'SIGKILL', bundle: b.with({ LIVENESS_TIMEOUT: '3s' }), main: b.main, noTakeOver: true },
       { name: 'sigterm', signal: 'SIGTERM', bundle: b.production, main: b.main, holdUntil: 'sigterm' },
       { name: 'sigterm-cancel', signal: 'SIGTERM', bundle: b.production, main: b.main, shutdownGraceTime: '0s' },
       { name: 'sigterm-outlives-grace', signal: 'SIGTERM', bundle: b.production, main: b.main },
@@ -205,13 +216,13 @@ export async function measureCrash(opts: { kills: number; variants: string[] }) 
 async function main() {
   const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const kills = Number(arg('kills') ?? 6);
-  const variants = (arg('variants') ?? 'sigkill,sigkill-no-takeover,sigkill-3s-no-takeover').split(',');
+  const variants = (arg('variants') ?? 'sigkill,sigkill-no-takeover,sigkill-4s-no-takeover,sigkill-3s-no-takeover').split(',');
   const loadBefore = os.loadavg().map((x) => +x.toFixed(2));
   const started = new Date().toISOString();
   const figures = await measureCrash({ kills, variants });
   const result = { date: started, kills, loadAverage: { before: loadBefore, after: os.loadavg().map((x) => +x.toFixed(2)) }, ...figures };
   const s = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
-  if (process.argv.includes('--json')) return process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (process.argv.includes('--json')) return writeResult(`${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write([
     `crash cost per kill (${kills} kills each, worker held ${HOLD_MS} ms in the activity first), ${started}, load ${loadBefore.join(' ')} → ${result.loadAverage.after.join(' ')}`,
     '| variant | run extra, median | max | signal → successor ready, median | signal → retry started, median | max | heartbeats per activity-second |',
@@ -220,4 +231,7 @@ async function main() {
   ].join('\n') + '\n');
 }
 
-if (process.argv[1]?.endsWith('crash.ts')) await main();
+if (process.argv[1]?.endsWith('crash.ts')) {
+  if (process.argv.includes('--json') && !inChild()) process.exitCode = await inCleanChild();
+  else await main();
+}

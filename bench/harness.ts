@@ -1,7 +1,8 @@
 // What the benchmarks share: a real Temporal dev server, one prebuilt workflow bundle, a worker whose
 // anthropic implementer talks to a fixed-latency model, a fresh copy of the example repository per
 // run, and small statistics. Progress goes to stderr so that `--json` keeps stdout to one object.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,34 @@ export interface Lab {
 }
 
 export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/**
+ * A result on stdout and nothing else. The Temporal CLI behind the dev server prints its banner on
+ * the stdout it inherits, so a bench whose stdout is its result measures in a child of its own
+ * (inCleanChild) whose stdout is our stderr; the child writes the result with writeResult to the
+ * file it is given, and only that file reaches our stdout.
+ */
+export const inChild = () => process.env.BENCH_RESULT_FILE !== undefined;
+
+export function writeResult(text: string): void {
+  writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', text);
+}
+
+/** Runs this very command again as that child; its exit code. */
+export async function inCleanChild(): Promise<number> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bench-')), 'result.json');
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    env: { ...process.env, BENCH_RESULT_FILE: file }, stdio: ['ignore', 2, 2],
+  });
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  try {
+    process.stdout.write(readFileSync(file, 'utf8'));
+  } catch {
+    log(`no result: the benchmark process exited with ${code}`);
+    return code || 1;
+  }
+  return code;
+}
 
 export async function startLab(): Promise<Lab> {
   installRuntime('WARN');

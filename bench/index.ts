@@ -2,11 +2,8 @@
 // (the machine is shared and noisy; ratios of runs taken together survive that better than times).
 // `--quick` shrinks repetitions and sizes to finish in a few minutes; `--json` prints one object;
 // `--only=overhead,fanout,throughput,replay,validation,launcher` runs a subset.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { log, median, type Lab, startLab } from './harness';
+import { inChild, inCleanChild, log, median, type Lab, startLab, writeResult } from './harness';
 import { measureOverhead, type OverheadFigures } from './overhead';
 import { measureFanout, type FanoutFigures } from './fanout';
 import { measureThroughput, type ThroughputFigures } from './throughput';
@@ -76,6 +73,7 @@ async function main(): Promise<number> {
     overheadRatio: o?.overheadRatio ?? null,
     overheadFloorRatio: o?.floorRatio ?? null,
     fanoutRatio: f?.fanoutRatio ?? null,
+    directFanoutRatio: f?.directFanoutRatio ?? null,
     incrementalRatio: v?.incrementalRatio ?? null,
     fullVsFluxRecipe: v?.fullVsFluxRatio ?? null,
     throughput: t ? { runs: t.runs, completed: t.completed, succeeded: t.succeeded, completionsPerMinute: t.completionsPerMinute, peakRssMb: Math.max(t.peakRssMb, t.hwmRssMb) } : throughput,
@@ -86,7 +84,7 @@ async function main(): Promise<number> {
   };
   const failed = [overhead, fanout, throughput, replay, validation, launcher].some((x) => 'error' in x && x.error !== 'skipped (--only)');
   if (json) {
-    writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', `${JSON.stringify(result, null, 2)}\n`);
+    writeResult(`${JSON.stringify(result, null, 2)}\n`);
     return failed ? 1 : 0;
   }
 
@@ -96,7 +94,7 @@ async function main(): Promise<number> {
     ['overheadRatio', String(result.overheadRatio), '≤ 1.02', mark(o && o.temporalMedianMs / o.directMedianMs <= 1.02),
       o ? `Temporal ${o.temporalMedianMs} ms / direct ${o.directMedianMs} ms (median of ${o.reps}; LLM ${o.llmFloorMs} ms); Temporal run's history: ${o.history.activityMs} ms in activities, ${o.history.dispatchMs} ms activity dispatch, ${o.history.orchestrationMs} ms between steps (${o.history.workflowTasks} workflow tasks); Temporal's floor for its ${o.floor.steps} steps (each only waiting as long, production options) ${o.floor.medianOverheadMs} ms, so at best ${o.floorRatio}` : err(overhead)],
     ['fanoutRatio', String(result.fanoutRatio), '≤ 1.10', mark(f && f.allScopesMedianMs / f.oneScopeMedianMs <= 1.1),
-      f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency, featureImplementor); ${splitText(f)}` : err(fanout)],
+      f ? `${f.scopes} scopes ${f.allScopesMedianMs} ms / one scope ${f.oneScopeMedianMs} ms (median of ${f.reps}, ${f.latencyMs} ms latency, featureImplementor); ${splitText(f)}; the same work without Temporal: ${f.direct.allScopesMedianMs} / ${f.direct.oneScopeMedianMs} ms = ${f.directFanoutRatio} (CPU ${median(f.direct.allScopesCpuS)} vs ${median(f.direct.oneScopeCpuS)} CPU-s)` : err(fanout)],
     ['incrementalRatio', String(result.incrementalRatio), '≤ 0.10', mark(v && v.incrementalRatio <= 0.1),
       v ? `one-file change ${v.incrementalMs} ms (${v.incrementalBuilds} builds) / full ${v.fullMs} ms (${v.fullBuilds} builds), ${v.services}×3 overlays` : err(validation)],
     ['fullVsFluxRecipe', String(result.fullVsFluxRecipe), '(< 1 is faster)', 'n/a',
@@ -134,23 +132,4 @@ function err(o: object): string {
   return 'error' in o ? `error: ${String(o.error)}` : '';
 }
 
-/**
- * The Temporal CLI behind the dev server prints its banner on the stdout it inherits, so with `--json`
- * the measuring runs in a child whose stdout is our stderr, and only the object reaches our stdout.
- */
-async function mainWithCleanStdout(): Promise<number> {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bench-')), 'result.json');
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    env: { ...process.env, BENCH_RESULT_FILE: file }, stdio: ['ignore', 2, 2],
-  });
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  try {
-    process.stdout.write(readFileSync(file, 'utf8'));
-  } catch {
-    log(`no result: the benchmark process exited with ${code}`);
-    return code || 1;
-  }
-  return code;
-}
-
-process.exitCode = json && !process.env.BENCH_RESULT_FILE ? await mainWithCleanStdout() : await main();
+process.exitCode = json && !inChild() ? await inCleanChild() : await main();

@@ -24,7 +24,7 @@ import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { WORKFLOWS_PATH, createWorker, workflowBundleOptions } from '../worker/worker';
 import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
 import { replyTo } from './llm';
-import { benchDeps, log, median, round, startLab, workspace, type Lab } from './harness';
+import { benchDeps, inChild, inCleanChild, log, median, round, startLab, workspace, writeResult, type Lab } from './harness';
 import { measureThroughput } from './throughput';
 import { installAsyncContextFrames } from '../worker/async-context-frames';
 import { installRuntime } from '../worker/runtime';
@@ -167,14 +167,16 @@ async function main() {
         }
       }
     }
-    process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), runs, heap, throughput, loadAverage: { before: loadBefore, after: os.loadavg().map((x) => +x.toFixed(2)) } }, null, 2)}\n`);
+    writeResult(`${JSON.stringify({ date: new Date().toISOString(), runs, heap, throughput, loadAverage: { before: loadBefore, after: os.loadavg().map((x) => +x.toFixed(2)) } }, null, 2)}\n`);
   } finally {
     await lab.env.teardown();
   }
 }
 
 if (process.argv[1]?.endsWith('memory.ts')) {
-  await (process.argv.includes('--child') ? child() : main());
+  if (process.argv.includes('--child')) await child();
+  else if (!inChild()) process.exit(await inCleanChild());
+  else await main();
   // Everything is closed and written; the Temporal runtime's native threads would keep the process up.
   process.exit(0);
 }

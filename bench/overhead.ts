@@ -80,7 +80,7 @@ export async function runDirect(deps: ActivityDeps, ws: Workspace, id: string): 
   return { validations, changed: [...changed].sort() };
 }
 
-function assertClean(what: string, validations: ValidationResult[]) {
+export function assertClean(what: string, validations: ValidationResult[]) {
   const failed = validations.filter((v) => v.status === 'fail');
   if (failed.length) throw new Error(`${what}: ${failed.length} validation(s) failed, the comparison would be unfair: ${failed[0]?.message}`);
 }

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { benchDeps, workspace } from '../bench/harness';
 import { startFixedLatencyLlm } from '../bench/llm';
 import { runDirect } from '../bench/overhead';
+import { fanoutFeature, runDirectFeature } from '../bench/fanout';
+import { git } from '../runtime/git-cli';
 import { measureReplay } from '../bench/replay';
 import { measureSpawn } from '../bench/spawn';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
@@ -29,6 +31,24 @@ describe('bench smoke', () => {
       for (const env of ['staging', 'production']) {
         assert.match(readFileSync(path.join(ws.infraRoot, 'apps', env, 'kustomization.yaml'), 'utf8'), /- \.\.\/base\/smoke\n/);
       }
+    } finally {
+      await llm.close();
+    }
+  });
+
+  it('the fan-out\'s feature without Temporal does the feature\'s work: both scopes merged (their overlay lines united), one commit on the branch, the worktrees gone', async () => {
+    const llm = await startFixedLatencyLlm(0);
+    try {
+      const input = await fanoutFeature('smoke', ['smoke-a', 'smoke-b']);
+      await runDirectFeature(benchDeps(llm.url), input, 'smoke-feature');
+      const gitRoot = input.reposRoot as string;
+      const tree = await git(gitRoot, ['ls-tree', '-r', '--name-only', input.branch]);
+      assert.ok(tree.ok, tree.err);
+      for (const s of ['smoke-a', 'smoke-b']) assert.ok(tree.out.split('\n').includes(`infra/apps/base/${s}/deployment.yaml`), `${s} is on ${input.branch}`);
+      const overlay = await git(gitRoot, ['show', `${input.branch}:infra/apps/staging/kustomization.yaml`]);
+      assert.match(overlay.out, /- \.\.\/base\/smoke-a\n[\s\S]*- \.\.\/base\/smoke-b\n|- \.\.\/base\/smoke-b\n[\s\S]*- \.\.\/base\/smoke-a\n/);
+      assert.equal((await git(gitRoot, ['rev-list', '--count', `HEAD..${input.branch}`])).out, '1', 'one commit on the feature branch');
+      assert.deepEqual((await git(gitRoot, ['worktree', 'list', '--porcelain'])).out.match(/^worktree /gm)?.length, 1, 'only the main worktree is left');
     } finally {
       await llm.close();
     }
