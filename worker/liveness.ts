@@ -34,12 +34,15 @@ export const livenessInterceptor: ActivityInterceptorsFactory = (ctx) => {
  *   replays from history. (A stopping worker resets the sticky queue of each run whose activity ends
  *   during the stop, and a restarted one of each run it takes over, so neither waits for this.)
  * - heartbeats reach the server every 2 s at most (the SDK's default is 80% of the heartbeat
- *   timeout): 2.5 beats per 5 s timeout, so only a worker stalled for 3 s is taken for lost (the
- *   event loop's worst stall measured under 100 runs was 0.9 s). Each beat is a Temporal Cloud action
- *   and a database write, and waiting on the model is most of a run: at 1 s, heartbeats were three
- *   quarters of the actions (docs/CAPACITY.md). A lost worker is still found by the 5 s timeout, and a
- *   restarted one hands over at once (worker/restart.ts), so the crash cost does not depend on this;
- *   a cancellation reaches a running activity with a beat's response, up to 2 s after it is asked;
+ *   timeout): 2.5 beats per 5 s timeout, so a live worker's beat may be 3 s late at the server before
+ *   the worker is taken for lost. The beat above is called every 1 s and the SDK's core sends the
+ *   latest one as soon as its throttle lapses, so the event loop must stall about 4 s (the timeout
+ *   less the timer) to miss one; its worst stall measured under 100 runs was 0.9 s. Each beat is a
+ *   Temporal Cloud action and a database write, and waiting on the model is most of a run: at 1 s,
+ *   heartbeats were three quarters of the actions (docs/CAPACITY.md). A lost worker is still found
+ *   by the 5 s timeout, and a restarted one hands over at once (worker/restart.ts), so the crash
+ *   cost does not depend on this; a cancellation reaches a running activity with a beat's response,
+ *   up to 2 s after it is asked;
  * - on SIGTERM/SIGINT running activities get `shutdownGraceTime` to finish (the Deployment's
  *   terminationGracePeriodSeconds, 60 s, leaves room for it); then they are cancelled, and the server
  *   retries them on another worker after the retry policy's initialInterval.
