@@ -22,7 +22,7 @@ import { runHistory, type RunHistory } from './capacity-history';
 import { counterDelta, serverCounters, type ServerCounters } from './capacity-metrics';
 import { FEATURE_SCOPES, KINDS, READING_TURNS, SLOW_MODEL_MS, capacityModel } from './capacity-model';
 import { fanoutFeature } from './fanout';
-import { cpuSeconds, inChild, inCleanChild, log, median, processCpuSeconds, round, writeResult } from './harness';
+import { cpuSeconds, log, median, processCpuSeconds, round, withResultOnStdout, writeResult } from './harness';
 import { processTree } from './process-tree';
 import { SETTLE_MS, idleRate, implementRun, minus, productionLab, settle, type Stats } from './persistence';
 
@@ -165,8 +165,7 @@ function medians(xs: RunCost[]) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--json') && !inChild()) process.exit(await inCleanChild());
-if (import.meta.url === `file://${process.argv[1]}`) {
+async function main(): Promise<void> {
   const reps = Number(process.argv.find((a) => a.startsWith('--reps='))?.slice(7) ?? 3);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number of at least 1 (the measured rounds after the warm-up), not '${reps}'`);
   const r = await measureCapacity(reps);
@@ -180,5 +179,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stdout.write(`idle server: ${JSON.stringify(r.idle)} (taken off each run by its length)\n`);
     process.stdout.write(`the model (bench/capacity-model.ts): ${JSON.stringify(capacityModel(r.medians, r), null, 1)}\n`);
   }
-  process.exit(0);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const json = process.argv.includes('--json');
+  process.exit(json ? await withResultOnStdout(main) : (await main(), 0));
 }

@@ -38,7 +38,7 @@ import { EXAMPLES, PROJECT_ROOT, gitCopy } from '../test/helpers/repo';
 import { buildApp } from '../test/helpers/build';
 import { imageNodeEnv } from './throughput';
 import { startWorkerProcess, type WorkerProcess } from '../test/helpers/worker-process';
-import { inChild, inCleanChild, log, median, round, writeResult } from './harness';
+import { log, median, round, withResultOnStdout, writeResult } from './harness';
 
 /** How long the worker runs the activity before it is stopped: long enough to beat a few times. */
 const HOLD_MS = 3_000;
@@ -222,7 +222,10 @@ async function main() {
   const figures = await measureCrash({ kills, variants });
   const result = { date: started, kills, loadAverage: { before: loadBefore, after: os.loadavg().map((x) => +x.toFixed(2)) }, ...figures };
   const s = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
-  if (process.argv.includes('--json')) return writeResult(`${JSON.stringify(result, null, 2)}\n`);
+  if (process.argv.includes('--json')) {
+    writeResult(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
   process.stdout.write([
     `crash cost per kill (${kills} kills each, worker held ${HOLD_MS} ms in the activity first), ${started}, load ${loadBefore.join(' ')} → ${result.loadAverage.after.join(' ')}`,
     '| variant | run extra, median | max | signal → successor ready, median | signal → retry started, median | max | heartbeats per activity-second |',
@@ -232,6 +235,6 @@ async function main() {
 }
 
 if (process.argv[1]?.endsWith('crash.ts')) {
-  if (process.argv.includes('--json') && !inChild()) process.exitCode = await inCleanChild();
+  if (process.argv.includes('--json')) process.exitCode = await withResultOnStdout(main);
   else await main();
 }

@@ -112,12 +112,12 @@ export async function measureFanout(lab: Lab, opts: { scopes: number; latencyMs:
     await workers.runUntil(async () => {
       for (let i = 0; i <= opts.reps; i++) {
         const label = i === 0 ? 'warm-up' : `rep ${i}/${opts.reps}`;
+        const services = (tag: string, n: number) => Array.from({ length: n }, (_, s) => `fan-${i}-${tag}${s}`);
         const single = await fanoutFeature(`${i}-solo`, [`fan-${i}-solo`]);
         const one = await timed(() => run(single, `${i}-solo`));
-        const many = await fanoutFeature(`${i}-all`, Array.from({ length: opts.scopes }, (_, s) => `fan-${i}-s${s}`));
+        const many = await fanoutFeature(`${i}-all`, services('s', opts.scopes));
         const all = await timed(() => run(many, `${i}-all`));
         const split = featureTiming(await all.value.fetchHistory());
-        const services = (tag: string, n: number) => Array.from({ length: n }, (_, s) => `fan-${i}-${tag}${s}`);
         const [soloInput, allInput] = [await fanoutFeature(`${i}-dsolo`, services('dsolo', 1)), await fanoutFeature(`${i}-dall`, services('d', opts.scopes))];
         const dOne = await timed(() => runDirectFeature(deps, soloInput, `direct-${i}-solo`));
         const dAll = await timed(() => runDirectFeature(deps, allInput, `direct-${i}-all`));

@@ -32,18 +32,13 @@ export const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /**
  * A result on stdout and nothing else. The Temporal CLI behind the dev server prints its banner on
- * the stdout it inherits, so a bench whose stdout is its result measures in a child of its own
- * (inCleanChild) whose stdout is our stderr; the child writes the result with writeResult to the
- * file it is given, and only that file reaches our stdout.
+ * the stdout it inherits, so a bench whose stdout is its result runs `main` in a child process of
+ * its own (this very command again) whose stdout is our stderr; there `main` writes the result
+ * with writeResult to the file it is given, and only that file reaches our stdout. Resolves to the
+ * exit code.
  */
-export const inChild = () => process.env.BENCH_RESULT_FILE !== undefined;
-
-export function writeResult(text: string): void {
-  writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', text);
-}
-
-/** Runs this very command again as that child; its exit code. */
-export async function inCleanChild(): Promise<number> {
+export async function withResultOnStdout(main: () => Promise<number | void>): Promise<number> {
+  if (process.env.BENCH_RESULT_FILE !== undefined) return (await main()) ?? 0;
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ii-bench-')), 'result.json');
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     env: { ...process.env, BENCH_RESULT_FILE: file }, stdio: ['ignore', 2, 2],
@@ -56,6 +51,10 @@ export async function inCleanChild(): Promise<number> {
     return code || 1;
   }
   return code;
+}
+
+export function writeResult(text: string): void {
+  writeFileSync(process.env.BENCH_RESULT_FILE ?? '/dev/stdout', text);
 }
 
 export async function startLab(): Promise<Lab> {

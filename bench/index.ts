@@ -3,7 +3,7 @@
 // `--quick` shrinks repetitions and sizes to finish in a few minutes; `--json` prints one object;
 // `--only=overhead,fanout,throughput,replay,validation,launcher` runs a subset.
 import os from 'node:os';
-import { inChild, inCleanChild, log, median, type Lab, startLab, writeResult } from './harness';
+import { log, median, type Lab, startLab, withResultOnStdout, writeResult } from './harness';
 import { measureOverhead, type OverheadFigures } from './overhead';
 import { measureFanout, type FanoutFigures } from './fanout';
 import { measureThroughput, type ThroughputFigures } from './throughput';
@@ -132,4 +132,4 @@ function err(o: object): string {
   return 'error' in o ? `error: ${String(o.error)}` : '';
 }
 
-process.exitCode = json && !inChild() ? await inCleanChild() : await main();
+process.exitCode = json ? await withResultOnStdout(main) : await main();

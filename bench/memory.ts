@@ -24,7 +24,7 @@ import { IMPLEMENTOR_WORKFLOW } from '../workflows/messages';
 import { WORKFLOWS_PATH, createWorker, workflowBundleOptions } from '../worker/worker';
 import { startFakeAnthropic } from '../test/helpers/fake-anthropic';
 import { replyTo } from './llm';
-import { benchDeps, inChild, inCleanChild, log, median, round, startLab, workspace, writeResult, type Lab } from './harness';
+import { benchDeps, log, median, round, startLab, withResultOnStdout, workspace, writeResult, type Lab } from './harness';
 import { measureThroughput } from './throughput';
 import { installAsyncContextFrames } from '../worker/async-context-frames';
 import { installRuntime } from '../worker/runtime';
@@ -174,9 +174,6 @@ async function main() {
 }
 
 if (process.argv[1]?.endsWith('memory.ts')) {
-  if (process.argv.includes('--child')) await child();
-  else if (!inChild()) process.exit(await inCleanChild());
-  else await main();
   // Everything is closed and written; the Temporal runtime's native threads would keep the process up.
-  process.exit(0);
+  process.exit(process.argv.includes('--child') ? (await child(), 0) : await withResultOnStdout(main));
 }

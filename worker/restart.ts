@@ -104,11 +104,12 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
         async execute(input, next) {
           const { workflowExecution, activityId, activityType, attempt } = ctx.info;
           if (!workflowExecution?.workflowId || !workflowExecution.runId) return next(input); // no run to hand over
-          const record: InFlight = { host: os.hostname(), pid: process.pid, life: LIFE, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId, activityId, activityType, attempt };
+          const execution = { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId };
+          const record: InFlight = { host: os.hostname(), pid: process.pid, life: LIFE, ...execution, activityId, activityType, attempt };
           const file = fileOf(stateDir, record);
           // A record that cannot be written costs only the prompt take-over: the heartbeat timeout still holds.
           const written = await writeRecord(file, record).then(() => true, () => false);
-          if (attempt > 1) await afterLostWorker(record, activityId);
+          if (attempt > 1) await afterLostWorker(execution, activityId);
           try {
             return await next(input);
           } catch (err) {
@@ -118,7 +119,7 @@ export function handOver(connection: NativeConnection, namespace: string, stateD
             }
             throw err;
           } finally {
-            if (stopping()) await resetSticky(workflowExecution as { workflowId: string; runId: string });
+            if (stopping()) await resetSticky(execution);
             if (written) await fs.rm(file, { force: true });
           }
         },
